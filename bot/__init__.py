@@ -1,0 +1,1 @@
+"""Retrieval, answering, evaluation and the command line of newsbot."""

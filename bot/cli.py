@@ -1,0 +1,213 @@
+"""The ``newsbot`` command: ingest, stats, delete, reindex, ask, serve, eval.
+
+Heavy modules (torch, gradio) are imported only by the commands that need them, so
+``newsbot ask`` starts fast with the default embedder.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--store", type=Path, help="store folder (default: ./newsbot-data or NEWSBOT_STORE)")
+    p.add_argument("--chroma-url", help="use a Chroma server instead of the embedded store (or NEWSBOT_CHROMA_URL)")
+    p.add_argument("--embedder", help="embedding model: e5-small (default), minilm, or a sentence-transformers name/path")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="newsbot", description="Answers questions about news articles, with cited passages.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="add files, folders, URLs or feeds to the store")
+    p.add_argument("inputs", nargs="+", help="files (.txt .md .html .json .jsonl .xml/.rss/.atom), folders, http(s) URLs")
+    p.add_argument("--chunk-size", type=int, help="target chunk size in characters")
+    p.add_argument("--chunk-overlap", type=int, help="overlap between chunks in characters")
+    p.add_argument("--max-file-bytes", type=int, help="skip inputs larger than this")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("stats", parents=[common], help="counts of articles and chunks")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("articles", parents=[common], help="list the stored articles")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("delete", parents=[common], help="remove an article by id")
+    p.add_argument("ids", nargs="+")
+
+    p = sub.add_parser("reindex", parents=[common], help="re-embed every chunk with the configured embedder")
+
+    p = sub.add_parser("ask", parents=[common], help="ask a question")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=5, help="passages to retrieve (default 5)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--source", action="append", help="only articles from this outlet (repeatable)")
+    p.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD)")
+    p.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
+    p.add_argument("--lang", help="only articles in this language (e.g. fr)")
+    p.add_argument("--history", help="JSON list of earlier turns [{\"question\", \"answer\"}] for a follow-up")
+
+    p = sub.add_parser("serve", parents=[common], help="start the web chat, REST API and widget")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+
+    p = sub.add_parser("eval", parents=[common], help="score the bot on a QA file")
+    p.add_argument("qa", type=Path)
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--out", type=Path)
+    p.add_argument("--report", type=Path)
+    p.add_argument("--compare", action="store_true", help="also run the baselines")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    return parser
+
+
+def _settings(args):
+    from ingest.settings import Settings
+
+    overrides = {}
+    for name in ("store", "chroma_url", "embedder", "chunk_size", "chunk_overlap", "max_file_bytes"):
+        val = getattr(args, name, None)
+        if val is not None:
+            overrides[name] = val
+    return Settings(**overrides)
+
+
+def _open_store(settings):
+    from ingest.embedders import make_embedder
+    from ingest.store import Store
+
+    return Store(settings.store, make_embedder(settings.embedder, settings.model_load_timeout),
+                 chroma_url=settings.chroma_url)
+
+
+def cmd_ingest(args) -> int:
+    from ingest.pipeline import Ingester
+
+    settings = _settings(args)
+    store = _open_store(settings)
+    report = Ingester(store, settings).ingest(args.inputs, progress=False if args.no_progress else None)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print(report.summary())
+    return 1 if report.errors else 0
+
+
+def cmd_stats(args) -> int:
+    store = _open_store(_settings(args))
+    stats = store.stats()
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False))
+    else:
+        for k, v in stats.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+def cmd_articles(args) -> int:
+    store = _open_store(_settings(args))
+    arts = store.articles()
+    if args.json:
+        print(json.dumps(arts, ensure_ascii=False))
+    else:
+        for a in arts:
+            print(f"{a['id']}\t{a['published'] or '-'}\t{a['source']}\t{a['title']}")
+    return 0
+
+
+def cmd_delete(args) -> int:
+    store = _open_store(_settings(args))
+    status = 0
+    for aid in args.ids:
+        n = store.delete_article(aid)
+        if n:
+            print(f"{aid}: {n} chunks removed")
+        else:
+            print(f"{aid}: no such article in {store.location}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def cmd_reindex(args) -> int:
+    from ingest.embedders import make_embedder
+    from ingest.reindex import reindex
+
+    settings = _settings(args)
+    n = reindex(settings.store, make_embedder(settings.embedder, settings.model_load_timeout), settings.chroma_url)
+    print(f"re-embedded {n} chunks with {settings.embedder}")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from .model import Filters
+    from .newsbot import NewsBot, Turn
+
+    settings = _settings(args)
+    bot = NewsBot.from_settings(settings)
+    filters = Filters.from_dict({"source": args.source, "since": args.since, "until": args.until, "lang": args.lang})
+    history = [Turn(t.get("question", ""), t.get("answer", "")) for t in json.loads(args.history)] if args.history else None
+    answer = bot.ask(args.question, history=history, filters=filters, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return 0
+    print(answer.answer)
+    if answer.notice:
+        print(f"({answer.notice})")
+    for c in answer.citations:
+        print()
+        print(f"[{c.n}] {c.title} — {c.source}{', ' + c.published if c.published else ''}")
+        if c.url:
+            print(f"    {c.url}")
+        for s, e in c.highlight:
+            print(f"    « {c.passage[s:e]} »")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from ui.server import serve
+
+    settings = _settings(args)
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import run_eval_command
+
+    return run_eval_command(args, _settings(args))
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "stats": cmd_stats,
+    "articles": cmd_articles,
+    "delete": cmd_delete,
+    "reindex": cmd_reindex,
+    "ask": cmd_ask,
+    "serve": cmd_serve,
+    "eval": cmd_eval,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from ingest.errors import NewsbotError
+
+    try:
+        return COMMANDS[args.command](args)
+    except NewsbotError as err:
+        print(f"newsbot: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("newsbot: interrupted; run the same command again to finish", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

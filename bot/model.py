@@ -1,0 +1,109 @@
+"""Plain data of the answering side: filters, retrieved passages, citations and answers."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters applied to both dense and lexical search."""
+
+    source: tuple[str, ...] = ()
+    since: str = ""  # ISO date, inclusive
+    until: str = ""  # ISO date, inclusive (whole day)
+    lang: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "Filters":
+        d = d or {}
+        src = d.get("source") or ()
+        if isinstance(src, str):
+            src = (src,)
+        return cls(source=tuple(s for s in src if s), since=d.get("since") or "", until=d.get("until") or "",
+                   lang=d.get("lang") or "")
+
+    def is_empty(self) -> bool:
+        return not (self.source or self.since or self.until or self.lang)
+
+    def to_dict(self) -> dict:
+        return {"source": list(self.source), "since": self.since, "until": self.until, "lang": self.lang}
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its scores; ``start``/``end`` are offsets into its article."""
+
+    chunk_id: str
+    text: str
+    metadata: dict
+    score: float = 0.0
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+    @property
+    def article_id(self) -> str:
+        return self.metadata.get("article_id", "")
+
+    @property
+    def start(self) -> int:
+        return int(self.metadata.get("start", 0))
+
+    @property
+    def end(self) -> int:
+        return int(self.metadata.get("end", 0))
+
+
+@dataclass
+class Citation:
+    n: int
+    article_id: str
+    title: str
+    source: str
+    url: str
+    published: str
+    passage: str
+    start: int
+    end: int
+    highlight: list[list[int]] = field(default_factory=list)
+    chunk_id: str = ""
+    supported: bool = True
+
+    @classmethod
+    def from_passage(cls, n: int, p: Passage, highlight: list[list[int]]) -> "Citation":
+        m = p.metadata
+        return cls(n=n, article_id=p.article_id, title=m.get("title", ""), source=m.get("source", ""),
+                   url=m.get("url", ""), published=m.get("published", ""), passage=p.text, start=p.start,
+                   end=p.end, highlight=highlight, chunk_id=p.chunk_id)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+    notice: str = ""  # e.g. "the language model did not answer; extractive answer shown"
+    answerer: str = "extractive"
+    confidence: float = 0.0
+    passages: list[Passage] = field(default_factory=list, repr=False)  # everything retrieved, ranked
+
+    def to_dict(self) -> dict:
+        """The JSON object of ``newsbot ask --json`` and ``POST /api/ask``."""
+        d = {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "timings": self.timings,
+        }
+        if self.notice:
+            d["notice"] = self.notice
+        d["answerer"] = self.answerer
+        d["confidence"] = round(self.confidence, 4)
+        return d

@@ -1,0 +1,1 @@
+"""Loading articles, cutting them into chunks and keeping the chunk store (Chroma + BM25)."""

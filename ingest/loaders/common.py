@@ -1,0 +1,73 @@
+"""Pieces every loader shares: reading text safely, ids, dates and finishing an article."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import InputError
+from ..language import detect_language
+from ..model import Article
+
+
+def read_text_file(path: str) -> str:
+    """UTF-8 text of a file; binary or mis-encoded content is an :class:`InputError`."""
+    data = Path(path).read_bytes()
+    return decode_text(path, data)
+
+
+def decode_text(source: str, data: bytes) -> str:
+    if b"\x00" in data[:8192]:
+        raise InputError(source, "binary content, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(source, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at {exc.start})") from None
+    if not text.strip():
+        raise InputError(source, "no text (only whitespace)")
+    return text
+
+
+def stable_id(*parts: str) -> str:
+    """Short id derived from the article's origin (path, URL, record id), stable across edits."""
+    return "a" + hashlib.sha1("\x00".join(parts).encode("utf-8")).hexdigest()[:15]
+
+
+def parse_date(value) -> str:
+    """ISO 8601 date(time) from a string, a datetime or a time.struct_time; "" if unparsable."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        dt = value
+    elif hasattr(value, "tm_year"):
+        dt = datetime(*value[:6])
+    else:
+        from dateutil import parser
+
+        try:
+            dt = parser.parse(str(value))
+        except (ValueError, OverflowError, TypeError):
+            return ""
+    if dt.hour == dt.minute == dt.second == 0 and dt.tzinfo is None:
+        return dt.date().isoformat()
+    return dt.isoformat()
+
+
+def normalise_text(text: str) -> str:
+    """Unix newlines and no trailing spaces; offsets are into this form of the text."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def make_article(*, id: str, title: str, text: str, source: str, url: str = "", published="",
+                 lang: str = "", author: str = "") -> Article:
+    """An :class:`Article` with normalised text, an ISO date, a detected language and a content hash."""
+    text = normalise_text(text)
+    title = " ".join((title or "").split())
+    if not text.strip():
+        raise InputError(source, "article has no text")
+    published = parse_date(published)
+    lang = (lang or "").lower()[:2] or detect_language(text)
+    h = hashlib.sha1("\x00".join([title, text, source, url, published, lang, author]).encode("utf-8")).hexdigest()
+    return Article(id=id, title=title or text.split("\n", 1)[0][:120], text=text, source=source, url=url,
+                   published=published, lang=lang, author=author or "", content_hash=h)

@@ -1,0 +1,156 @@
+"""Ingestion: inputs -> articles -> chunks -> vectors -> store, idempotent and safe to interrupt.
+
+Articles are written whole (all their new chunks and the removal of their stale ones in one
+store call), so an interrupted run leaves complete articles only; running it again finishes the
+job without duplicates because chunk ids are content hashes.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from .chunking import chunk_article
+from .errors import InputError
+from .loaders import expand_inputs, load_input
+from .model import Article, Chunk
+from .settings import Settings
+from .store import Store
+
+
+@dataclass
+class IngestReport:
+    inputs: int = 0
+    articles: int = 0
+    articles_new: int = 0
+    articles_changed: int = 0
+    articles_unchanged: int = 0
+    chunks_embedded: int = 0
+    chunks_unchanged: int = 0
+    chunks_removed: int = 0
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    @property
+    def skipped(self) -> int:
+        return len(self.errors)
+
+    def summary(self) -> str:
+        rate = self.chunks_embedded / self.seconds if self.seconds else 0.0
+        return (f"{self.articles} articles from {self.inputs} inputs: {self.articles_new} new, "
+                f"{self.articles_changed} changed, {self.articles_unchanged} unchanged; "
+                f"{self.chunks_embedded} chunks embedded, {self.chunks_unchanged} unchanged, "
+                f"{self.chunks_removed} removed; {len(self.errors)} skipped; "
+                f"{self.seconds:.1f} s ({rate:.1f} chunks/s)")
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["skipped"] = self.skipped
+        return d
+
+
+class Ingester:
+    """Loads, chunks, embeds and stores articles into one :class:`Store`."""
+
+    def __init__(self, store: Store, settings: Settings, batch_chunks: int = 32):
+        self.store = store
+        self.settings = settings
+        self.batch_chunks = batch_chunks
+
+    def ingest(self, inputs: list[str], *, progress: bool | None = None,
+               on_error: Callable[[str], None] | None = None,
+               on_progress: Callable[[IngestReport], None] | None = None) -> IngestReport:
+        """Ingest files, folders, URLs and feeds; bad inputs are reported and skipped."""
+        report = IngestReport()
+        t0 = time.perf_counter()
+
+        def fail(err: InputError | str) -> None:
+            msg = str(err)
+            report.errors.append(msg)
+            (on_error or (lambda m: print(m, file=sys.stderr, flush=True)))(msg)
+
+        bar = None
+        if progress is not False:
+            from tqdm import tqdm
+
+            bar = tqdm(unit=" chunks", desc="ingest", disable=None if progress is None else not progress,
+                       file=sys.stderr, dynamic_ncols=True)
+        pending: list[tuple[Article, list[Chunk]]] = []
+        seen: set[str] = set()
+        try:
+            for source in expand_inputs(inputs):
+                report.inputs += 1
+                try:
+                    articles = load_input(source, self.settings, fail)
+                except InputError as err:
+                    fail(err)
+                    continue
+                except Exception as exc:  # a loader bug must not stop the batch
+                    fail(InputError(source, f"cannot be read ({type(exc).__name__}: {exc})"))
+                    continue
+                for article in articles:
+                    if article.id in seen:
+                        fail(InputError(source, f"article '{article.id}' appears twice in this batch; later copy ignored"))
+                        continue
+                    seen.add(article.id)
+                    pending.append((article, chunk_article(article, self.settings.chunk_size, self.settings.chunk_overlap)))
+                    if sum(len(c) for _, c in pending) >= self.batch_chunks:
+                        self._write(pending, report, bar)
+                        pending = []
+                if on_progress:
+                    on_progress(report)
+            if pending:
+                self._write(pending, report, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+            report.seconds = time.perf_counter() - t0
+        self.store.refresh_lexical()
+        report.seconds = time.perf_counter() - t0
+        if on_progress:
+            on_progress(report)
+        return report
+
+    def _write(self, batch: list[tuple[Article, list[Chunk]]], report: IngestReport, bar) -> None:
+        all_ids = [c.id for _, chunks in batch for c in chunks]
+        existing = self.store.existing_ids(all_ids)
+        to_embed: list[Chunk] = []
+        stale: list[str] = []
+        for article, chunks in batch:
+            report.articles += 1
+            old = self.store.article_chunk_ids(article.id)
+            new_ids = {c.id for c in chunks}
+            fresh = [c for c in chunks if c.id not in existing]
+            gone = old - new_ids
+            if not old:
+                report.articles_new += 1
+            elif fresh or gone:
+                report.articles_changed += 1
+            else:
+                report.articles_unchanged += 1
+            to_embed.extend(fresh)
+            stale.extend(gone)
+            report.chunks_unchanged += len(chunks) - len(fresh)
+        vectors: list[list[float]] = []
+        if to_embed:
+            t = time.perf_counter()
+            vectors = self.store.embedder.embed_documents([embedding_text(c) for c in to_embed])
+            report.embed_seconds += time.perf_counter() - t
+        self.store.upsert(to_embed, vectors, stale)
+        report.chunks_embedded += len(to_embed)
+        report.chunks_removed += len(stale)
+        if bar is not None:
+            bar.update(sum(len(c) for _, c in batch))
+            bar.set_postfix(articles=report.articles, embedded=report.chunks_embedded)
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the embedder sees: the article title gives each passage its context."""
+    title = chunk.metadata.get("title", "")
+    return f"{title}\n{chunk.text}" if title and not chunk.text.startswith(title) else chunk.text
+
+
+def ingest(inputs: Iterable[str], store: Store, settings: Settings, **kwargs) -> IngestReport:
+    return Ingester(store, settings).ingest(list(inputs), **kwargs)

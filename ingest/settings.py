@@ -1,0 +1,33 @@
+"""One settings object, read from ``NEWSBOT_*`` environment variables; every default works offline."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSBOT_", extra="ignore")
+
+    store: Path = Field(default=Path("newsbot-data"), description="Store folder (Chroma + lexical index)")
+    chroma_url: str = Field(default="", description="Chroma server URL; empty means the embedded store")
+    embedder: str = Field(default="e5-small", description="'e5-small' (bundled), 'minilm' (bundled) or any sentence-transformers name or path")
+    chunk_size: int = Field(default=900, ge=100, description="Target chunk size in characters")
+    chunk_overlap: int = Field(default=150, ge=0, description="Overlap between consecutive chunks in characters")
+    max_file_bytes: int = Field(default=20_000_000, ge=1, description="Inputs larger than this are skipped")
+    fetch_timeout: float = Field(default=15.0, gt=0, description="Seconds before a URL or feed fetch fails")
+    model_load_timeout: float = Field(default=20.0, gt=0, description="Seconds before a hub model download fails")
+    reranker: str = Field(default="", description="Optional cross-encoder (sentence-transformers name or path)")
+    llm_base_url: str = Field(default="", description="OpenAI-compatible endpoint; empty means extractive answers")
+    llm_model: str = Field(default="", description="Model name on the LLM endpoint")
+    llm_api_key: str = Field(default="not-needed", description="API key for the LLM endpoint")
+    llm_timeout: float = Field(default=30.0, gt=0)
+    # server
+    cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API cross-origin")
+    api_token: str = Field(default="", description="Bearer token required by the REST API when set")
+    auth: str = Field(default="", description="'user:password' for the Gradio chat when set")
+    max_question_chars: int = Field(default=1000, ge=10)
+    max_upload_bytes: int = Field(default=20_000_000, ge=1)
+    rate_limit_per_minute: int = Field(default=120, ge=1)
+    feedback_log: Path = Field(default=Path("newsbot-feedback.jsonl"))
