@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import InputError
@@ -39,8 +39,8 @@ def parse_date(value) -> str:
         return ""
     if isinstance(value, datetime):
         dt = value
-    elif hasattr(value, "tm_year"):
-        dt = datetime(*value[:6])
+    elif hasattr(value, "tm_year"):  # feedparser's *_parsed dates are UTC
+        dt = datetime(*value[:6], tzinfo=timezone.utc)
     else:
         from dateutil import parser
 
@@ -51,6 +51,16 @@ def parse_date(value) -> str:
     if dt.hour == dt.minute == dt.second == 0 and dt.tzinfo is None:
         return dt.date().isoformat()
     return dt.isoformat()
+
+
+def paragraphs_from_lines(text: str, title: str = "") -> str:
+    """Extracted page text (one paragraph a line, as trafilatura gives it) with blank lines between
+    paragraphs, so the chunker sees them; a first line repeating the title is left out."""
+    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+    lines = [line for line in lines if line]
+    if len(lines) > 1 and title and " ".join(lines[0].split()) == " ".join(title.split()):
+        lines = lines[1:]
+    return "\n\n".join(lines)
 
 
 def normalise_text(text: str) -> str:

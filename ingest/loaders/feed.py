@@ -7,7 +7,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..model import Article
 from ..settings import Settings
-from .common import make_article, stable_id
+from .common import make_article, paragraphs_from_lines, stable_id
 
 
 def load(source: str, settings: Settings, report) -> list[Article]:
@@ -62,7 +62,7 @@ def _html_to_text(html: str) -> str:
     text = trafilatura.extract(f"<html><body><article>{html}</article></body></html>", favor_recall=True,
                                include_comments=False)
     if text:
-        return text
+        return paragraphs_from_lines(text)
     from lxml import html as lxml_html
 
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..model import Article
 from ..settings import Settings
-from .common import decode_text, make_article, stable_id
+from .common import decode_text, make_article, paragraphs_from_lines, stable_id
 
 
 def load(source: str, settings: Settings, report=None) -> list[Article]:
@@ -26,8 +26,10 @@ def article_from_html(html: str, where: str, fallback_url: str, fallback_source:
     text = getattr(doc, "text", None) if doc is not None else None
     if not text or not text.strip():
         raise InputError(where, "no article text found in the HTML page")
+    title = getattr(doc, "title", None) or ""
+    text = paragraphs_from_lines(text, title)
     url = getattr(doc, "url", None) or fallback_url
     site = getattr(doc, "sitename", None) or getattr(doc, "hostname", None) or fallback_source
-    return make_article(id=stable_id("url", url), title=getattr(doc, "title", None) or "", text=text,
+    return make_article(id=stable_id("url", url), title=title, text=text,
                         source=site, url=url, published=getattr(doc, "date", None) or "",
                         lang=getattr(doc, "language", None) or "", author=getattr(doc, "author", None) or "")

@@ -1,0 +1,98 @@
+"""Real local services and processes for the ingestion tests: an HTTP server on 127.0.0.1, the
+``newsbot`` command, free ports, small article files."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+NEWSBOT = str(Path(sys.executable).with_name("newsbot"))
+CHROMA = str(Path(sys.executable).with_name("chroma"))
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on (bound then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_newsbot(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the installed ``newsbot`` command; output is captured as text."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    full_env.update(env or {})
+    return subprocess.run([NEWSBOT, *args], capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Static files plus a few special paths: ``/slow/...`` never answers in time,
+    ``/redirect/X`` redirects to ``/X``."""
+
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".rss": "application/rss+xml",
+                      ".atom": "application/atom+xml", ".xml": "application/xml", "": "application/octet-stream"}
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        if self.path.startswith("/slow/"):
+            self.server.stop_event.wait(30)
+            return
+        if self.path.startswith("/redirect/"):
+            self.send_response(302)
+            self.send_header("Location", self.path[len("/redirect"):])
+            self.end_headers()
+            return
+        super().do_GET()
+
+    do_HEAD = do_GET
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1 serving the files of ``root``."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root)))
+        self.httpd.daemon_threads = True
+        self.httpd.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def url(self, name: str) -> str:
+        return f"{self.base}/{name}"
+
+    def put(self, name: str, content: str | bytes) -> str:
+        """Write a file served at the returned URL."""
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+        return self.url(name)
+
+    def close(self) -> None:
+        self.httpd.stop_event.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+
+
+def write_article(folder: Path, name: str, title: str, *paragraphs: str) -> Path:
+    """A Markdown article ``# title`` followed by paragraphs."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    return path
