@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path)
     p.add_argument("--compare", action="store_true", help="also run the baselines")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 

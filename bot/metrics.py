@@ -1,0 +1,108 @@
+"""Evaluation metrics: pure functions of answer strings, retrieved passages, answers and timings.
+
+Matching is case- and whitespace-insensitive: both sides are lower-cased (Unicode casefold) and
+every run of whitespace, including non-breaking spaces, becomes one space. A passage or an answer
+"contains" a question's answer when it contains one of the question's answer strings after that
+normalisation. The definitions are spelled out in docs/evaluation.md.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from typing import Iterable, Sequence
+
+_MARKER_RE = re.compile(r"\[(\d+)\]")
+_MARKER_WITH_SPACE_RE = re.compile(r"\s*\[\d+\]")
+
+
+def normalize(text: str) -> str:
+    """``text`` casefolded, NFC-composed, with whitespace runs collapsed to one space and trimmed."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    """True when ``text`` contains one of ``answers`` (normalised; empty answer strings never match)."""
+    hay = normalize(text)
+    return any(needle and needle in hay for needle in (normalize(a) for a in answers))
+
+
+def first_hit_rank(passages: Sequence[str], answers: Sequence[str]) -> int | None:
+    """1-based rank of the first passage containing an answer, or None when none does."""
+    for rank, text in enumerate(passages, 1):
+        if contains_answer(text, answers):
+            return rank
+    return None
+
+
+def hit_rate(ranks: Sequence[int | None], k: int) -> float | None:
+    """Share of questions whose first hit is within the top ``k`` (None when there are no questions)."""
+    if not ranks:
+        return None
+    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
+
+
+def mean_reciprocal_rank(ranks: Sequence[int | None]) -> float | None:
+    """Mean of 1/rank of the first hit, a miss counting 0 (None when there are no questions)."""
+    if not ranks:
+        return None
+    return sum(1.0 / r for r in ranks if r is not None) / len(ranks)
+
+
+def citation_markers(answer: str) -> list[int]:
+    """The numbers of every ``[n]`` marker in ``answer``, in order, repeats included."""
+    return [int(m) for m in _MARKER_RE.findall(answer)]
+
+
+def strip_markers(answer: str) -> str:
+    """``answer`` without its ``[n]`` markers (and the space before each)."""
+    return _MARKER_WITH_SPACE_RE.sub("", answer)
+
+
+def first_sentence(answer: str) -> str:
+    """The first sentence of ``answer`` with markers removed (the whole text if it has one sentence)."""
+    from ingest.chunking import split_sentences
+
+    text = strip_markers(answer).strip()
+    spans = split_sentences(text)
+    return text[spans[0][0]:spans[0][1]] if spans else text
+
+
+def answer_hit(answer: str, answers: Sequence[str]) -> bool:
+    """True when the answer text (markers removed) contains one of ``answers``."""
+    return contains_answer(strip_markers(answer), answers)
+
+
+def answer_hit_first_sentence(answer: str, answers: Sequence[str]) -> bool:
+    """True when the first sentence of the answer contains one of ``answers``."""
+    return contains_answer(first_sentence(answer), answers)
+
+
+def marker_support(answer: str, cited: dict[int, str], answers: Sequence[str]) -> list[bool]:
+    """For each ``[n]`` marker of ``answer``: does citation n's passage contain an answer?
+
+    A marker whose number has no citation counts as unsupported.
+    """
+    return [n in cited and contains_answer(cited[n], answers) for n in citation_markers(answer)]
+
+
+def ratio(num: int, den: int) -> float | None:
+    """``num / den``, or None when ``den`` is 0 (the metric is undefined, not zero)."""
+    return num / den if den else None
+
+
+def refusal_scores(answerable: Sequence[bool], refused: Sequence[bool]) -> tuple[float | None, float | None]:
+    """(precision, recall) of refusing, the positives being the unanswerable questions."""
+    tp = sum(1 for a, r in zip(answerable, refused) if r and not a)
+    return ratio(tp, sum(refused)), ratio(tp, sum(1 for a in answerable if not a))
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile (0-100) by linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
