@@ -23,6 +23,9 @@ ABBREVIATIONS = frozenset(
     """.split()
 )
 
+# Abbreviations that commonly close a sentence: a capital letter after them starts a new one.
+_FINAL_ABBREVIATIONS = frozenset({"etc"})
+
 _PARA_RE = re.compile(r"\n[ \t]*\n+")
 # A sentence end: terminal punctuation, optional closing quotes/brackets, then whitespace.
 _END_RE = re.compile(r"[.!?…]+(?:[ \u00a0\u202f]?[\"'»”’)\]])*(?=\s|$)")
@@ -54,21 +57,22 @@ def _is_false_end(text: str, punct_start: int, punct_end: int, seg_end: int) -> 
     if punct.startswith(".") and not punct.startswith(".."):
         m = _WORD_BEFORE_RE.search(text, 0, punct_start)
         word = m.group(1).lower() if m else ""
+        if word in _FINAL_ABBREVIATIONS and _next_char(text, punct_end, seg_end).isupper():
+            return False
         if word.rstrip(".") in ABBREVIATIONS or word in ABBREVIATIONS:
             return True
         # Initials such as "J. K. Rowling" or "A."
         if len(word) == 1 and word.isalpha() and text[punct_start - 1].isupper():
             return True
     # What follows: a sentence starts with an upper-case letter, a digit, a quote or a dash.
-    j = punct_end
-    while j < seg_end and text[j].isspace():
-        j += 1
-    if j >= seg_end:
-        return False
-    nxt = text[j]
-    if nxt.islower():
-        return True
-    return False
+    return _next_char(text, punct_end, seg_end).islower()
+
+
+def _next_char(text: str, pos: int, end: int) -> str:
+    """The first non-space character of ``text[pos:end]``, or "" if there is none."""
+    while pos < end and text[pos].isspace():
+        pos += 1
+    return text[pos] if pos < end else ""
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
