@@ -1,0 +1,234 @@
+"""The REST API: ask (JSON or server-sent events), health, the article list, uploads and feedback.
+
+Handlers are plain functions run in FastAPI's thread pool, so slow answers and ingests never
+block the event loop; they only translate between HTTP and ``ServerContext``/``NewsBot``.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Iterator
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.newsbot import Turn
+from ingest.errors import NewsbotError
+
+from .context import QuestionError, ServerContext
+
+_DATE = r"^(\d{4}-\d{2}-\d{2})?$"
+
+
+class TurnIn(BaseModel):
+    question: str
+    answer: str = ""
+
+
+class FiltersIn(BaseModel):
+    source: list[str] | str = Field(default_factory=list, description="outlet(s) to search, as in /api/articles")
+    since: str = Field(default="", pattern=_DATE, description="published on or after (YYYY-MM-DD)")
+    until: str = Field(default="", pattern=_DATE, description="published on or before (YYYY-MM-DD)")
+    lang: str = Field(default="", max_length=8, description="article language, e.g. 'fr'")
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="the question, in any language")
+    history: list[TurnIn] = Field(default_factory=list, description="earlier turns, oldest first, for follow-ups")
+    filters: FiltersIn | None = None
+    k: int = Field(default=5, ge=1, le=50, description="passages to retrieve")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"question": "When did Trump and Putin last speak?", "filters": {"lang": "fr"}}]})
+
+
+class CitationOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    n: int
+    article_id: str
+    title: str
+    source: str
+    url: str
+    published: str
+    passage: str
+    start: int
+    end: int
+    highlight: list[list[int]] = Field(description="[start, end] offsets into passage of the supporting text")
+    chunk_id: str = ""
+    supported: bool = True
+
+
+class AnswerOut(BaseModel):
+    """Same object as ``newsbot ask --json``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    question: str
+    answer: str = Field(description="the answer; each claim ends with [n] markers referring to citations")
+    refused: bool
+    citations: list[CitationOut]
+    timings: dict
+    notice: str | None = None
+    answerer: str = ""
+    confidence: float = 0.0
+
+
+class Health(BaseModel):
+    status: str
+    articles: int
+    chunks: int
+    embedder: str
+    ingesting: bool
+
+
+class ArticleOut(BaseModel):
+    id: str
+    title: str
+    source: str
+    url: str
+    published: str
+    lang: str
+    chunks: int
+
+
+class ArticlePage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    articles: list[ArticleOut]
+
+
+class IngestResult(BaseModel):
+    articles: int
+    articles_new: int
+    articles_changed: int
+    articles_unchanged: int
+    chunks_embedded: int
+    errors: list[str] = Field(description="one message per bad input: which file or URL and why it was skipped")
+    seconds: float
+
+
+class FeedbackIn(BaseModel):
+    rating: str = Field(pattern="^(up|down)$")
+    question: str = Field(max_length=20_000)
+    answer: AnswerOut
+    filters: FiltersIn | None = None
+
+
+def build_router(ctx: ServerContext) -> APIRouter:
+    settings = ctx.settings
+
+    def require_token(request: Request) -> None:
+        if not settings.api_token:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), settings.api_token.encode()):
+            raise HTTPException(401, "missing or wrong bearer token: send 'Authorization: Bearer <NEWSBOT_API_TOKEN>'",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    def rate_limit(request: Request) -> None:
+        client = request.client.host if request.client else "unknown"
+        wait = ctx.limiter.retry_after(client)
+        if wait:
+            raise HTTPException(429, f"too many requests: at most {ctx.limiter.per_minute} per minute per client "
+                                     f"(NEWSBOT_RATE_LIMIT_PER_MINUTE); retry in {wait:.0f} s",
+                                headers={"Retry-After": str(max(1, round(wait)))})
+
+    guarded = [Depends(require_token), Depends(rate_limit)]
+    router = APIRouter(prefix="/api", tags=["newsbot"])
+
+    def prepare(req: AskRequest):
+        try:
+            question = ctx.check_question(req.question)
+            f = req.filters or FiltersIn()
+            filters = ctx.filters(f.source, f.since, f.until, f.lang)
+        except QuestionError as err:
+            raise HTTPException(err.status, str(err)) from None
+        history = [Turn(t.question, t.answer) for t in req.history]
+        return question, history, filters
+
+    @router.get("/health", response_model=Health, summary="Is the server up, and what does the store hold")
+    def health() -> dict:
+        arts = ctx.catalog.articles()
+        return {"status": "ok", "articles": len(arts), "chunks": ctx.bot.store.count(),
+                "embedder": ctx.bot.store.embedder.name, "ingesting": ctx.ingests.busy}
+
+    @router.post("/ask", response_model=AnswerOut, response_model_exclude_none=True, dependencies=guarded,
+                 summary="Answer a question with cited passages",
+                 responses={413: {"description": "request body too large"},
+                            422: {"description": "question too long, empty, or bad filters"},
+                            429: {"description": "rate limit reached"}})
+    def ask(req: AskRequest) -> dict:
+        question, history, filters = prepare(req)
+        try:
+            return ctx.bot.ask(question, history=history, filters=filters, k=req.k).to_dict()
+        except NewsbotError as err:
+            raise HTTPException(503, str(err)) from None
+
+    def sse(question: str, history, filters, k: int) -> Iterator[str]:
+        try:
+            for event in ctx.bot.stream(question, history=history, filters=filters, k=k):
+                if event.get("type") == "token":
+                    yield f"event: token\ndata: {json.dumps({'text': event['text']}, ensure_ascii=False)}\n\n"
+                elif event.get("type") == "answer":
+                    yield f"event: answer\ndata: {json.dumps(event['answer'].to_dict(), ensure_ascii=False)}\n\n"
+        except Exception as err:  # the stream has started: report in-band
+            yield f"event: error\ndata: {json.dumps({'detail': str(err)}, ensure_ascii=False)}\n\n"
+
+    stream_doc = ("Server-sent events: `token` events (`{\"text\"}`) as the answer is written, then one "
+                  "`answer` event with the same object as POST /api/ask (or an `error` event).")
+
+    @router.post("/ask/stream", dependencies=guarded, summary="Answer a question, streamed as server-sent events",
+                 description=stream_doc, response_class=StreamingResponse,
+                 responses={200: {"content": {"text/event-stream": {}}}})
+    def ask_stream(req: AskRequest) -> StreamingResponse:
+        question, history, filters = prepare(req)
+        return StreamingResponse(sse(question, history, filters, req.k), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @router.get("/ask/stream", dependencies=guarded, summary="Same as POST /api/ask/stream, for EventSource",
+                description=stream_doc, response_class=StreamingResponse,
+                responses={200: {"content": {"text/event-stream": {}}}})
+    def ask_stream_get(question: str, source: list[str] = Query(default=[]), since: str = Query("", pattern=_DATE),
+                       until: str = Query("", pattern=_DATE), lang: str = Query("", max_length=8),
+                       k: int = Query(5, ge=1, le=50)) -> StreamingResponse:
+        req = AskRequest(question=question, filters=FiltersIn(source=source, since=since, until=until, lang=lang), k=k)
+        return ask_stream(req)
+
+    @router.get("/articles", response_model=ArticlePage, dependencies=guarded,
+                summary="The stored articles, newest first, a page at a time")
+    def articles(offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=200)) -> dict:
+        arts = ctx.catalog.articles()
+        page = [{k: a.get(k, "") for k in ("id", "title", "source", "url", "published", "lang")} | {"chunks": a.get("chunks", 0)}
+                for a in arts[offset:offset + limit]]
+        return {"total": len(arts), "offset": offset, "limit": limit, "articles": page}
+
+    @router.post("/articles", response_model=IngestResult, dependencies=guarded,
+                 summary="Add articles: upload files and/or give URLs (one per line); bad inputs are listed",
+                 responses={413: {"description": "upload larger than NEWSBOT_MAX_UPLOAD_BYTES"}})
+    def add_articles(files: list[UploadFile] = File(default=[]), urls: str = Form("")) -> dict:
+        url_list = [u.strip() for u in urls.splitlines() if u.strip()]
+        bad = [u for u in url_list if not u.startswith(("http://", "https://"))]
+        if bad:
+            raise HTTPException(422, f"not http(s) URLs: {', '.join(bad)}")
+        payload = [(f.filename or "upload", f.file.read()) for f in files]
+        if not payload and not url_list:
+            raise HTTPException(422, "nothing to add: send files and/or urls")
+        progress = ctx.ingests.ingest_files(payload, url_list)
+        if progress.failure:
+            raise HTTPException(500, progress.failure)
+        r = progress.report
+        return {"articles": r.articles, "articles_new": r.articles_new, "articles_changed": r.articles_changed,
+                "articles_unchanged": r.articles_unchanged, "chunks_embedded": r.chunks_embedded,
+                "errors": progress.errors, "seconds": round(r.seconds, 2)}
+
+    @router.post("/feedback", dependencies=guarded, summary="Record a thumbs up or down on an answer")
+    def feedback(fb: FeedbackIn) -> dict:
+        ctx.feedback.record(fb.rating, fb.question, fb.answer.model_dump(exclude_none=True),
+                            fb.filters.model_dump() if fb.filters else {}, channel="api")
+        return {"recorded": True}
+
+    return router

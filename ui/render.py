@@ -1,0 +1,94 @@
+"""Turns answers into HTML for the web chat; every string from an article is escaped here.
+
+Article titles, passages, outlets and URLs are untrusted: they are only ever inserted as
+escaped text, and a URL becomes a link only when it is http(s).
+"""
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlparse
+
+from .labels import label
+
+_MARKER_RE = re.compile(r"\[(\d{1,3})\]")
+
+
+def safe_url(url: str) -> str:
+    """``url`` when it is an absolute http(s) URL, else ""."""
+    try:
+        u = urlparse((url or "").strip())
+    except ValueError:
+        return ""
+    return url.strip() if u.scheme in ("http", "https") and u.netloc else ""
+
+
+def highlighted_passage(passage: str, spans: list[list[int]]) -> str:
+    """The passage escaped, with each highlight span wrapped in ``<mark>``."""
+    out, pos = [], 0
+    for s, e in sorted((max(0, int(a)), min(len(passage), int(b))) for a, b in spans or []):
+        if e <= pos or s >= e:
+            continue
+        s = max(s, pos)
+        out.append(html.escape(passage[pos:s]))
+        out.append(f'<mark class="nb-hl">{html.escape(passage[s:e])}</mark>')
+        pos = e
+    out.append(html.escape(passage[pos:]))
+    return "".join(out)
+
+
+def answer_text(text: str, turn: int, numbers: set[int]) -> str:
+    """The answer escaped, each known ``[n]`` marker turned into a link to its source card."""
+
+    def link(m: re.Match) -> str:
+        n = int(m.group(1))
+        if n not in numbers:
+            return m.group(0)
+        return (f'<a class="nb-cite" href="#nb-src-{turn}-{n}" data-target="nb-src-{turn}-{n}" '
+                f'role="button">[{n}]</a>')
+
+    return _MARKER_RE.sub(link, html.escape(text))
+
+
+def source_card(c: dict, turn: int, lang: str) -> str:
+    n = int(c.get("n", 0))
+    title = html.escape(c.get("title") or label(lang, "untitled"))
+    url = safe_url(c.get("url", ""))
+    heading = (f'<a class="nb-title" href="{html.escape(url)}" target="_blank" rel="noopener noreferrer nofollow">'
+               f'{title}</a>' if url else f'<span class="nb-title">{title}</span>')
+    meta = " · ".join(html.escape(x) for x in (c.get("source", ""), (c.get("published") or "")[:10]) if x)
+    return (f'<li class="nb-card" id="nb-src-{turn}-{n}" tabindex="-1">'
+            f'<div class="nb-card-head"><span class="nb-num">[{n}]</span> {heading}</div>'
+            f'<div class="nb-meta">{meta}</div>'
+            f'<blockquote class="nb-passage">{highlighted_passage(c.get("passage", ""), c.get("highlight", []))}</blockquote>'
+            f'</li>')
+
+
+def turn_html(question: str, answer: dict | None, turn: int, lang: str, partial: str = "") -> str:
+    """One question and its answer (``answer`` None while it streams: ``partial`` is shown)."""
+    parts = [f'<div class="nb-turn" data-turn="{turn}">',
+             f'<div class="nb-q"><span class="nb-who">{html.escape(label(lang, "you"))}</span>{html.escape(question)}</div>']
+    if answer is None:
+        parts.append(f'<div class="nb-a nb-streaming">{html.escape(partial)}<span class="nb-caret">▍</span></div>')
+    else:
+        cits = answer.get("citations", [])
+        numbers = {int(c.get("n", 0)) for c in cits}
+        cls = "nb-a nb-refused" if answer.get("refused") else "nb-a"
+        parts.append(f'<div class="{cls}">{answer_text(answer.get("answer", ""), turn, numbers)}</div>')
+        if answer.get("notice"):
+            parts.append(f'<div class="nb-notice">{html.escape(answer["notice"])}</div>')
+        if cits:
+            parts.append(f'<div class="nb-sources-label">{html.escape(label(lang, "sources"))}</div>')
+            parts.append('<ol class="nb-sources">' + "".join(source_card(c, turn, lang) for c in cits) + "</ol>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def transcript_html(turns: list[dict], lang: str, pending: tuple[str, str] | None = None) -> str:
+    """The whole conversation; ``pending`` is (question, text so far) of a streaming answer."""
+    body = [turn_html(t["question"], t["answer"], i, lang) for i, t in enumerate(turns)]
+    if pending is not None:
+        body.append(turn_html(pending[0], None, len(turns), lang, partial=pending[1]))
+    if not body:
+        body.append(f'<div class="nb-empty">{html.escape(label(lang, "empty"))}</div>')
+    return '<div class="nb-transcript">' + "".join(body) + "</div>"

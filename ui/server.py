@@ -1,0 +1,90 @@
+"""``newsbot serve``: one FastAPI app with the REST API, the widget and the Gradio chat at "/"."""
+from __future__ import annotations
+
+import json
+from urllib.parse import urlparse
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from bot.newsbot import NewsBot
+from ingest.errors import NewsbotError
+from ingest.settings import Settings
+
+from .api import build_router
+from .context import ServerContext
+from .limits import BodySizeLimit
+from .widget import build_widget_router
+
+
+def allowed_origins(settings: Settings) -> list[str]:
+    return [o.strip().rstrip("/") for o in settings.cors_origins.split(",") if o.strip()]
+
+
+class OriginGuard:
+    """Refuses (403) API calls from a browser page on an origin that is neither this server nor
+    configured; CORS alone would only stop the page from reading the answer, not the call itself."""
+
+    def __init__(self, app, origins: list[str], prefix: str = "/api/"):
+        self.app = app
+        self.origins = set(origins)
+        self.prefix = prefix
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            origin = headers.get("origin", "")
+            if origin and origin not in self.origins and urlparse(origin).netloc != headers.get("host", ""):
+                body = json.dumps({"detail": f"origin {origin} is not allowed to call this API: "
+                                             "add it to NEWSBOT_CORS_ORIGINS"}).encode()
+                await send({"type": "http.response.start", "status": 403,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings, bot: NewsBot | None = None) -> FastAPI:
+    """The whole server; ``bot`` is built from ``settings`` unless handed in."""
+    import gradio as gr
+
+    from .app import CSS, build_chat
+
+    bot = bot or NewsBot.from_settings(settings)
+    ctx = ServerContext(settings, bot)
+    origins = allowed_origins(settings)
+    app = FastAPI(title="newsbot", version="0.1.0",
+                  description="Answers questions about news articles; every claim cites a highlighted passage.")
+    app.state.newsbot = ctx
+
+    @app.exception_handler(NewsbotError)
+    async def newsbot_error(request: Request, exc: NewsbotError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    app.include_router(build_router(ctx))
+    app.include_router(build_widget_router(origins))
+    app.add_middleware(OriginGuard, origins=origins)
+    app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type"], max_age=600)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+
+    auth = None
+    if settings.auth:
+        user, sep, password = settings.auth.partition(":")
+        if not sep or not user:
+            raise NewsbotError("NEWSBOT_AUTH must look like 'user:password'")
+        auth = (user, password)
+    return gr.mount_gradio_app(app, build_chat(ctx), path="/", auth=auth, css=CSS, ssr_mode=False,
+                               max_file_size=settings.max_upload_bytes, footer_links=["api"],
+                               theme=gr.themes.Soft())
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
+    import uvicorn
+
+    app = create_app(settings)
+    print(f"newsbot: chat at http://{host}:{port}/  API docs at http://{host}:{port}/docs  "
+          f"widget script at http://{host}:{port}/widget.js", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,83 @@
+/* newsbot widget loader: paste
+ *   <script src="https://bot.example/widget.js" data-source="Le Monde" data-language="fr" async></script>
+ * to get a floating chat button that opens the bot's /widget page in an iframe.
+ * Options (data- attributes): source (outlet filter, comma-separated), since, until (YYYY-MM-DD),
+ * lang (article language filter), language (en|fr: the widget's words), color, text-color
+ * (#hex), position (right|left), title, token (bearer token when the API requires one; visible
+ * to visitors, so only for private sites).
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.__newsbotWidget) return;
+  window.__newsbotWidget = true;
+  var d = script.dataset;
+  var origin = new URL(script.src, location.href).origin;
+  var hex = /^#[0-9a-fA-F]{3,8}$/;
+  var color = hex.test(d.color || "") ? d.color : "#2563eb";
+  var textColor = hex.test(d.textColor || "") ? d.textColor : "#ffffff";
+  var language = d.language === "fr" ? "fr" : "en";
+  var side = d.position === "left" ? "left" : "right";
+
+  var params = new URLSearchParams();
+  (d.source || "").split(",").forEach(function (s) { if (s.trim()) params.append("source", s.trim()); });
+  ["since", "until", "lang", "title"].forEach(function (k) { if (d[k]) params.set(k, d[k]); });
+  params.set("language", language);
+  params.set("color", color);
+  params.set("text_color", textColor);
+  var src = origin + "/widget?" + params.toString() + (d.token ? "#token=" + encodeURIComponent(d.token) : "");
+
+  function place(el, bottom) {
+    el.style.position = "fixed";
+    el.style.bottom = bottom;
+    el.style[side] = "20px";
+    el.style.zIndex = "2147483000";
+  }
+
+  function mount() {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "newsbot-widget-button";
+    button.setAttribute("aria-label", language === "fr" ? "Ouvrir le chat des actualités" : "Open the news chat");
+    button.setAttribute("aria-expanded", "false");
+    button.textContent = "\uD83D\uDCAC";
+    place(button, "20px");
+    button.style.width = button.style.height = "56px";
+    button.style.borderRadius = "50%";
+    button.style.border = "none";
+    button.style.background = color;
+    button.style.color = textColor;
+    button.style.fontSize = "26px";
+    button.style.cursor = "pointer";
+    button.style.boxShadow = "0 4px 14px rgba(0,0,0,.25)";
+
+    var frame = null;
+    function toggle(open) {
+      if (open && !frame) {
+        frame = document.createElement("iframe");
+        frame.className = "newsbot-widget-frame";
+        frame.src = src;
+        frame.title = d.title || "Newsbot";
+        frame.setAttribute("referrerpolicy", "strict-origin-when-cross-origin");
+        place(frame, "88px");
+        frame.style.width = "min(380px, calc(100vw - 40px))";
+        frame.style.height = "min(600px, calc(100vh - 110px))";
+        frame.style.border = "1px solid rgba(0,0,0,.15)";
+        frame.style.borderRadius = "12px";
+        frame.style.background = "#fff";
+        frame.style.boxShadow = "0 8px 30px rgba(0,0,0,.25)";
+        document.body.appendChild(frame);
+      }
+      if (frame) frame.style.display = open ? "block" : "none";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    button.addEventListener("click", function () {
+      toggle(!(frame && frame.style.display !== "none"));
+    });
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape") toggle(false); });
+    document.body.appendChild(button);
+  }
+
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+})();
