@@ -93,23 +93,31 @@ def _load_sentence_transformer(path: str, timeout: float):
         from sentence_transformers import SentenceTransformer
 
         return SentenceTransformer(path, device="cpu")
-    # A hub name: try the local cache without any network first, then a bounded download.
-    os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", str(int(timeout)))
-    os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", str(int(timeout)))
+    # A hub name. Whether it is cached is known without importing torch; when it is not, the hub
+    # must answer within seconds, so an offline machine fails fast instead of retrying for minutes.
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    try:
+        cached = isinstance(try_to_load_from_cache(path, "config.json"), str)
+    except ValueError:  # huggingface_hub's HFValidationError: neither a path nor a repo id
+        raise ModelUnavailableError(
+            f"embedding model '{path}' is neither an existing folder nor a model name such as "
+            "'intfloat/multilingual-e5-small'; use 'e5-small' or 'minilm' (both bundled)"
+        ) from None
+    if not cached:
+        if constants.HF_HUB_OFFLINE or os.environ.get("HF_HUB_OFFLINE") == "1":
+            raise ModelUnavailableError(
+                f"embedding model '{path}' is not in the local cache and HF_HUB_OFFLINE=1; "
+                "use a local path, 'e5-small' or 'minilm' (both bundled)"
+            )
+        _check_hub_reachable(path, timeout)
+    # huggingface_hub reads its timeouts once, at import: set them on the module itself.
+    constants.HF_HUB_ETAG_TIMEOUT = int(timeout)
+    constants.HF_HUB_DOWNLOAD_TIMEOUT = int(timeout)
     from sentence_transformers import SentenceTransformer
 
     try:
-        return SentenceTransformer(path, device="cpu", local_files_only=True)
-    except Exception:
-        pass
-    if os.environ.get("HF_HUB_OFFLINE") == "1":
-        raise ModelUnavailableError(
-            f"embedding model '{path}' is not in the local cache and HF_HUB_OFFLINE=1; "
-            "use a local path, 'e5-small' or 'minilm' (both bundled)"
-        )
-    _check_hub_reachable(path, timeout)
-    try:
-        return SentenceTransformer(path, device="cpu")
+        return SentenceTransformer(path, device="cpu", local_files_only=cached)
     except Exception as exc:  # network errors, missing repo, bad files
         raise ModelUnavailableError(
             f"embedding model '{path}' could not be loaded ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
@@ -123,7 +131,7 @@ def _check_hub_reachable(model: str, timeout: float) -> None:
     from huggingface_hub import constants
 
     try:
-        httpx.head(constants.ENDPOINT, timeout=min(timeout, 5.0))
+        httpx.head(constants.ENDPOINT, timeout=min(timeout, 3.0))
     except httpx.HTTPError as exc:
         raise ModelUnavailableError(
             f"embedding model '{model}' is not in the local cache and the model hub "

@@ -60,3 +60,11 @@ def silent_port():
     yield sock.getsockname()[1]
     sock.close()
 
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The bundled all-MiniLM-L6-v2 (sentence-transformers, offline)."""
+    from ingest.embedders import make_embedder
+
+    return make_embedder("minilm")
