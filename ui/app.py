@@ -36,7 +36,7 @@ li.nb-card { border: 1px solid var(--border-color-primary); border-radius: .5rem
 li.nb-card.nb-flash { box-shadow: 0 0 0 3px var(--color-accent); }
 .nb-card-head { font-weight: 600; }
 .nb-meta { font-size: .85em; opacity: .75; }
-blockquote.nb-passage { margin: .4rem 0 0; padding-left: .6rem; border-left: 3px solid var(--border-color-primary);
+blockquote.nb-passage { position: relative; margin: .4rem 0 0; padding-left: .6rem; border-left: 3px solid var(--border-color-primary);
                         font-size: .9em; white-space: pre-wrap; max-height: 14rem; overflow: auto; }
 mark.nb-hl { background: #ffe58a; color: #111; padding: 0 .1rem; border-radius: .15rem; }
 .nb-empty { opacity: .6; }
@@ -46,7 +46,17 @@ mark.nb-hl { background: #ffe58a; color: #111; padding: 0 .1rem; border-radius: 
 """
 
 # Marker clicks bring the card into view; delegation on the component survives re-renders.
+# Long passages scroll inside their card, so each one is scrolled to its first highlight.
 CITE_CLICK_JS = """
+function showHighlights() {
+  element.querySelectorAll('blockquote.nb-passage:not([data-scrolled])').forEach(function (q) {
+    const mark = q.querySelector('mark');
+    q.dataset.scrolled = '1';
+    if (mark) q.scrollTop = Math.max(0, mark.offsetTop - 24);
+  });
+}
+new MutationObserver(showHighlights).observe(element, {childList: true, subtree: true});
+showHighlights();
 element.addEventListener('click', function (e) {
   const marker = e.target.closest('a.nb-cite');
   if (!marker) return;

@@ -32,10 +32,6 @@ class RateLimiter:
             return 0.0
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     """ASGI middleware answering 413 to any request whose body exceeds ``max_bytes``.
 
@@ -71,24 +67,34 @@ class BodySizeLimit:
                     return await self._reject(send, size)
         seen = 0
         started = False
+        rejected = False
 
         async def counting_receive():
-            nonlocal seen
+            # Past the limit, answer 413 at once and tell the app the client left, so no handler
+            # turns the cut-off body into a parsing error of its own.
+            nonlocal seen, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _BodyTooLarge()
+                    rejected = True
+                    if not started:
+                        await self._reject(send, None)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message):
+        async def guarded_send(message):
             nonlocal started
+            if rejected:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await self._reject(send, None)
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not rejected:
+                raise

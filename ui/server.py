@@ -88,3 +88,48 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None
     print(f"newsbot: chat at http://{host}:{port}/  API docs at http://{host}:{port}/docs  "
           f"widget script at http://{host}:{port}/widget.js", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+class BackgroundServer:
+    """The app served by uvicorn in a daemon thread on a free local port (tests, benchmarks)."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
+        import socket
+        import threading
+
+        import uvicorn
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        self.host, self.port = sock.getsockname()[:2]
+        self._sock = sock
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
+        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True,
+                                        name=f"newsbot-server-{self.port}")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> "BackgroundServer":
+        import time
+
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"server on {self.url} did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(10)
+        self._sock.close()
+
+    def __enter__(self) -> "BackgroundServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -104,6 +104,10 @@
         list.appendChild(card);
       });
       bubble.appendChild(list);
+      list.querySelectorAll(".nbw-passage").forEach(function (q) {
+        var mark = q.querySelector("mark");
+        if (mark) q.scrollTop = Math.max(0, mark.offsetTop - 16);
+      });
     }
     var rate = el("div", "nbw-rate");
     [["up", "\uD83D\uDC4D", w.helpful], ["down", "\uD83D\uDC4E", w.unhelpful]].forEach(function (r) {

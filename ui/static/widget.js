@@ -40,14 +40,25 @@
     button.className = "newsbot-widget-button";
     button.setAttribute("aria-label", language === "fr" ? "Ouvrir le chat des actualités" : "Open the news chat");
     button.setAttribute("aria-expanded", "false");
-    button.textContent = "\uD83D\uDCAC";
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "26");
+    svg.setAttribute("height", "26");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6v2h2V9H7zm4 0v2h2V9h-2zm4 0v2h2V9h-2z");
+    svg.appendChild(path);
+    button.appendChild(svg);
+    button.style.display = "flex";
+    button.style.alignItems = "center";
+    button.style.justifyContent = "center";
     place(button, "20px");
     button.style.width = button.style.height = "56px";
     button.style.borderRadius = "50%";
     button.style.border = "none";
     button.style.background = color;
     button.style.color = textColor;
-    button.style.fontSize = "26px";
     button.style.cursor = "pointer";
     button.style.boxShadow = "0 4px 14px rgba(0,0,0,.25)";
 
