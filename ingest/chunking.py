@@ -199,8 +199,10 @@ def chunk_article(article: Article, size: int = 900, overlap: int = 150) -> list
         "author": article.author,
         "article_hash": article.content_hash,
     }
+    spans = plan_chunks(article.text, size, overlap)
+    meta["article_chunks"] = len(spans)  # lets the store tell a complete article from a partial one
     out = []
-    for n, (a, b) in enumerate(plan_chunks(article.text, size, overlap)):
+    for n, (a, b) in enumerate(spans):
         text = article.text[a:b]
         out.append(Chunk(chunk_id(article.id, text, a), article.id, n, text, a, b, dict(meta, start=a, end=b, index=n)))
     return out

@@ -23,7 +23,10 @@ ALIASES = {
     "minilm": "all-MiniLM-L6-v2",
     "all-minilm-l6-v2": "all-MiniLM-L6-v2",
     "sentence-transformers/all-minilm-l6-v2": "all-MiniLM-L6-v2",
+    "multilingual-e5-small-q4": "e5-small",  # the name recorded in stores
 }
+# The short name to configure for an embedder recorded in a store under its canonical name.
+CONFIG_NAMES = {"multilingual-e5-small-q4": "e5-small", "all-MiniLM-L6-v2": "minilm"}
 
 
 class E5SmallEmbeddings(Embeddings):
@@ -88,8 +91,16 @@ def _resolve_model_path(model: str) -> str:
     return model
 
 
+def _quiet_transformers() -> None:
+    """No "Loading weights" progress bar on stderr each time a model loads."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def _load_sentence_transformer(path: str, timeout: float):
     if Path(path).exists():
+        _quiet_transformers()
         from sentence_transformers import SentenceTransformer
 
         return SentenceTransformer(path, device="cpu")
@@ -114,6 +125,7 @@ def _load_sentence_transformer(path: str, timeout: float):
     # huggingface_hub reads its timeouts once, at import: set them on the module itself.
     constants.HF_HUB_ETAG_TIMEOUT = int(timeout)
     constants.HF_HUB_DOWNLOAD_TIMEOUT = int(timeout)
+    _quiet_transformers()
     from sentence_transformers import SentenceTransformer
 
     try:
@@ -148,6 +160,11 @@ def embedder_name(name: str) -> str:
     if alias:
         return alias
     return name
+
+
+def config_name(recorded: str) -> str:
+    """What to pass as ``--embedder`` / ``NEWSBOT_EMBEDDER`` for an embedder recorded as ``recorded``."""
+    return CONFIG_NAMES.get(recorded, recorded)
 
 
 def make_embedder(name: str = DEFAULT_EMBEDDER, load_timeout: float = 20.0) -> Embeddings:

@@ -28,6 +28,7 @@ class IngestReport:
     articles_unchanged: int = 0
     chunks_embedded: int = 0
     chunks_unchanged: int = 0
+    chunks_relabelled: int = 0  # same text and vector, new metadata
     chunks_removed: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -42,7 +43,8 @@ class IngestReport:
         return (f"{self.articles} articles from {self.inputs} inputs: {self.articles_new} new, "
                 f"{self.articles_changed} changed, {self.articles_unchanged} unchanged; "
                 f"{self.chunks_embedded} chunks embedded, {self.chunks_unchanged} unchanged, "
-                f"{self.chunks_removed} removed; {len(self.errors)} skipped; "
+                + (f"{self.chunks_relabelled} relabelled, " if self.chunks_relabelled else "")
+                + f"{self.chunks_removed} removed; {len(self.errors)} skipped; "
                 f"{self.seconds:.1f} s ({rate:.1f} chunks/s)")
 
     def to_dict(self) -> dict:
@@ -115,41 +117,48 @@ class Ingester:
 
     def _write(self, batch: list[tuple[Article, list[Chunk]]], report: IngestReport, bar) -> None:
         all_ids = [c.id for _, chunks in batch for c in chunks]
-        existing = self.store.existing_ids(all_ids)
+        stored = self.store.existing_metadata(all_ids)
         to_embed: list[Chunk] = []
+        relabelled: list[Chunk] = []
         stale: list[str] = []
         for article, chunks in batch:
             report.articles += 1
             old = self.store.article_chunk_ids(article.id)
             new_ids = {c.id for c in chunks}
-            fresh = [c for c in chunks if c.id not in existing]
+            fresh = [c for c in chunks if c.id not in stored]
+            # Same text at the same place, but the article's metadata changed (title, date, ...):
+            # re-embed when the text the embedder sees changed, else only relabel.
+            outdated = [c for c in chunks if c.id in stored and stored[c.id].get("article_hash") != article.content_hash]
+            reembed = [c for c in outdated if stored[c.id].get("title", "") != article.title]
             gone = old - new_ids
             if not old:
                 report.articles_new += 1
-            elif fresh or gone:
+            elif fresh or gone or outdated:
                 report.articles_changed += 1
             else:
                 report.articles_unchanged += 1
-            to_embed.extend(fresh)
+            to_embed.extend(fresh + reembed)
+            relabelled.extend(c for c in outdated if c not in reembed)
             stale.extend(gone)
-            report.chunks_unchanged += len(chunks) - len(fresh)
+            report.chunks_unchanged += len(chunks) - len(fresh) - len(outdated)
         vectors: list[list[float]] = []
         if to_embed:
             t = time.perf_counter()
-            vectors = self.store.embedder.embed_documents([embedding_text(c) for c in to_embed])
+            vectors = self.store.embedder.embed_documents([embedding_text(c.metadata.get("title", ""), c.text)
+                                                           for c in to_embed])
             report.embed_seconds += time.perf_counter() - t
-        self.store.upsert(to_embed, vectors, stale)
+        self.store.upsert(to_embed, vectors, stale, relabelled=relabelled)
         report.chunks_embedded += len(to_embed)
+        report.chunks_relabelled += len(relabelled)
         report.chunks_removed += len(stale)
         if bar is not None:
             bar.update(sum(len(c) for _, c in batch))
             bar.set_postfix(articles=report.articles, embedded=report.chunks_embedded)
 
 
-def embedding_text(chunk: Chunk) -> str:
-    """What the embedder sees: the article title gives each passage its context."""
-    title = chunk.metadata.get("title", "")
-    return f"{title}\n{chunk.text}" if title and not chunk.text.startswith(title) else chunk.text
+def embedding_text(title: str, text: str) -> str:
+    """What the embedder sees of a passage: the article title gives it its context."""
+    return f"{title}\n{text}" if title and not text.startswith(title) else text
 
 
 def ingest(inputs: Iterable[str], store: Store, settings: Settings, **kwargs) -> IngestReport:

@@ -22,6 +22,7 @@ from .lexical import LexicalIndex
 from .model import Chunk
 
 COLLECTION = "newsbot"
+REINDEX_COLLECTION = COLLECTION + "-reindex"
 _BATCH = 2000
 
 
@@ -34,7 +35,7 @@ class StoredChunk:
     metadata: dict
 
 
-def _client(path: Path, chroma_url: str):
+def _client(path: Path, chroma_url: str, timeout: float = 10.0):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -43,6 +44,7 @@ def _client(path: Path, chroma_url: str):
         u = urlparse(chroma_url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise StoreError(f"Chroma URL '{chroma_url}' is not an http(s) URL such as http://127.0.0.1:8000")
+        _check_heartbeat(chroma_url, timeout)
         try:
             return chromadb.HttpClient(host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000),
                                        ssl=u.scheme == "https", settings=settings)
@@ -50,6 +52,31 @@ def _client(path: Path, chroma_url: str):
             raise StoreError(f"Chroma server at {chroma_url} cannot be reached ({exc}); is 'chroma run' started?") from exc
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path / "chroma"), settings=settings)
+
+
+def _check_heartbeat(chroma_url: str, timeout: float) -> None:
+    """Fail in seconds when the Chroma server is down or hung (chromadb's client has no timeout)."""
+    import httpx
+
+    try:
+        resp = httpx.get(chroma_url.rstrip("/") + "/api/v2/heartbeat", timeout=timeout)
+        resp.raise_for_status()
+    except httpx.TimeoutException:
+        raise StoreError(f"Chroma server at {chroma_url} did not answer within {timeout:g} s; "
+                         "is 'chroma run' started and reachable?") from None
+    except httpx.HTTPError as exc:
+        raise StoreError(f"Chroma server at {chroma_url} cannot be reached ({type(exc).__name__}: {exc}); "
+                         "is 'chroma run' started?") from None
+
+
+def _recover_reindex(client) -> None:
+    """Finish a ``reindex`` killed between dropping the old collection and renaming the new one."""
+    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+    if COLLECTION in names or REINDEX_COLLECTION not in names:
+        return
+    new = client.get_collection(REINDEX_COLLECTION, embedding_function=None)
+    if (new.metadata or {}).get("reindex_complete"):
+        new.modify(name=COLLECTION)
 
 
 class Store:
@@ -62,6 +89,8 @@ class Store:
         self._client = _client(self.path, chroma_url)
         self._name = collection
         self._lock = threading.RLock()
+        if collection == COLLECTION:
+            _recover_reindex(self._client)
         self.collection = self._client.get_or_create_collection(
             collection,
             metadata={"embedder": embedder.name, "dim": int(getattr(embedder, "dim", 0)), "generation": 0},
@@ -70,10 +99,12 @@ class Store:
         )
         built_with = (self.collection.metadata or {}).get("embedder")
         if built_with and built_with != embedder.name:
+            from .embedders import config_name
+
             raise EmbedderMismatchError(
                 f"store {self.location} was built with {built_with}, not {embedder.name}: "
-                f"run 'newsbot reindex --embedder {embedder.name}' to re-embed it, "
-                f"or set NEWSBOT_EMBEDDER={built_with}"
+                f"run 'newsbot reindex --embedder {config_name(embedder.name)}' to re-embed it with "
+                f"{embedder.name}, or use --embedder {config_name(built_with)} (NEWSBOT_EMBEDDER)"
             )
         self._lexical: LexicalIndex | None = None
 
@@ -92,7 +123,8 @@ class Store:
         return int((col.metadata or {}).get("generation", 0))
 
     def _bump_generation(self) -> int:
-        meta = dict(self.collection.metadata or {})
+        # Read afresh: another process (a concurrent ingest) may have bumped it since we opened.
+        meta = dict(self._client.get_collection(self._name, embedding_function=None).metadata or {})
         meta["generation"] = int(meta.get("generation", 0)) + 1
         self.collection.modify(metadata=meta)
         return meta["generation"]
@@ -105,6 +137,14 @@ class Store:
         found: set[str] = set()
         for i in range(0, len(ids), _BATCH):
             found.update(self.collection.get(ids=ids[i : i + _BATCH], include=[])["ids"])
+        return found
+
+    def existing_metadata(self, ids: list[str]) -> dict[str, dict]:
+        """Stored metadata of those of ``ids`` that are in the store."""
+        found: dict[str, dict] = {}
+        for i in range(0, len(ids), _BATCH):
+            res = self.collection.get(ids=ids[i : i + _BATCH], include=["metadatas"])
+            found.update((cid, m or {}) for cid, m in zip(res["ids"], res["metadatas"]))
         return found
 
     def article_chunk_ids(self, article_id: str) -> set[str]:
@@ -150,10 +190,37 @@ class Store:
             offset += len(res["ids"])
         return sorted(arts.values(), key=lambda a: (a["published"] or "", a["title"]), reverse=True)
 
+    def incomplete_articles(self) -> list[str]:
+        """Ids of articles whose stored chunks are not exactly one whole version of the article
+        (a missing chunk, or chunks of two versions); an ingest run again repairs them."""
+        seen: dict[str, tuple[set, set, set]] = {}
+        offset = 0
+        while True:
+            res = self.collection.get(include=["metadatas"], limit=_BATCH, offset=offset)
+            if not res["ids"]:
+                break
+            for m in res["metadatas"]:
+                m = m or {}
+                hashes, indexes, totals = seen.setdefault(m.get("article_id", ""), (set(), set(), set()))
+                hashes.add(m.get("article_hash", ""))
+                indexes.add(m.get("index"))
+                totals.add(m.get("article_chunks"))
+            offset += len(res["ids"])
+        bad = []
+        for aid, (hashes, indexes, totals) in seen.items():
+            n = len(indexes)
+            whole = indexes == set(range(n)) and totals <= {n, None}
+            if len(hashes) != 1 or not whole:
+                bad.append(aid)
+        return sorted(bad)
+
     def stats(self) -> dict:
+        """Counts, and whether Chroma, the BM25 index and every article are in step."""
         return {
             "articles": len(self.articles()),
             "chunks": self.count(),
+            "lexical_chunks": len(self.lexical()),
+            "incomplete_articles": len(self.incomplete_articles()),
             "embedder": self.embedder.name,
             "store": self.location,
         }
@@ -169,10 +236,14 @@ class Store:
                 for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
 
     # ---- writes -------------------------------------------------------------------------------
-    def upsert(self, chunks: list[Chunk], vectors: list[list[float]], stale_ids: Iterable[str] = ()) -> None:
-        """Add ``chunks`` (one or more whole articles) and delete ``stale_ids`` in one step."""
+    def upsert(self, chunks: list[Chunk], vectors: list[list[float]], stale_ids: Iterable[str] = (),
+               relabelled: Iterable[Chunk] = ()) -> None:
+        """Add ``chunks`` (one or more whole articles), give ``relabelled`` chunks (same text and
+        vector) their new metadata, and delete ``stale_ids``, in that order: an interruption
+        leaves an article with too many chunks, repaired by the next run, never with too few."""
         stale = list(stale_ids)
-        if not chunks and not stale:
+        relabelled = list(relabelled)
+        if not chunks and not stale and not relabelled:
             return
         with self._lock:
             self._bump_generation()
@@ -183,6 +254,9 @@ class Store:
                     documents=[c.text for c in chunks],
                     metadatas=[_clean_meta(c.metadata) for c in chunks],
                 )
+            if relabelled:
+                self.collection.update(ids=[c.id for c in relabelled],
+                                       metadatas=[_clean_meta(c.metadata) for c in relabelled])
             if stale:
                 self.collection.delete(ids=stale)
 

@@ -1,0 +1,121 @@
+"""ingest/pipeline.py: idempotent ingestion, replacement of changed articles, reports and progress."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest.pipeline import Ingester
+from ingest.settings import Settings
+from ingest.store import Store
+from local_services import SEED_DIR, write_article
+
+
+@pytest.fixture
+def store(tmp_path, e5) -> Store:
+    return Store(tmp_path / "store", e5)
+
+
+def ingest(store, *inputs, **settings):
+    errors = []
+    report = Ingester(store, Settings(store=store.path, **settings)).ingest([str(i) for i in inputs], progress=False,
+                                                                           on_error=errors.append)
+    return report, errors
+
+
+def chroma_ids(store) -> set[str]:
+    return {ch.id for ch, _ in store.iter_chunks()}
+
+
+def test_same_input_twice_adds_and_embeds_nothing(tmp_path, store):
+    docs = tmp_path / "docs"
+    write_article(docs, "a.md", "Grève à la SNCF", "Les cheminots sont en grève depuis lundi. Le trafic est perturbé.")
+    write_article(docs, "sub/b.md", "Storm on the coast", "A storm cut power to thousands of homes on Monday.")
+    first, errors = ingest(store, docs)
+    assert errors == []
+    assert (first.inputs, first.articles, first.articles_new) == (2, 2, 2)
+    assert first.chunks_embedded == store.count() == 2
+    ids_before = chroma_ids(store)
+    again, _ = ingest(store, docs)
+    assert again.chunks_embedded == 0
+    assert (again.articles_unchanged, again.articles_new, again.articles_changed) == (2, 0, 0)
+    assert again.chunks_unchanged == 2 and again.chunks_removed == 0
+    assert chroma_ids(store) == ids_before
+    assert store.stats()["articles"] == 2 and store.stats()["lexical_chunks"] == 2
+
+
+def test_changed_article_replaces_its_old_chunks_and_bm25_follows(tmp_path, store):
+    docs = tmp_path / "docs"
+    path = write_article(docs, "a.md", "Budget", "Le ministre a présenté le budget des armées mardi matin.",
+                         "Les crédits des hélicoptères augmentent de dix pour cent.")
+    ingest(store, docs, chunk_size=100, chunk_overlap=0)
+    assert store.count() == 2
+    assert store.lexical().search("hélicoptères")
+    write_article(docs, "a.md", "Budget", "Le ministre a présenté le budget des armées mardi matin.",
+                  "Les crédits des sous-marins baissent fortement cette année.")
+    report, _ = ingest(store, path, chunk_size=100, chunk_overlap=0)
+    assert (report.articles_changed, report.chunks_embedded, report.chunks_removed) == (1, 1, 1)
+    assert report.chunks_unchanged == 0 and report.chunks_relabelled == 1  # first paragraph: same text, new hash
+    texts = sorted(ch.text for ch, _ in store.iter_chunks())
+    assert texts == ["Le ministre a présenté le budget des armées mardi matin.",
+                     "Les crédits des sous-marins baissent fortement cette année."]
+    lexical = store.lexical()
+    assert sorted(lexical.ids) == sorted(chroma_ids(store))
+    assert lexical.search("hélicoptères") == []
+    assert lexical.search("sous-marins")
+    assert store.incomplete_articles() == []
+
+
+def test_metadata_only_change_relabels_without_embedding(tmp_path, store):
+    path = tmp_path / "feed.jsonl"
+    rec = {"id": "r1", "title": "La BCE maintient ses taux", "text": "La BCE a maintenu ses taux directeurs à 4,5 %.",
+           "published": "2024-03-07"}
+    path.write_text(json.dumps(rec) + "\n")
+    ingest(store, path)
+    path.write_text(json.dumps(rec | {"published": "2024-03-08"}) + "\n")
+    report, _ = ingest(store, path)
+    assert (report.articles_changed, report.chunks_embedded, report.chunks_relabelled) == (1, 0, 1)
+    assert [a["published"] for a in store.articles()] == ["2024-03-08"]
+    # a new title changes what the embedder sees: re-embedded
+    path.write_text(json.dumps(rec | {"title": "Statu quo à Francfort"}) + "\n")
+    report, _ = ingest(store, path)
+    assert report.chunks_embedded == 1 and store.count() == 1
+    assert [a["title"] for a in store.articles()] == ["Statu quo à Francfort"]
+
+
+def test_bad_inputs_are_reported_and_the_batch_goes_on(tmp_path, store):
+    docs = tmp_path / "docs"
+    write_article(docs, "good.md", "Élections", "Les électeurs votent dimanche pour le second tour.")
+    (docs / "bad.txt").write_bytes(b"\xff\xfe\x00\x00binary")
+    (docs / "dup.jsonl").write_text(json.dumps({"id": "x", "title": "X", "text": "Un premier texte."}) + "\n"
+                                    + json.dumps({"id": "x", "title": "X", "text": "Un second texte."}) + "\n")
+    report, errors = ingest(store, docs, tmp_path / "missing.md")
+    assert report.articles == 2 and store.count() == 2
+    assert errors == report.errors and len(errors) == 3
+    assert any(e.startswith(str(docs / "bad.txt") + ": binary content") for e in errors)
+    assert any("article 'x' appears twice in this batch" in e for e in errors)
+    assert any(e.startswith(str(tmp_path / "missing.md") + ": no such file") for e in errors)
+    assert "3 skipped" in report.summary()
+
+
+def test_progress_bar_and_summary(tmp_path, store, capsys):
+    docs = tmp_path / "docs"
+    write_article(docs, "a.md", "Titre", "Un texte assez court pour un seul morceau.")
+    report = Ingester(store, Settings(store=store.path)).ingest([str(docs)], progress=True)
+    err = capsys.readouterr().err
+    assert "ingest: " in err and "1 chunks" in err and "embedded=1" in err  # the tqdm bar and its postfix
+    summary = report.summary()
+    assert summary.startswith("1 articles from 1 inputs: 1 new, 0 changed, 0 unchanged; 1 chunks embedded")
+    assert report.to_dict()["skipped"] == 0
+
+
+def test_seed_corpus_is_ingested_whole(seed_store):
+    [article] = seed_store.articles()
+    assert article["lang"] == "fr"
+    text = (SEED_DIR / "trump-poutine-appel.txt").read_text(encoding="utf-8")
+    chunks = sorted((ch for ch, _ in seed_store.iter_chunks()), key=lambda c: c.metadata["index"])
+    assert len(chunks) == article["chunks"] == chunks[0].metadata["article_chunks"]
+    for ch in chunks:
+        assert ch.text in text
+        assert ch.metadata["end"] - ch.metadata["start"] == len(ch.text)
+    assert "Elbridge Colby" in " ".join(ch.text for ch in chunks)
