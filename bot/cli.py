@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", action="store_true", help="also run the baselines")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("bench", parents=[common], help="benchmarks: ingest throughput, query latency and memory vs size")
+    from .benchmarks import add_bench_arguments
+
+    add_bench_arguments(p)
     return parser
 
 
@@ -184,6 +189,12 @@ def cmd_eval(args) -> int:
     return run_eval_command(args, _settings(args))
 
 
+def cmd_bench(args) -> int:
+    from .benchmarks import run_bench_command
+
+    return run_bench_command(args, _settings(args))
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "stats": cmd_stats,
@@ -193,6 +204,7 @@ COMMANDS = {
     "ask": cmd_ask,
     "serve": cmd_serve,
     "eval": cmd_eval,
+    "bench": cmd_bench,
 }
 
 

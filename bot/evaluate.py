@@ -185,8 +185,9 @@ def evaluate_system(system, items: Sequence[QAItem], k: int, progress: bool | No
     from tqdm import tqdm
 
     records = []
+    # Off only when asked; in a log file (no terminal) the bar is redrawn every 10 s instead of constantly.
     for item in tqdm(items, desc=f"eval {system.name}", unit=" q", file=sys.stderr, dynamic_ncols=True,
-                     disable=None if progress is None else not progress):
+                     disable=progress is False, mininterval=0.1 if sys.stderr.isatty() else 10):
         t0 = time.perf_counter()
         try:
             answer = system.ask(item.question, k)
@@ -207,7 +208,7 @@ def describe_machine() -> dict:
     except (OSError, ValueError, IndexError):
         pass
     return {"cpus": os.cpu_count(), "memory_gb": mem_gb, "python": platform.python_version(),
-            "platform": platform.platform()}
+            "platform": platform.platform(), "loadavg_1m": round(os.getloadavg()[0], 2)}
 
 
 def build_systems(bot, settings, compare: bool, progress: bool | None = None):

@@ -1,0 +1,364 @@
+"""``newsbot bench``: ingest throughput against the embedder alone, and query cost as the store grows.
+
+``bench ingest`` times the full pipeline (load, chunk, embed, upsert, BM25 rebuild) and the
+embedder alone on the same chunk texts in the same batches, in wall-clock and CPU time.
+
+``bench query`` builds stores of 1k, 10k and 100k chunks from a real store by a deterministic
+procedure (:func:`tier_chunks`) and measures each in its own process (``python -m
+bot.benchmarks query-tier``): query latency of ``NewsBot.ask`` and of its parts, and peak RSS.
+The procedure and the results are in docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ingest.errors import NewsbotError
+from ingest.model import Chunk
+
+from .metrics import percentile
+
+NOISE_SIGMA = 0.02  # per-dimension Gaussian noise on copied vectors (norm ~0.4 for 384 dims, cosine ~0.93)
+NOISE_SEED = 20240601
+TIER_MARKER = "bench-tier.json"
+
+
+class BenchmarkError(NewsbotError):
+    """A benchmark cannot run with the inputs given."""
+
+
+# ---- ingest ------------------------------------------------------------------------------------
+
+def bench_ingest(articles: Path, settings, batch_chunks: int = 32, limit: int | None = None) -> dict:
+    """Full-pipeline ingest of ``articles`` into a fresh temporary store vs. the embedder alone."""
+    from ingest.chunking import chunk_articles
+    from ingest.embedders import make_embedder
+    from ingest.loaders import load_input
+    from ingest.pipeline import Ingester, embedding_text
+    from ingest.store import Store
+
+    embedder = make_embedder(settings.embedder, settings.model_load_timeout)
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-ingest-") as tmp:
+        # Both runs see the same articles; the pipeline reads them from a file, as 'newsbot ingest' does.
+        source = Path(articles)
+        if limit:
+            source = Path(tmp) / source.name
+            lines = Path(articles).read_text(encoding="utf-8").splitlines()[:limit]
+            source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        arts = load_input(str(source), settings, lambda err: None)
+        chunks = chunk_articles(arts, settings.chunk_size, settings.chunk_overlap)
+        texts = [embedding_text(c.metadata.get("title", ""), c.text) for c in chunks]
+        embedder.embed_documents(texts[:batch_chunks])  # load and warm the model outside every timing
+
+        def embed_alone() -> tuple[float, float]:
+            w0, c0 = time.perf_counter(), time.process_time()
+            for i in range(0, len(texts), batch_chunks):
+                embedder.embed_documents(texts[i:i + batch_chunks])
+            return time.perf_counter() - w0, time.process_time() - c0
+
+        # Embedder alone before and after the pipeline, averaged, so a drift in machine load
+        # (other processes on shared cores) weighs on both sides alike.
+        before = embed_alone()
+        store = Store(Path(tmp) / "store", embedder)
+        s = settings.model_copy(update={"store": Path(tmp) / "store"})
+        w0, c0 = time.perf_counter(), time.process_time()
+        report = Ingester(store, s, batch_chunks=batch_chunks).ingest([str(source)], progress=False)
+        pipe_wall, pipe_cpu = time.perf_counter() - w0, time.process_time() - c0
+        after = embed_alone()
+        embed_wall, embed_cpu = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
+    if report.errors or report.chunks_embedded != len(chunks):
+        raise BenchmarkError(f"{articles}: the pipeline embedded {report.chunks_embedded} of {len(chunks)} chunks "
+                             f"({len(report.errors)} errors: {report.errors[:3]})")
+    n = len(chunks)
+    return {
+        "articles": len(arts),
+        "chunks": n,
+        "embedder": embedder.name,
+        "batch_chunks": batch_chunks,
+        "embedder_alone": {"seconds": round(embed_wall, 2), "cpu_seconds": round(embed_cpu, 2),
+                           "chunks_per_s": round(n / embed_wall, 2),
+                           "runs_seconds": [round(before[0], 2), round(after[0], 2)]},
+        "pipeline": {"seconds": round(pipe_wall, 2), "cpu_seconds": round(pipe_cpu, 2),
+                     "chunks_per_s": round(n / pipe_wall, 2),
+                     "embed_seconds_inside": round(report.embed_seconds, 2)},
+        # Overhead = extra time the pipeline takes over embedding the same chunks alone.
+        "overhead_pct_wall": round(100 * (pipe_wall / embed_wall - 1), 1),
+        "overhead_pct_cpu": round(100 * (pipe_cpu / embed_cpu - 1), 1),
+        "overhead_pct_inside": round(100 * (report.seconds - report.embed_seconds) / report.embed_seconds, 1),
+    }
+
+
+# ---- query tiers -------------------------------------------------------------------------------
+
+def read_source_chunks(store) -> tuple[list, np.ndarray]:
+    """Every chunk of ``store`` sorted by id, with its vectors as one matrix (the tiers' raw material)."""
+    rows = sorted(store.iter_chunks(include_embeddings=True), key=lambda r: r[0].id)
+    if not rows:
+        raise BenchmarkError(f"store {store.location} is empty: ingest the corpus first, or pass --source-store")
+    return [ch for ch, _ in rows], np.asarray([v for _, v in rows], dtype=np.float32)
+
+
+def tier_chunks(chunks: list, vectors: np.ndarray, size: int, start: int = 0, stop: int | None = None):
+    """Chunks ``start..stop`` of the ``size``-chunk tier, with vectors: the deterministic procedure.
+
+    Chunk i of the tier is copy ``c = i // n`` of source chunk ``j = i % n`` (sources sorted by id).
+    Copy 0 is the real chunk. Copy c >= 1 gets id and article id suffixed ``~c``, text and title
+    suffixed `` [copie c]`` (distinct BM25 documents), and vector ``v + N(0, 0.02)`` renormalised,
+    the noise drawn for all n sources at once from ``default_rng([20240601, c])``.
+    """
+    n = len(chunks)
+    stop = size if stop is None else min(stop, size)
+    out_chunks, out_vecs = [], []
+    noise_cache: dict[int, np.ndarray] = {}
+    for i in range(start, stop):
+        c, j = divmod(i, n)
+        ch = chunks[j]
+        if c == 0:
+            vec = vectors[j]
+            out_chunks.append(Chunk(ch.id, ch.metadata.get("article_id", ""), int(ch.metadata.get("index", 0)),
+                                    ch.text, int(ch.metadata.get("start", 0)), int(ch.metadata.get("end", 0)),
+                                    dict(ch.metadata)))
+        else:
+            if c not in noise_cache:
+                rng = np.random.default_rng([NOISE_SEED, c])
+                noise_cache[c] = rng.normal(0.0, NOISE_SIGMA, size=vectors.shape).astype(np.float32)
+            vec = vectors[j] + noise_cache[c][j]
+            vec = vec / np.linalg.norm(vec)
+            meta = dict(ch.metadata, article_id=f"{ch.metadata.get('article_id', '')}~{c}",
+                        title=f"{ch.metadata.get('title', '')} [copie {c}]")
+            out_chunks.append(Chunk(f"{ch.id}~{c}", meta["article_id"], int(ch.metadata.get("index", 0)),
+                                    f"{ch.text} [copie {c}]", int(ch.metadata.get("start", 0)),
+                                    int(ch.metadata.get("end", 0)), meta))
+        out_vecs.append(vec)
+    return out_chunks, out_vecs
+
+
+def build_tier(folder: Path, size: int, chunks: list, vectors: np.ndarray, embedder, batch: int = 2000) -> float:
+    """Write the ``size``-chunk tier into an embedded store at ``folder`` (kept if already complete)."""
+    from ingest.store import Store
+
+    marker = folder / TIER_MARKER
+    recipe = {"size": size, "sources": len(chunks), "sigma": NOISE_SIGMA, "seed": NOISE_SEED,
+              "first_id": chunks[0].id, "last_id": chunks[-1].id}
+    if marker.exists() and json.loads(marker.read_text()) == recipe:
+        return 0.0
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+    t0 = time.perf_counter()
+    store = Store(folder, embedder)
+    for a in range(0, size, batch):
+        cs, vs = tier_chunks(chunks, vectors, size, a, a + batch)
+        store.upsert(cs, [v.tolist() for v in vs])
+    store.refresh_lexical()
+    if store.count() != size:
+        raise BenchmarkError(f"tier {folder} holds {store.count()} chunks, expected {size}")
+    marker.write_text(json.dumps(recipe))
+    return time.perf_counter() - t0
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_tier(store_dir: Path, qa: Path, questions: int, k: int, embedder_name: str) -> dict:
+    """In this process: open the tier's store, ask the questions, time the parts; peak RSS at the end."""
+    from ingest.settings import Settings
+
+    from .evaluate import load_qa
+    from .newsbot import NewsBot
+
+    items = load_qa(qa)[:questions]
+    settings = Settings(store=store_dir, embedder=embedder_name)
+    t0 = time.perf_counter()
+    bot = NewsBot.from_settings(settings)
+    rss_model_and_client = _rss_mb()
+    bot.ask(items[0].question, k=k)  # loads the BM25 index and Chroma's HNSW index
+    open_seconds = time.perf_counter() - t0
+    ask, embed, dense, lexical = [], [], [], []
+    for it in items:
+        t = time.perf_counter()
+        bot.ask(it.question, k=k)
+        ask.append((time.perf_counter() - t) * 1000)
+    store = bot.store
+    for it in items:
+        t = time.perf_counter()
+        vec = store.embedder.embed_query(it.question)
+        t1 = time.perf_counter()
+        store.dense_search(vec, 30)
+        t2 = time.perf_counter()
+        store.lexical().search(it.question, 30)
+        t3 = time.perf_counter()
+        embed.append((t1 - t) * 1000)
+        dense.append((t2 - t1) * 1000)
+        lexical.append((t3 - t2) * 1000)
+
+    def stats(xs):
+        return {"p50": round(percentile(xs, 50), 2), "p95": round(percentile(xs, 95), 2)}
+
+    return {
+        "loadavg_1m": round(os.getloadavg()[0], 2),
+        "chunks": store.count(),
+        "questions": len(items),
+        "k": k,
+        "open_and_first_query_s": round(open_seconds, 2),
+        "ask_ms": stats(ask),
+        "embed_query_ms": stats(embed),
+        "dense_search_ms": stats(dense),
+        "bm25_search_ms": stats(lexical),
+        "rss_after_open_mb": round(rss_model_and_client, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def bench_query(source_store, work: Path, tiers: list[int], qa: Path, questions: int, k: int,
+                embedder_name: str, log=print) -> dict:
+    """Build each tier (once) and measure it in a fresh process."""
+    chunks, vectors = read_source_chunks(source_store)
+    results = []
+    for size in tiers:
+        folder = Path(work) / f"tier-{size}"
+        built = build_tier(folder, size, chunks, vectors, source_store.embedder)
+        log(f"tier {size}: {'built in %.0f s' % built if built else 'reused'} at {folder}; measuring ...")
+        cmd = [sys.executable, "-m", "bot.benchmarks", "query-tier", "--store", str(folder), "--qa", str(qa),
+               "--questions", str(questions), "-k", str(k), "--embedder", embedder_name]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, TQDM_DISABLE="1"))
+        if proc.returncode != 0:
+            raise BenchmarkError(f"tier {size}: measuring process failed:\n{proc.stderr[-2000:]}")
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        res["build_seconds"] = round(built, 1)
+        results.append(res)
+        log(json.dumps(res))
+    return {"source_chunks": len(chunks), "tiers": results, "noise_sigma": NOISE_SIGMA, "seed": NOISE_SEED}
+
+
+def format_query_table(result: dict) -> str:
+    lines = ["| chunks | ask p50 ms | ask p95 ms | embed p50 | dense p50 / p95 | BM25 p50 / p95 | open + 1st query s | peak RSS MB |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for t in result["tiers"]:
+        lines.append(f"| {t['chunks']:,} | {t['ask_ms']['p50']} | {t['ask_ms']['p95']} | {t['embed_query_ms']['p50']} | "
+                     f"{t['dense_search_ms']['p50']} / {t['dense_search_ms']['p95']} | "
+                     f"{t['bm25_search_ms']['p50']} / {t['bm25_search_ms']['p95']} | "
+                     f"{t['open_and_first_query_s']} | {t['peak_rss_mb']} |")
+    return "\n".join(lines)
+
+
+def plot_query(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tiers = result["tiers"]
+    xs = [t["chunks"] for t in tiers]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    for key, label in (("ask_ms", "NewsBot.ask"), ("dense_search_ms", "dense search"), ("bm25_search_ms", "BM25 search")):
+        ax1.plot(xs, [t[key]["p50"] for t in tiers], marker="o", label=f"{label} p50")
+        ax1.plot(xs, [t[key]["p95"] for t in tiers], marker="x", linestyle="--", label=f"{label} p95")
+    ax1.set_xscale("log")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("chunks in store")
+    ax1.set_ylabel("latency (ms)")
+    ax1.set_title("Query latency vs store size")
+    ax1.grid(alpha=0.3, which="both")
+    ax1.legend(fontsize=7)
+    ax2.plot(xs, [t["peak_rss_mb"] for t in tiers], marker="o", label="peak RSS")
+    ax2.plot(xs, [t["rss_after_open_mb"] for t in tiers], marker="x", linestyle="--", label="RSS after opening")
+    ax2.set_xscale("log")
+    ax2.set_xlabel("chunks in store")
+    ax2.set_ylabel("MB")
+    ax2.set_title("Memory vs store size")
+    ax2.grid(alpha=0.3, which="both")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+def add_bench_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``bench`` sub-commands (shared by ``newsbot bench`` and ``python -m bot.benchmarks``)."""
+    shared = Path(__file__).resolve().parents[2] / "shared"
+    which = p.add_subparsers(dest="bench", required=True)
+    b = which.add_parser("ingest", help="pipeline throughput vs the embedder alone")
+    b.add_argument("--articles", type=Path, default=shared / "corpus" / "piaf" / "articles.jsonl")
+    b.add_argument("--limit", type=int, help="only the first N articles")
+    b.add_argument("--out", type=Path, help="write the result as JSON")
+    b = which.add_parser("query", help="query latency and peak memory at 1k, 10k, 100k chunks")
+    b.add_argument("--source-store", type=Path, help="real store the tiers are built from (default: --store)")
+    b.add_argument("--work", type=Path, default=Path("bench-stores"), help="folder for the tier stores (reused)")
+    b.add_argument("--tiers", default="1000,10000,100000")
+    b.add_argument("--qa", type=Path, default=shared / "eval" / "piaf_dev.jsonl")
+    b.add_argument("--questions", type=int, default=200)
+    b.add_argument("-k", type=int, default=5)
+    b.add_argument("--out", type=Path, help="write the result as JSON")
+    b.add_argument("--plot", type=Path, help="write the latency and memory curves as PNG")
+
+
+def run_bench_command(args, settings) -> int:
+    if args.bench == "ingest":
+        res = bench_ingest(args.articles, settings, limit=args.limit)
+        print(json.dumps(res, indent=1))
+        print(f"pipeline {res['pipeline']['chunks_per_s']} chunks/s vs embedder alone "
+              f"{res['embedder_alone']['chunks_per_s']} chunks/s: overhead {res['overhead_pct_wall']} % wall, "
+              f"{res['overhead_pct_cpu']} % CPU", file=sys.stderr)
+    else:
+        from ingest.embedders import make_embedder
+        from ingest.store import Store
+
+        src = args.source_store or settings.store
+        if not (Path(src) / "chroma").exists():
+            raise BenchmarkError(f"{src}: no store there; pass --source-store with an ingested store")
+        source = Store(src, make_embedder(settings.embedder, settings.model_load_timeout))
+        tiers = [int(t) for t in args.tiers.split(",") if t.strip()]
+        res = bench_query(source, args.work, tiers, args.qa, args.questions, args.k, settings.embedder,
+                          log=lambda m: print(m, file=sys.stderr, flush=True))
+        print(format_query_table(res))
+        if args.plot:
+            plot_query(res, args.plot)
+    from .evaluate import describe_machine
+
+    res["machine"] = describe_machine()  # loadavg_1m: other processes sharing the cores at the end
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(res, indent=1), encoding="utf-8")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bot.benchmarks ingest|query ...`` (same as ``newsbot bench``), or the internal ``query-tier``."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] != "query-tier":
+        from .cli import main as cli_main
+
+        return cli_main(["bench", *argv])
+    p = argparse.ArgumentParser(prog="python -m bot.benchmarks")
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("query-tier", help="(internal) measure one tier store in this process, print JSON")
+    t.add_argument("--store", type=Path, required=True)
+    t.add_argument("--qa", type=Path, required=True)
+    t.add_argument("--questions", type=int, default=200)
+    t.add_argument("-k", type=int, default=5)
+    t.add_argument("--embedder", default="e5-small")
+    args = p.parse_args(argv)
+    print(json.dumps(measure_tier(args.store, args.qa, args.questions, args.k, args.embedder)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
