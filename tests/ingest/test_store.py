@@ -1,0 +1,97 @@
+"""ingest/store.py: the on-disk Chroma store and its BM25 index, kept in step; Chroma server errors."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ingest.errors import EmbedderMismatchError, StoreError
+from ingest.pipeline import Ingester
+from ingest.settings import Settings
+from ingest.store import Store
+from local_services import free_port, write_article
+
+
+@pytest.fixture
+def filled(tmp_path, e5) -> Store:
+    docs = tmp_path / "docs"
+    write_article(docs, "a.md", "Grève à la SNCF", "Les cheminots sont en grève depuis lundi.",
+                  "Le trafic des trains régionaux est très perturbé dans toute la région depuis le début du mouvement.")
+    write_article(docs, "b.md", "Storm on the coast", "A storm cut power to thousands of homes on Monday.")
+    store = Store(tmp_path / "store", e5)
+    Ingester(store, Settings(store=store.path, chunk_size=100, chunk_overlap=0)).ingest([str(docs)], progress=False)
+    return store
+
+
+def test_store_reopens_from_disk_with_the_same_content(filled, e5):
+    again = Store(filled.path, e5)
+    assert again.stats()["chunks"] == 3 and again.stats()["articles"] == 2
+    [(hit, score)] = again.dense_search(e5.embed_query("power cut after a storm"), k=1)
+    assert hit.metadata["title"] == "Storm on the coast" and 0 < score <= 1
+
+
+def test_opening_with_another_embedder_says_how_to_reindex(filled, minilm):
+    with pytest.raises(EmbedderMismatchError) as exc:
+        Store(filled.path, minilm)
+    msg = str(exc.value)
+    assert f"store {filled.path} was built with multilingual-e5-small-q4, not all-MiniLM-L6-v2" in msg
+    assert "run 'newsbot reindex --embedder minilm'" in msg and "or use --embedder e5-small" in msg
+
+
+def test_delete_article_removes_its_chunks_from_chroma_and_bm25(filled):
+    sncf = next(a for a in filled.articles() if a["title"] == "Grève à la SNCF")
+    assert filled.delete_article(sncf["id"]) == 2
+    assert [a["title"] for a in filled.articles()] == ["Storm on the coast"]
+    assert filled.lexical().search("cheminots") == []
+    assert len(filled.lexical()) == filled.count() == 1
+    assert filled.delete_article(sncf["id"]) == 0
+    assert filled.delete_article("no-such-id") == 0
+
+
+def test_bm25_index_is_rebuilt_when_another_writer_changed_the_store(filled, e5):
+    assert filled.lexical().search("storm")
+    other = Store(filled.path, e5)  # as another process would
+    storm = next(a for a in other.articles() if a["title"] == "Storm on the coast")
+    with other._lock:  # remove the chunks without refreshing the index, as a killed writer would
+        other._bump_generation()
+        other.collection.delete(ids=list(other.article_chunk_ids(storm["id"])))
+    assert filled.lexical().search("storm") == []
+    assert len(filled.lexical()) == filled.count() == 2
+
+
+def test_incomplete_articles_are_detected(filled):
+    assert filled.incomplete_articles() == []
+    sncf = next(a for a in filled.articles() if a["title"] == "Grève à la SNCF")
+    ids = sorted(filled.article_chunk_ids(sncf["id"]))
+    filled.collection.delete(ids=ids[:1])
+    assert filled.incomplete_articles() == [sncf["id"]]
+    assert filled.stats()["incomplete_articles"] == 1
+
+
+def test_unreachable_chroma_server_is_a_store_error(tmp_path, e5):
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(StoreError, match=rf"Chroma server at {url} cannot be reached .*is 'chroma run' started"):
+        Store(tmp_path, e5, chroma_url=url)
+    with pytest.raises(StoreError, match="is not an http\\(s\\) URL"):
+        Store(tmp_path, e5, chroma_url="localhost:8000")
+
+
+def test_hung_chroma_server_fails_fast(tmp_path, e5, silent_port):
+    t0 = time.monotonic()
+    with pytest.raises(StoreError, match="did not answer within"):
+        Store(tmp_path, e5, chroma_url=f"http://127.0.0.1:{silent_port}")
+    assert time.monotonic() - t0 < 20
+
+
+def test_chroma_server_store(tmp_path, e5, chroma_server):
+    docs = tmp_path / "docs"
+    write_article(docs, "a.md", "Storm on the coast", "A storm cut power to thousands of homes on Monday.")
+    store = Store(tmp_path / "local", e5, chroma_url=chroma_server)
+    report = Ingester(store, Settings(store=store.path)).ingest([str(docs)], progress=False)
+    assert report.errors == []
+    assert not (tmp_path / "local" / "chroma").exists()  # vectors live on the server
+    reopened = Store(tmp_path / "local", e5, chroma_url=chroma_server)
+    assert reopened.stats()["store"] == chroma_server
+    assert reopened.stats()["chunks"] >= 1 and reopened.lexical().search("storm")
+    [(hit, _)] = reopened.dense_search(e5.embed_query("power cut"), k=1, where={"title": "Storm on the coast"})
+    assert hit.text.startswith("A storm cut power")
