@@ -141,12 +141,20 @@ def cmd_delete(args) -> int:
 
 
 def cmd_reindex(args) -> int:
+    from tqdm import tqdm
+
     from ingest.embedders import make_embedder
     from ingest.reindex import reindex
 
     settings = _settings(args)
-    n = reindex(settings.store, make_embedder(settings.embedder, settings.model_load_timeout), settings.chroma_url)
-    print(f"re-embedded {n} chunks with {settings.embedder}")
+    embedder = make_embedder(settings.embedder, settings.model_load_timeout)
+    with tqdm(unit=" chunks", desc="reindex", file=sys.stderr, disable=None) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        n = reindex(settings.store, embedder, settings.chroma_url, progress=progress)
+    print(f"re-embedded {n} chunks with {embedder.name}")
     return 0
 
 
