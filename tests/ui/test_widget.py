@@ -1,0 +1,77 @@
+"""ui/widget.py and ui/static/widget*.js in Chromium: a page on another origin embeds the widget."""
+from __future__ import annotations
+
+from ui_live import EVIL_QUESTION, SEED_QUESTION
+
+FRAME = "iframe.newsbot-widget-frame"
+
+
+def open_widget(page, host_pages, server, name: str, attributes: str = "", origin: str = ""):
+    page.goto(f"{origin or host_pages.allowed_origin}/{host_pages.page(name, server.url, attributes)}")
+    page.click("button.newsbot-widget-button")
+    return page.frame_locator(FRAME)
+
+
+def ask(frame, question: str):
+    frame.locator("#nbw-input").fill(question)
+    frame.locator("#nbw-send").click()
+    frame.locator(".nbw-rate").last.wait_for(timeout=120_000)  # shown once the answer is complete
+    return frame.locator(".nbw-bot").last
+
+
+def test_widget_on_another_origin_answers_with_highlighted_sources(page, server, host_pages):
+    frame = open_widget(page, host_pages, server, "plain.html", 'data-color="#b91c1c" data-language="fr"')
+    assert page.locator("button.newsbot-widget-button").evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(185, 28, 28)"
+    assert frame.locator("#nbw-input").get_attribute("placeholder").startswith("Une question")
+    bubble = ask(frame, SEED_QUESTION)
+    assert len(bubble.locator(".nbw-answer").inner_text()) > 20
+    card = bubble.locator("li.nbw-card").first
+    assert "trump-poutine-appel.txt" in card.locator(".nbw-meta").inner_text()
+    assert len(card.locator("mark").first.inner_text()) > 10
+    bubble.locator("button.nbw-cite").first.click()
+    frame.locator("li.nbw-card.nbw-flash").first.wait_for(timeout=5_000)
+    page.keyboard.press("Escape")
+
+
+def test_widget_default_filters_come_from_data_attributes(page, server, host_pages):
+    frame = open_widget(page, host_pages, server, "filtered.html", 'data-source="No Such Outlet"')
+    bubble = ask(frame, SEED_QUESTION)
+    assert bubble.locator("li.nbw-card").count() == 0
+
+
+def test_widget_shows_article_markup_as_text(page, server, host_pages):
+    frame = open_widget(page, host_pages, server, "evil.html")
+    bubble = ask(frame, EVIL_QUESTION)
+    title = bubble.locator(".nbw-card-title").first.inner_text()
+    assert "<script>window.__pwned='title'</script>" in title
+    page.wait_for_timeout(500)
+    inner = page.frames[-1]
+    assert inner.evaluate("window.__pwned") is None and page.evaluate("window.__pwned") is None
+    assert page.dialogs == []
+    assert bubble.locator("img, script, b, i, a").count() == 0  # the javascript: URL is no link either
+
+
+def test_widget_is_refused_on_an_unlisted_origin(page, server, host_pages):
+    page.goto(f"{host_pages.refused_origin}/{host_pages.page('refused.html', server.url)}")
+    page.click("button.newsbot-widget-button")
+    # Chromium replaces a page whose frame-ancestors refuse the embedder by an error page.
+    page.wait_for_function("document.querySelector('iframe.newsbot-widget-frame') !== null")
+    child = page.locator(FRAME).element_handle().content_frame()
+    child.wait_for_url(lambda url: url.startswith("chrome-error://"), timeout=20_000)
+    assert page.frame_locator(FRAME).locator("#nbw-input").count() == 0
+    status = page.evaluate("""async (url) => {
+        try { const r = await fetch(url + '/api/articles'); return 'read ' + r.status; }
+        catch (e) { return 'blocked'; }
+    }""", server.url)
+    assert status == "blocked"
+
+
+def test_widget_fits_a_phone_screen(browser, server, host_pages):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    frame = open_widget(page, host_pages, server, "phone.html")
+    ask(frame, SEED_QUESTION)
+    box = page.locator(FRAME).bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] >= 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
