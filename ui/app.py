@@ -87,9 +87,11 @@ def build_chat(ctx: ServerContext) -> gr.Blocks:
     with gr.Blocks(title=label("en", "title"), fill_width=True) as demo:
         turns = gr.State([])
         with gr.Row(equal_height=False):
-            header = gr.Markdown(f"## {label('en', 'title')}\n{label('en', 'intro')}", elem_id="nb-header")
-            ui_lang = gr.Radio([(name, code) for code, name in LANGUAGES.items()], value="en",
-                               label=label("en", "ui_lang"), elem_id="nb-ui-lang", scale=0, min_width=220)
+            with gr.Column(scale=3, min_width=320):
+                header = gr.Markdown(f"## {label('en', 'title')}\n{label('en', 'intro')}", elem_id="nb-header")
+            with gr.Column(scale=1, min_width=260):
+                ui_lang = gr.Radio([(name, code) for code, name in LANGUAGES.items()], value="en",
+                                   label=label("en", "ui_lang"), elem_id="nb-ui-lang")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 transcript = gr.HTML(transcript_html([], "en"), elem_id="nb-transcript", js_on_load=CITE_CLICK_JS,

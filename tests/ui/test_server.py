@@ -4,6 +4,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AuthenticationError
 from ui_live import SEED_QUESTION
 
 
@@ -53,7 +54,7 @@ def test_gradio_auth_guards_the_chat(start_server, ui_store):
         assert c.get("/config").status_code == 401
         login = c.post("/login", data={"username": "ann", "password": "pass word"})
         assert login.status_code == 200 and c.get("/config").status_code == 200
-    with pytest.raises(Exception):
+    with pytest.raises(AuthenticationError, match="credentials"):
         Client(srv.url + "/", verbose=False)
     client = Client(srv.url + "/", auth=("ann", "pass word"), verbose=False)
     assert client.predict(question=SEED_QUESTION, api_name="/ask")["citations"]
