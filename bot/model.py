@@ -41,6 +41,7 @@ class Passage:
     lexical_rank: int | None = None
     dense_score: float | None = None
     lexical_score: float | None = None
+    duplicates: list[str] = field(default_factory=list)  # chunk ids of the same text in other articles
 
     @property
     def article_id(self) -> str:
@@ -92,6 +93,7 @@ class Answer:
     answerer: str = "extractive"
     confidence: float = 0.0
     passages: list[Passage] = field(default_factory=list, repr=False)  # everything retrieved, ranked
+    query: str = ""  # the standalone question searched for, when a follow-up was rewritten
 
     def to_dict(self) -> dict:
         """The JSON object of ``newsbot ask --json`` and ``POST /api/ask``."""
@@ -104,6 +106,8 @@ class Answer:
         }
         if self.notice:
             d["notice"] = self.notice
+        if self.query:
+            d["query"] = self.query
         d["answerer"] = self.answerer
         d["confidence"] = round(self.confidence, 4)
         return d

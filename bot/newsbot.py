@@ -1,11 +1,13 @@
 """``NewsBot``: the single entry point of the CLI, the web chat, the REST API and the evaluation.
 
-Models and indexes are loaded once, when the bot is built, and handed in.
+Models and indexes are loaded once, when the bot is built, and handed in. A question goes:
+follow-up rewrite (with the chat history) → hybrid search → answerer (extractive, or an LLM
+with verified citations and an extractive fallback).
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from typing import Iterator
 
 from ingest.embedders import make_embedder
 from ingest.language import detect_language
@@ -13,14 +15,18 @@ from ingest.settings import Settings
 from ingest.store import Store
 
 from .answerers import Answerer, ExtractiveAnswerer
+from .followup import Turn, standalone_question
 from .model import Answer, Filters
-from .retriever import HybridSearch
+from .retriever import CrossEncoderReranker, HybridSearch
+
+__all__ = ["NewsBot", "Turn"]
+
+ANSWER_LANGS = ("en", "fr")
 
 
-@dataclass
-class Turn:
-    question: str
-    answer: str = ""
+def store_idf(store: Store):
+    """The rarity of a stemmed word in ``store``'s current BM25 index (read once per question)."""
+    return store.lexical().idf
 
 
 class NewsBot:
@@ -29,30 +35,69 @@ class NewsBot:
         self.settings = settings or Settings()
         self.store = store
         self.search = search or HybridSearch(store)
-        self.answerer = answerer or ExtractiveAnswerer()
+        self.answerer = answerer or ExtractiveAnswerer(idf_source=lambda: store_idf(store))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "NewsBot":
         embedder = make_embedder(settings.embedder, settings.model_load_timeout)
         store = Store(settings.store, embedder, chroma_url=settings.chroma_url)
-        return cls(store, settings=settings)
+        reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
+        search = HybridSearch(store, reranker=reranker)
+        answerer: Answerer = ExtractiveAnswerer(idf_source=lambda: store_idf(store))
+        if settings.llm_base_url:
+            from .llm import LLMAnswerer
+
+            answerer = LLMAnswerer.from_settings(settings, fallback=answerer, embedder=embedder)
+        return cls(store, search=search, answerer=answerer, settings=settings)
+
+    def _language(self, question: str, history: list[Turn] | None) -> str:
+        lang = detect_language(question)
+        if lang not in ANSWER_LANGS:
+            # Short follow-ups ("Et avant ?") are often undetectable: keep the conversation's language.
+            earlier = [detect_language(t.question) for t in (history or [])]
+            lang = next((x for x in reversed(earlier) if x in ANSWER_LANGS), "en")
+        return lang
+
+    def _prepare(self, question: str, history: list[Turn] | None, filters: Filters | None, k: int):
+        t0 = time.perf_counter()
+        lang = self._language(question, history)
+        rewrite = getattr(self.answerer, "rewrite", None)
+        query = standalone_question(question, history, rewrite)
+        passages = self.search.search(query, k=k, filters=filters)
+        return query, lang, passages, time.perf_counter() - t0
 
     def ask(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None,
             k: int = 5) -> Answer:
-        t0 = time.perf_counter()
-        lang = detect_language(question) or "en"
-        passages = self.search.search(question, k=k, filters=filters)
-        t1 = time.perf_counter()
-        answer = self.answerer.answer(question, passages, lang=lang if lang in ("en", "fr") else "en")
-        t2 = time.perf_counter()
-        answer.passages = passages
-        answer.timings = {"retrieve_ms": round((t1 - t0) * 1000, 1), "answer_ms": round((t2 - t1) * 1000, 1)}
+        answer = None
+        for event in self.stream(question, history=history, filters=filters, k=k, tokens=False):
+            if event["type"] == "answer":
+                answer = event["answer"]
         return answer
 
     def stream(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None,
-               k: int = 5):
-        """Yield ``{"type": "token", "text": ...}`` events, then ``{"type": "answer", "answer": Answer}``."""
-        answer = self.ask(question, history=history, filters=filters, k=k)
-        for word in answer.answer.split(" "):
-            yield {"type": "token", "text": word + " "}
+               k: int = 5, tokens: bool = True) -> Iterator[dict]:
+        """Yield ``{"type": "token", "text": ...}`` events (and ``{"type": "notice", "text": ...}`` when
+        the LLM is unavailable or a citation was dropped), then ``{"type": "answer", "answer": Answer}``."""
+        query, lang, passages, retrieve_s = self._prepare(question, history, filters, k)
+        t1 = time.perf_counter()
+        answer = None
+        stream_answer = getattr(self.answerer, "stream_answer", None)
+        if stream_answer is not None:
+            for event in stream_answer(question if query == question else query, passages, lang):
+                if event["type"] == "answer":
+                    answer = event["answer"]
+                elif tokens or event["type"] == "notice":
+                    yield event
+        else:
+            answer = self.answerer.answer(query, passages, lang=lang)
+            if tokens:
+                words = answer.answer.split(" ")
+                for i, word in enumerate(words):
+                    yield {"type": "token", "text": word + (" " if i < len(words) - 1 else "")}
+        answer.question = question
+        answer.passages = passages
+        if query != question:
+            answer.query = query
+        answer.timings.update({"retrieve_ms": round(retrieve_s * 1000, 1),
+                               "answer_ms": round((time.perf_counter() - t1) * 1000, 1)})
         yield {"type": "answer", "answer": answer}

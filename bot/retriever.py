@@ -1,23 +1,40 @@
-"""Hybrid retrieval: dense search in Chroma fused with BM25 by reciprocal rank fusion.
+"""Hybrid retrieval: dense search in Chroma fused with BM25 by reciprocal rank fusion (RRF).
 
-Filters (source, date range, language) apply to both searches. ``HybridRetriever`` exposes the
-same search as a LangChain ``BaseRetriever`` for use in other chains.
+Filters (source, date range, language) apply to both searches. After fusion the candidates are
+re-scored by their best sentence (how much of the question one sentence covers), copies of the
+same story from several outlets are collapsed, and an optional cross-encoder reorders the top.
+``HybridRetriever`` exposes the same search as a LangChain ``BaseRetriever``.
 """
 from __future__ import annotations
 
-from typing import Any
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from ingest.chunking import published_timestamp
+from ingest.chunking import published_timestamp, split_sentences
+from ingest.lexical import fold, query_word_forms, tokenize, words
 from ingest.store import Store
 
 from .model import Filters, Passage
 
-RRF_K = 60
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Knobs of :class:`HybridSearch`; the defaults are tuned on PIAF dev (see docs/answers.md)."""
+
+    depth: int = 50  # candidates taken from each of dense and BM25
+    rrf_k: int = 10  # RRF constant: smaller trusts the top ranks of each list more
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    sentence_weight: float = 0.0  # bonus for the best single sentence's coverage of the question
+    sentence_candidates: int = 30
+    duplicate_jaccard: float = 0.8  # word 5-gram overlap above which two passages are the same text
+    rerank_candidates: int = 20
 
 
 def chroma_where(filters: Filters) -> dict | None:
@@ -65,19 +82,106 @@ def lexical_allowed(filters: Filters):
     return allowed
 
 
+def fuse_rrf(rankings: list[list[str]], weights: list[float] | None = None, k: int = 10) -> dict[str, float]:
+    """Reciprocal rank fusion: each id scores ``sum(weight / (k + rank))`` over the rankings it is in."""
+    weights = weights or [1.0] * len(rankings)
+    scores: dict[str, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, cid in enumerate(ranking, 1):
+            scores[cid] = scores.get(cid, 0.0) + w / (k + rank)
+    return scores
+
+
+def best_sentence_coverage(text: str, lang: str, forms: dict[str, set[str]], weights: dict[str, float]) -> float:
+    """Largest rarity-weighted share of the query words that one sentence of ``text`` contains."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    best = 0.0
+    for a, b in split_sentences(text):
+        sent = text[a:b]
+        toks = set(tokenize(sent, lang)) | set(words(sent))
+        best = max(best, sum(weights[w] for w, fs in forms.items() if fs & toks) / total)
+    return best
+
+
+_SHINGLE_RE = re.compile(r"\w+")
+
+
+def _shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
+    toks = _SHINGLE_RE.findall(fold(text))
+    return {tuple(toks[i : i + n]) for i in range(max(1, len(toks) - n + 1))}
+
+
+def collapse_duplicates(passages: list[Passage], threshold: float = 0.8) -> list[Passage]:
+    """Drop passages whose text nearly repeats a better-ranked one (the same wire story in several
+    outlets); the kept passage lists the dropped chunk ids in ``duplicates``."""
+    kept: list[tuple[Passage, set]] = []
+    for p in passages:
+        sh = _shingles(p.text)
+        for q, qsh in kept:
+            if q.article_id != p.article_id and len(sh & qsh) / max(1, len(sh | qsh)) >= threshold:
+                q.duplicates.append(p.chunk_id)
+                break
+        else:
+            kept.append((p, sh))
+    return [p for p, _ in kept]
+
+
+class Reranker(Protocol):
+    def rerank(self, query: str, passages: list[Passage]) -> list[Passage]: ...
+
+
+class CrossEncoderReranker:
+    """Reorders passages by a sentence-transformers ``CrossEncoder`` (name or local path).
+
+    Loaded from the local cache or path only: no model is downloaded at query time.
+    """
+
+    def __init__(self, model: str):
+        from sentence_transformers import CrossEncoder
+
+        try:
+            self._model = CrossEncoder(model, device="cpu", local_files_only=True)
+        except Exception as exc:
+            from ingest.errors import ModelUnavailableError
+
+            raise ModelUnavailableError(
+                f"reranker '{model}' cannot be loaded offline ({type(exc).__name__}); "
+                "use a local path or unset NEWSBOT_RERANKER") from exc
+
+    def rerank(self, query: str, passages: list[Passage]) -> list[Passage]:
+        if not passages:
+            return passages
+        scores = self._model.predict([(query, p.text) for p in passages], show_progress_bar=False)
+        order = sorted(range(len(passages)), key=lambda i: -float(scores[i]))
+        return [passages[i] for i in order]
+
+
 class HybridSearch:
     """Dense + BM25 search over one :class:`Store`, fused by reciprocal rank."""
 
-    def __init__(self, store: Store, depth: int = 30):
+    def __init__(self, store: Store, depth: int | None = None, config: SearchConfig | None = None,
+                 reranker: Reranker | None = None):
+        config = config or SearchConfig()
+        if depth is not None:
+            config = SearchConfig(**{**config.__dict__, "depth": depth})
         self.store = store
-        self.depth = depth
+        self.config = config
+        self.reranker = reranker
+
+    @property
+    def depth(self) -> int:
+        return self.config.depth
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
+        cfg = self.config
         filters = filters or Filters()
-        depth = max(self.depth, k)
+        depth = max(cfg.depth, k)
         vec = self.store.embedder.embed_query(query)
         dense = self.store.dense_search(vec, depth, chroma_where(filters))
-        lexical = self.store.lexical().search(query, depth, lexical_allowed(filters))
+        lex_index = self.store.lexical()
+        lexical = lex_index.search(query, depth, lexical_allowed(filters))
         passages: dict[str, Passage] = {}
         for rank, (ch, sim) in enumerate(dense, 1):
             passages[ch.id] = Passage(ch.id, ch.text, ch.metadata, dense_rank=rank, dense_score=sim)
@@ -88,10 +192,28 @@ class HybridSearch:
             if cid in passages:
                 passages[cid].lexical_rank = rank
                 passages[cid].lexical_score = score
-        for p in passages.values():
-            p.score = sum(1.0 / (RRF_K + r) for r in (p.dense_rank, p.lexical_rank) if r is not None)
+        fused = fuse_rrf([[ch.id for ch, _ in dense], [cid for cid, _ in lexical if cid in passages]],
+                         [cfg.dense_weight, cfg.lexical_weight], cfg.rrf_k)
+        for cid, s in fused.items():
+            passages[cid].score = s
         ranked = sorted(passages.values(), key=lambda p: p.score, reverse=True)
+        if cfg.sentence_weight:
+            ranked = self._rescore_by_sentence(query, ranked, lex_index)
+        ranked = collapse_duplicates(ranked[: max(k * 3, cfg.rerank_candidates)], cfg.duplicate_jaccard)
+        if self.reranker is not None:
+            head = self.reranker.rerank(query, ranked[: cfg.rerank_candidates])
+            ranked = head + ranked[cfg.rerank_candidates:]
         return ranked[:k]
+
+    def _rescore_by_sentence(self, query: str, ranked: list[Passage], lex_index) -> list[Passage]:
+        cfg = self.config
+        forms = query_word_forms(query, lex_index.langs)
+        weights = {w: max((lex_index.idf(f) for f in fs), default=0.0) for w, fs in forms.items()}
+        head = ranked[: cfg.sentence_candidates]
+        for p in head:
+            cov = best_sentence_coverage(p.text, p.metadata.get("lang", ""), forms, weights)
+            p.score += cfg.sentence_weight * cov / (cfg.rrf_k + 1)
+        return sorted(head, key=lambda p: p.score, reverse=True) + ranked[cfg.sentence_candidates:]
 
 
 class HybridRetriever(BaseRetriever):

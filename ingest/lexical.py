@@ -29,6 +29,10 @@ few more most other some such no nor not only own same so than too very s t can 
 was were be been being have has had having do does did doing i me my we our you your he him his she her it its
 they them their what which who whom this that these those am""".split()
 STOPWORDS = frozenset(_STOPWORDS_FR + _STOPWORDS_EN)
+# Question words say what kind of answer is wanted, not what it is about: they are dropped from
+# queries (they rarely occur in the answering passage and only add noise to BM25).
+QUESTION_WORDS = frozenset("""quel quelle quels quelles combien quand comment pourquoi quoi lequel laquelle lesquels
+lesquelles auquel auxquels duquel est-ce what when where who whom whose why how many much""".split())
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 
@@ -58,15 +62,25 @@ def tokenize(text: str, lang: str) -> list[str]:
     return st.stemWords(toks) if st else toks
 
 
-def tokenize_query(text: str, langs: list[str]) -> list[str]:
-    """Query tokens: for each word, its stem in every language of the index (deduplicated)."""
-    out: list[str] = []
-    seen: set[str] = set()
+def query_word_forms(text: str, langs: list[str]) -> dict[str, set[str]]:
+    """Each content word of a query (question words dropped) with its stems in every language of ``langs``."""
+    out: dict[str, set[str]] = {}
     for w in words(text):
+        if w in QUESTION_WORDS or w in out:
+            continue
         forms = {w}
         for lang in langs:
             st = _stemmer(lang)
             forms.add(st.stemWord(w) if st else w)
+        out[w] = forms
+    return out
+
+
+def tokenize_query(text: str, langs: list[str]) -> list[str]:
+    """Query tokens: for each content word, its stem in every language of the index (deduplicated)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for forms in query_word_forms(text, langs).values():
         for f in sorted(forms):
             if f not in seen:
                 seen.add(f)
@@ -85,6 +99,7 @@ class LexicalIndex:
         self.langs = sorted({m.get("lang", "") for m in metas if m.get("lang", "") in STEMMER_LANGS}) or ["fr", "en"]
         self._pos = {cid: i for i, cid in enumerate(ids)}
         self._vocab = set(bm25.vocab_dict) if bm25 is not None else set()
+        self._idf: dict[str, float] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -133,6 +148,19 @@ class LexicalIndex:
             return cls(data["ids"], data["metas"], bm25, int(data.get("generation", 0)))
         except (OSError, ValueError, KeyError):
             return None
+
+    def idf(self, token: str) -> float:
+        """BM25 inverse document frequency of a stemmed token (0 for tokens absent from the index)."""
+        if self._idf is None:
+            self._idf = {}
+            if self._bm25 is not None:
+                indptr = self._bm25.scores["indptr"]
+                n = len(self.ids)
+                for tok, i in self._bm25.vocab_dict.items():
+                    if i + 1 < len(indptr):
+                        df = int(indptr[i + 1] - indptr[i])
+                        self._idf[tok] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return self._idf.get(token, 0.0)
 
     def search(self, query: str, k: int = 10, allowed=None) -> list[tuple[str, float]]:
         """Top ``k`` (chunk id, BM25 score) pairs; ``allowed(meta) -> bool`` filters chunks."""

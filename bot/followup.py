@@ -1,0 +1,96 @@
+"""Follow-up questions: "And before that?" becomes a question that can be searched on its own.
+
+Without a language model the previous question's names and keywords are carried over
+deterministically; with one (``LLMAnswerer.rewrite``) the chat model rewrites the question.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.lexical import QUESTION_WORDS, fold, words
+
+# Openings and words that make a question lean on the one before it.
+_LEADS = re.compile(
+    r"^\s*(and|et|but|mais|also|aussi|then|puis|ensuite|what about|how about|and what about|et (pour|concernant|quant a)"
+    r"|quid de|same|pareil|idem|why|pourquoi|when|quand|who|qui|where|ou|how|comment)\b", re.IGNORECASE)
+_REFERRING = frozenset("""it its they them their he him his she her this that these those there then before after earlier later
+again else other one ones il elle ils elles lui leur leurs ce cela ca celui celle ceux celles la-bas avant apres alors
+encore autre autres precedent precedente suivant suivante dernier derniere""".split())
+# Words about time and sequence that are the follow-up's own point, never carried over.
+_OWN = frozenset("before after earlier later next previous avant apres precedent suivant ensuite puis".split())
+_NAME_RE = re.compile(r"\b[A-ZÀ-Ý][\w'’-]+")
+
+
+@dataclass
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str = ""
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in QUESTION_WORDS]
+
+
+def is_followup(question: str, history: list[Turn] | None) -> bool:
+    """True when ``question`` cannot stand alone: short, opening with "and…"/"et…", or referring back."""
+    if not history:
+        return False
+    content = content_words(question)
+    folded = fold(question)
+    if len(content) <= 2:
+        return True
+    if _LEADS.match(folded) and len(content) <= 5:
+        return True
+    tokens = set(re.findall(r"[\w-]+", folded))
+    has_name = bool(_NAME_RE.search(question[1:]))
+    return bool(tokens & _REFERRING) and not has_name and len(content) <= 5
+
+
+def _anchor(history: list[Turn]) -> str:
+    """The latest earlier question that stands on its own (with the follow-ups after it)."""
+    parts: list[str] = []
+    for i in range(len(history) - 1, -1, -1):
+        parts.insert(0, history[i].question)
+        if not is_followup(history[i].question, history[:i]):
+            break
+    return " ".join(parts)
+
+
+def carry_over(question: str, history: list[Turn]) -> str:
+    """``question`` followed by the earlier question's names and keywords that it lacks."""
+    anchor = _anchor(history)
+    have = set(words(question))
+    # The earlier question's "when"/"who"… is kept unless the follow-up asks its own, so the
+    # answer is still sought as a date, a person…
+    keep_question_words = not (have & QUESTION_WORDS)
+    extra: list[str] = []
+    for w in re.findall(r"[\w'’-]+", anchor):
+        f = fold(w)
+        ws = words(w)
+        if not ws or any(x in have or x in _OWN or (x in QUESTION_WORDS and not keep_question_words) for x in ws) \
+                or f in (fold(e) for e in extra):
+            continue
+        extra.append(w)
+        have.update(ws)
+    return f"{question} {' '.join(extra)}".strip() if extra else question
+
+
+def standalone_question(question: str, history: list[Turn] | None, rewrite=None) -> str:
+    """The question to search with: unchanged unless it is a follow-up.
+
+    ``rewrite(question, history) -> str | None`` (an LLM) is tried first; when it is missing,
+    fails or returns nothing, the earlier question's keywords are carried over.
+    """
+    if not is_followup(question, history):
+        return question
+    if rewrite is not None:
+        try:
+            text = rewrite(question, history)
+        except Exception:  # the LLM is optional; a failure must not lose the conversation
+            text = None
+        if text and text.strip():
+            return text.strip()
+    return carry_over(question, history)
