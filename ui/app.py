@@ -236,11 +236,15 @@ def build_chat(ctx: ServerContext) -> gr.Blocks:
         ingest_btn.click(add_articles, [files, urls, ui_lang], [ingest_status, outlet, art_lang, examples],
                          api_visibility="private", concurrency_limit=1, concurrency_id="ingest")
 
-        def ask(question: str, history: list[dict] | None = None, filters: dict | None = None, k: int = 5) -> dict:
+        def ask(question: str, history: list[dict] | None = None, filters: dict | None = None, k: int = 5,
+                request: gr.Request = None) -> dict:
             """Answer a question; returns the same JSON object as POST /api/ask.
 
             history: earlier turns [{"question", "answer"}]; filters: {"source", "since", "until", "lang"}.
             """
+            wait = ctx.limiter.retry_after(_client(request))
+            if wait:
+                raise gr.Error(label("en", "rate", limit=ctx.limiter.per_minute, wait=round(wait)))
             try:
                 q = ctx.check_question(question)
                 f = filters or {}

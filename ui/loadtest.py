@@ -56,6 +56,7 @@ def run_clients(url: str, clients: int, per_client: int, questions: list[str], t
     return {"clients": clients, "requests": len(latencies) + len(errors), "errors": errors,
             "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
             "p95_ms": round(percentile(latencies, 95), 1) if latencies else None,
+            "max_ms": round(max(latencies), 1) if latencies else None,
             "throughput_per_s": round(len(latencies) / wall, 2) if wall else 0.0}
 
 
@@ -82,11 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         url = server.url
     try:
         run_clients(url, 1, 2, DEFAULT_QUESTIONS, args.token)  # warm-up: models, caches
-        print("| concurrent clients | requests | p50 (ms) | p95 (ms) | answers/s | errors |")
-        print("|---:|---:|---:|---:|---:|---:|")
+        print("| concurrent clients | requests | p50 (ms) | p95 (ms) | max (ms) | answers/s | errors |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
         for c in args.clients:
             res = run_clients(url, c, max(1, args.requests // c), DEFAULT_QUESTIONS, args.token)
-            print(f"| {c} | {res['requests']} | {res['p50_ms']} | {res['p95_ms']} | {res['throughput_per_s']} | "
+            print(f"| {c} | {res['requests']} | {res['p50_ms']} | {res['p95_ms']} | {res['max_ms']} | {res['throughput_per_s']} | "
                   f"{len(res['errors'])} |", flush=True)
             for e in res["errors"][:3]:
                 print(f"  error: {e}")

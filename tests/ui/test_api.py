@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
 from ui_live import SEED_DIR, SEED_QUESTION, build_store
 
 from bot.newsbot import NewsBot
@@ -161,6 +163,8 @@ def test_rate_limit_is_429_with_retry_after(start_server, ui_store):
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
         assert "per minute" in r.json()["detail"]
         assert c.get("/api/health").status_code == 200  # health checks are not limited
+    with pytest.raises(AppError, match="per minute"):  # nor is the Gradio API a way around the limit
+        Client(srv.url + "/", verbose=False).predict(question=SEED_QUESTION, api_name="/ask")
 
 
 def test_bearer_token_guards_the_api(start_server, ui_store):
