@@ -204,10 +204,13 @@ def build_chat(ctx: ServerContext) -> gr.Blocks:
 
         def add_articles(paths: list[str] | None, url_text: str, ui: str):
             paths = [str(p) for p in (paths or [])]
-            url_list = [u.strip() for u in (url_text or "").splitlines() if u.strip()]
+            lines = [u.strip() for u in (url_text or "").splitlines() if u.strip()]
+            # Only web addresses: a path typed here must never read the server's own files.
+            url_list = [u for u in lines if u.lower().startswith(("http://", "https://"))]
+            not_urls = [f"{u}: {label(ui, 'not_url')}" for u in lines if u not in url_list]
             keep = (gr.update(), gr.update(), gr.update())
             if not paths and not url_list:
-                yield (label(ui, "nothing_to_add"),) + keep
+                yield ("\n".join([label(ui, "nothing_to_add")] + not_urls),) + keep
                 return
 
             def rename(msg: str) -> str:
@@ -216,6 +219,7 @@ def build_chat(ctx: ServerContext) -> gr.Blocks:
                 return msg
 
             thread, progress = ctx.ingests.start(paths + url_list, rename=rename)
+            progress.errors.extend(not_urls)
             if progress.waiting:
                 yield (label(ui, "ingest_busy"),) + keep
             while not progress.done:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ui_live import EVIL_QUESTION, SEED_QUESTION
+from ui_live import EVIL_QUESTION, SEED_DIR, SEED_QUESTION
 
 STREAM_WATCH = """() => {
   window.__sawStreaming = false;
@@ -130,11 +130,13 @@ def test_add_articles_panel_ingests_and_reports_bad_files(page, server, tmp_path
     page.click("#nb-add .label-wrap")
     page.set_input_files("#nb-files input[type=file]", [str(good), str(bad)])
     page.wait_for_function("document.querySelector('#nb-files').innerText.includes('.pdf')", timeout=30_000)
+    page.fill("#nb-urls textarea", str(SEED_DIR))  # a server path is no URL: it must not be read
     page.click("#nb-ingest")
     page.wait_for_function("document.querySelector('#nb-ingest-status textarea').value.includes('Done')",
                            timeout=120_000)
     status = page.input_value("#nb-ingest-status textarea")
     assert "1 articles" in status
+    assert f"{SEED_DIR}: not an http(s) URL; skipped" in status
     assert "scan.pdf: unsupported file type '.pdf'" in status
     assert "/tmp" not in status.split("Skipped inputs:")[1]
 
