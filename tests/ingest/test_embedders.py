@@ -37,7 +37,7 @@ def test_e5_french_passage_is_nearer_its_english_translation(e5):
 
 
 def test_e5_concurrent_calls_give_the_serial_results(e5):
-    texts = [f"Article {n} : le conseil municipal a voté {n} mesures pour la ville." for n in range(12)]
+    texts = [f"Article {n} : le conseil municipal a voté {n} mesures pour la ville." for n in range(6)]
     serial = [e5.embed_documents([t])[0] for t in texts] + [e5.embed_query(t) for t in texts]
     with ThreadPoolExecutor(max_workers=6) as pool:
         docs = list(pool.map(lambda t: e5.embed_documents([t])[0], texts))
