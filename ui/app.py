@@ -7,7 +7,6 @@ The conversation is rendered by :mod:`ui.render` (everything from articles escap
 from __future__ import annotations
 
 import html
-import time
 from pathlib import Path
 
 import gradio as gr
