@@ -188,11 +188,14 @@ def measure_tier(store_dir: Path, qa: Path, questions: int, k: int, embedder_nam
     rss_model_and_client = _rss_mb()
     bot.ask(items[0].question, k=k)  # loads the BM25 index and Chroma's HNSW index
     open_seconds = time.perf_counter() - t0
-    ask, embed, dense, lexical = [], [], [], []
-    for it in items:
-        t = time.perf_counter()
-        bot.ask(it.question, k=k)
-        ask.append((time.perf_counter() - t) * 1000)
+    # Two passes: the first may fill caches derived per retrieved chunk (e.g. sentence vectors
+    # kept beside the store); the second is the steady state of a store that has served questions.
+    cold, ask, embed, dense, lexical = [], [], [], [], []
+    for times in (cold, ask):
+        for it in items:
+            t = time.perf_counter()
+            bot.ask(it.question, k=k)
+            times.append((time.perf_counter() - t) * 1000)
     store = bot.store
     for it in items:
         t = time.perf_counter()
@@ -215,6 +218,7 @@ def measure_tier(store_dir: Path, qa: Path, questions: int, k: int, embedder_nam
         "questions": len(items),
         "k": k,
         "open_and_first_query_s": round(open_seconds, 2),
+        "ask_cold_ms": stats(cold),
         "ask_ms": stats(ask),
         "embed_query_ms": stats(embed),
         "dense_search_ms": stats(dense),
@@ -246,10 +250,12 @@ def bench_query(source_store, work: Path, tiers: list[int], qa: Path, questions:
 
 
 def format_query_table(result: dict) -> str:
-    lines = ["| chunks | ask p50 ms | ask p95 ms | embed p50 | dense p50 / p95 | BM25 p50 / p95 | open + 1st query s | peak RSS MB |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| chunks | ask p50 ms | ask p95 ms | 1st pass p50 / p95 | embed p50 | dense p50 / p95 | BM25 p50 / p95 "
+             "| open + 1st query s | peak RSS MB |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for t in result["tiers"]:
-        lines.append(f"| {t['chunks']:,} | {t['ask_ms']['p50']} | {t['ask_ms']['p95']} | {t['embed_query_ms']['p50']} | "
+        lines.append(f"| {t['chunks']:,} | {t['ask_ms']['p50']} | {t['ask_ms']['p95']} | "
+                     f"{t['ask_cold_ms']['p50']} / {t['ask_cold_ms']['p95']} | {t['embed_query_ms']['p50']} | "
                      f"{t['dense_search_ms']['p50']} / {t['dense_search_ms']['p95']} | "
                      f"{t['bm25_search_ms']['p50']} / {t['bm25_search_ms']['p95']} | "
                      f"{t['open_and_first_query_s']} | {t['peak_rss_mb']} |")
@@ -304,7 +310,7 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     b.add_argument("--work", type=Path, default=Path("bench-stores"), help="folder for the tier stores (reused)")
     b.add_argument("--tiers", default="1000,10000,100000")
     b.add_argument("--qa", type=Path, default=shared / "eval" / "piaf_dev.jsonl")
-    b.add_argument("--questions", type=int, default=200)
+    b.add_argument("--questions", type=int, default=100)
     b.add_argument("-k", type=int, default=5)
     b.add_argument("--out", type=Path, help="write the result as JSON")
     b.add_argument("--plot", type=Path, help="write the latency and memory curves as PNG")
