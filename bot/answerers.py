@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from ingest.chunking import split_sentences
-from ingest.lexical import query_word_forms, tokenize, words
+from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
 
 from .model import Answer, Citation, Passage
 from .questions import OTHER, has_expected_answer, question_type
@@ -39,29 +39,48 @@ class ScoredSentence:
     passage_rank: int
     start: int
     end: int
-    coverage: float  # rarity-weighted share of the question's words found in the sentence (and its lead-in)
+    coverage: float  # rarity-weighted share of the question's words found in the sentence
     typed: bool  # holds the kind of answer the question asks for
     score: float
 
 
+# Sentence features and their weights: a logistic regression fitted on PIAF dev questions
+# (answer string in the sentence or not), checked by cross-validation over articles; see
+# docs/answers.md. Every feature is defined for any question and article, in French or English.
+FEATURES = ("coverage", "lead", "bigrams", "typed", "novelty", "rank", "sim_gap", "length")
+DEFAULT_WEIGHTS = {"coverage": 3.0, "lead": 1.0, "bigrams": 1.0, "typed": 1.0, "novelty": 1.0, "rank": -0.5,
+                   "sim_gap": 5.0, "length": 0.0}
+# A question in another language than the passage shares few words with it (names, numbers):
+# its sentences are judged mostly by meaning (embedding similarity) and answer type.
+CROSS_LANGUAGE_WEIGHTS = dict(DEFAULT_WEIGHTS, coverage=1.5, bigrams=0.0, sim_gap=15.0)
+
+
+def _bigrams(tokens: list[str]) -> set[tuple[str, str]]:
+    return set(zip(tokens, tokens[1:]))
+
+
 class SentenceScorer:
-    """Scores the sentences of passages against a question.
+    """Scores the sentences of passages against a question by a weighted sum of features:
+
+    - ``coverage``: rarity-weighted share of the question's words in the sentence (stems, accents folded);
+    - ``lead``: what the sentence before adds ("Ten days earlier, they had…" answers in its lead-in's context);
+    - ``bigrams``: share of the question's word pairs found as pairs in the sentence;
+    - ``typed``: the sentence holds the kind of answer asked for (a date for "when"…);
+    - ``novelty``: share of the sentence's words not in the question (a pure echo answers nothing);
+    - ``rank``: log of its passage's rank; ``sim_gap``: embedding similarity to the question minus
+      the best sentence's (any language; 0 when the search computed none); ``length``: log words.
 
     ``idf_source()`` returns, once per question, ``idf(stem) -> float``: the rarity of a stemmed
-    word in the store (0 when unknown);
-    words the store has never seen count as the rarest, so a question about something absent
-    from the articles gets low coverage.
+    word in the store (0 when unknown); words the store has never seen count as the rarest, so a
+    question about something absent from the articles gets low coverage.
     """
 
     def __init__(self, idf_source: Callable[[], Callable[[str], float]] | None = None, max_idf: float = 8.0,
-                 type_weight: float = 0.25,
-                 rank_weight: float = 0.08, context_weight: float = 0.3, length_weight: float = 0.0):
+                 weights: dict[str, float] | None = None, cross_weights: dict[str, float] | None = None):
         self.idf_source = idf_source
         self.max_idf = max_idf
-        self.type_weight = type_weight
-        self.rank_weight = rank_weight
-        self.context_weight = context_weight
-        self.length_weight = length_weight
+        self.weights = dict(DEFAULT_WEIGHTS, **(weights or {}))
+        self.cross_weights = dict(CROSS_LANGUAGE_WEIGHTS, **(cross_weights or {}))
 
     def _weights(self, question: str) -> dict[str, tuple[set[str], float]]:
         forms = query_word_forms(question, ["fr", "en"])
@@ -75,31 +94,51 @@ class SentenceScorer:
             out[w] = (fs, weight)
         return out
 
-    def score(self, question: str, passages: list[Passage]) -> list[ScoredSentence]:
+    def features(self, question: str, passages: list[Passage]) -> list[tuple[int, int, int, dict[str, float]]]:
+        """``(passage_rank, start, end, features)`` of every sentence of ``passages``."""
         weights = self._weights(question)
         total = sum(w for _, w in weights.values()) or 1.0
         kind = question_type(question)
-        out: list[ScoredSentence] = []
+        q_words = [w for w in words(question) if w not in QUESTION_WORDS]
+        q_set = set(q_words) | {f for fs, _ in weights.values() for f in fs}
+        q_bigrams = _bigrams(q_words)
+        best_sim = max((x for p in passages for _, _, x in p.sentences), default=None)
+        out = []
         for rank, p in enumerate(passages):
             lang = p.metadata.get("lang", "")
+            sims = {(a, b): x for a, b, x in p.sentences}
             spans = split_sentences(p.text)
-            covs, lengths = [], []
+            rows = []
             for a, b in spans:
                 sent = p.text[a:b]
                 plain = words(sent)
-                toks = set(tokenize(sent, lang)) | set(plain)
-                covs.append(sum(w for fs, w in weights.values() if fs & toks) / total)
-                lengths.append(len(plain))
-            for i, (a, b) in enumerate(spans):
-                # A sentence often answers in the context set by the one before it ("Ten days
-                # earlier, they had discussed…"): part of the lead-in's coverage carries over.
-                lead = covs[i - 1] if i else 0.0
-                cov = min(1.0, covs[i] + self.context_weight * max(0.0, lead - covs[i]))
-                typed = kind != OTHER and has_expected_answer(kind, p.text[a:b], question)
-                # Long sentences cover more words by chance: a mild penalty past ~20 content words.
-                long_penalty = self.length_weight * max(0.0, math.log(max(lengths[i], 1) / 20))
-                score = cov + (self.type_weight if typed else 0.0) - self.rank_weight * math.log1p(rank) - long_penalty
-                out.append(ScoredSentence(rank, a, b, cov, typed, score))
+                stems = tokenize(sent, lang)
+                toks = set(stems) | set(plain)
+                cov = sum(w for fs, w in weights.values() if fs & toks) / total
+                novel = sum(1 for w, st in zip(plain, stems) if w not in q_set and st not in q_set) / max(1, len(plain))
+                bigr = len(q_bigrams & _bigrams(plain)) / len(q_bigrams) if q_bigrams else 0.0
+                rows.append((a, b, cov, novel, bigr, len(plain)))
+            for i, (a, b, cov, novel, bigr, n) in enumerate(rows):
+                lead = max(0.0, rows[i - 1][2] - cov) if i else 0.0
+                sim = sims.get((a, b))
+                f = {
+                    "coverage": cov, "lead": lead, "bigrams": bigr,
+                    "typed": 1.0 if kind != OTHER and has_expected_answer(kind, p.text[a:b], question) else 0.0,
+                    "novelty": novel, "rank": math.log1p(rank),
+                    "sim_gap": (sim - best_sim) if (sim is not None and best_sim is not None) else 0.0,
+                    "length": math.log(max(n, 1)),
+                }
+                out.append((rank, a, b, f))
+        return out
+
+    def score(self, question: str, passages: list[Passage], lang: str = "") -> list[ScoredSentence]:
+        """Sentences by decreasing score; ``lang`` is the question's language when known."""
+        out = []
+        for rank, a, b, f in self.features(question, passages):
+            plang = passages[rank].metadata.get("lang", "")
+            w = self.cross_weights if lang and plang and plang != lang else self.weights
+            score = sum(w[k] * f[k] for k in FEATURES)
+            out.append(ScoredSentence(rank, a, b, f["coverage"], bool(f["typed"]), score))
         out.sort(key=lambda s: s.score, reverse=True)
         return out
 
@@ -107,38 +146,55 @@ class SentenceScorer:
 class ExtractiveAnswerer:
     """Quotes the best-supported sentences of the top passages, each with its citation.
 
-    Refuses when the best passage is not close to the question (dense similarity) and the best
-    sentence covers little of it; the thresholds are calibrated in ``docs/answers.md``.
+    Refuses when the evidence (embedding similarity of the best passage and sentence, word
+    coverage of the best sentence) is below a threshold calibrated on PIAF questions asked of a
+    store without their article (see ``docs/answers.md``).
     """
 
     answerer_name = "extractive"
 
     def __init__(self, idf_source: Callable[[], Callable[[str], float]] | None = None, top_passages: int = 5,
-                 max_sentences: int = 2,
-                 follow_ratio: float = 0.85, min_evidence: float = 0.80, coverage_weight: float = 0.1,
+                 max_sentences: int = 3, follow_ratio: float = 0.5, min_evidence: float = 1.72,
+                 cross_language_margin: float = 0.12, coverage_weight: float = 0.2,
                  scorer: SentenceScorer | None = None):
         self.scorer = scorer or SentenceScorer(idf_source)
         self.top_passages = top_passages
         self.max_sentences = max_sentences
         self.follow_ratio = follow_ratio
         self.min_evidence = min_evidence
+        self.cross_language_margin = cross_language_margin
         self.coverage_weight = coverage_weight
 
     def evidence(self, passages: list[Passage], best: ScoredSentence | None) -> float:
-        """How strongly the passages support an answer: best dense similarity plus weighted coverage."""
+        """How strongly the passages support an answer: the best passage's and the best sentence's
+        embedding similarity to the question, plus the weighted word coverage of the best sentence."""
         dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
-        return dense + self.coverage_weight * (best.coverage if best else 0.0)
+        sentence = max((x for p in passages for _, _, x in p.sentences), default=dense)
+        return dense + sentence + self.coverage_weight * (best.coverage if best else 0.0)
 
-    def answer(self, question: str, passages: list[Passage], lang: str = "en") -> Answer:
+    def threshold(self, passages: list[Passage], lang: str) -> float:
+        """The evidence needed to answer. Embeddings of a question and a passage in different
+        languages are less similar even when they match, so the bar is lower across languages."""
+        langs = {p.metadata.get("lang", "") for p in passages[:1]}
+        cross = bool(lang) and bool(langs - {"", lang})
+        return self.min_evidence - (self.cross_language_margin if cross else 0.0)
+
+    def answer(self, question: str, passages: list[Passage], lang: str = "en", avoid: tuple[str, ...] = ()) -> Answer:
+        """``avoid``: earlier answers of the conversation; a follow-up is not answered by repeating
+        a sentence they already quoted."""
         top = passages[: self.top_passages]
-        scored = self.scorer.score(question, top) if top else []
+        scored = self.scorer.score(question, top, lang) if top else []
+        if avoid:
+            fresh = [s for s in scored if not any(top[s.passage_rank].text[s.start:s.end] in a for a in avoid)]
+            scored = fresh or scored
         best = scored[0] if scored else None
         confidence = self.evidence(top, best)
-        if best is None or confidence < self.min_evidence:
+        if best is None or confidence < self.threshold(top, lang):
             return refusal(question, lang, confidence)
         chosen = [best]
+        floor = best.score * self.follow_ratio if best.score > 0 else best.score - 1.0
         for s in scored[1:]:
-            if len(chosen) >= self.max_sentences or s.score < self.follow_ratio * best.score:
+            if len(chosen) >= self.max_sentences or s.score < floor:
                 break
             if any(c.passage_rank == s.passage_rank and c.start == s.start for c in chosen):
                 continue

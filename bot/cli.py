@@ -159,17 +159,38 @@ def cmd_reindex(args) -> int:
 
 
 def cmd_ask(args) -> int:
+    import os
+
+    # The bundled embedder uses OpenMP; busy-waiting threads make it tens of times slower on a
+    # shared machine. Must be set before the engine loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from ingest.errors import NewsbotError
+
     from .model import Filters
     from .newsbot import NewsBot, Turn
 
+    history = None
+    if args.history:
+        try:
+            history = [Turn(str(t.get("question", "")), str(t.get("answer", ""))) for t in json.loads(args.history)]
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise NewsbotError(f"--history is not a JSON list of {{\"question\", \"answer\"}} objects ({exc})") from None
     settings = _settings(args)
     bot = NewsBot.from_settings(settings)
     filters = Filters.from_dict({"source": args.source, "since": args.since, "until": args.until, "lang": args.lang})
-    history = [Turn(t.get("question", ""), t.get("answer", "")) for t in json.loads(args.history)] if args.history else None
-    answer = bot.ask(args.question, history=history, filters=filters, k=args.k)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        print(json.dumps(bot.ask(args.question, history=history, filters=filters, k=args.k).to_dict(), ensure_ascii=False))
         return 0
+    answer = None
+    streamed = False
+    for event in bot.stream(args.question, history=history, filters=filters, k=args.k):
+        if event["type"] == "token" and getattr(bot.answerer, "answerer_name", "") == "llm":
+            print(event["text"], end="", flush=True)
+            streamed = True
+        elif event["type"] == "answer":
+            answer = event["answer"]
+    if streamed:
+        print("\n")  # the verified answer follows the raw stream
     print(answer.answer)
     if answer.notice:
         print(f"({answer.notice})")

@@ -13,7 +13,7 @@ from ingest.lexical import QUESTION_WORDS, fold, words
 # Openings and words that make a question lean on the one before it.
 _LEADS = re.compile(
     r"^\s*(and|et|but|mais|also|aussi|then|puis|ensuite|what about|how about|and what about|et (pour|concernant|quant a)"
-    r"|quid de|same|pareil|idem|why|pourquoi|when|quand|who|qui|where|ou|how|comment)\b", re.IGNORECASE)
+    r"|quid de|same|pareil|idem)\b", re.IGNORECASE)
 _REFERRING = frozenset("""it its they them their he him his she her this that these those there then before after earlier later
 again else other one ones il elle ils elles lui leur leurs ce cela ca celui celle ceux celles la-bas avant apres alors
 encore autre autres precedent precedente suivant suivante dernier derniere""".split())

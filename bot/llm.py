@@ -74,7 +74,7 @@ class CitationVerifier:
     sentence is close in meaning to one passage sentence (any language).
     """
 
-    def __init__(self, embedder=None, min_overlap: float = 0.5, min_similarity: float = 0.86):
+    def __init__(self, embedder=None, min_overlap: float = 0.5, min_similarity: float = 0.83):
         self.embedder = embedder
         self.min_overlap = min_overlap
         self.min_similarity = min_similarity
@@ -161,7 +161,7 @@ class LLMAnswerer:
                           max_retries=0, temperature=0, streaming=True)
         return cls(chat, fallback, CitationVerifier(embedder))
 
-    def answer(self, question: str, passages: list[Passage], lang: str = "en") -> Answer:
+    def answer(self, question: str, passages: list[Passage], lang: str = "en", avoid: tuple[str, ...] = ()) -> Answer:
         answer = None
         for event in self.stream_answer(question, passages, lang):
             if event["type"] == "answer":

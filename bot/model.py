@@ -42,6 +42,7 @@ class Passage:
     dense_score: float | None = None
     lexical_score: float | None = None
     duplicates: list[str] = field(default_factory=list)  # chunk ids of the same text in other articles
+    sentences: list[tuple[int, int, float]] = field(default_factory=list)  # (start, end, similarity to the query)
 
     @property
     def article_id(self) -> str:

@@ -6,22 +6,21 @@ with verified citations and an extractive fallback).
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Iterator
 
 from ingest.embedders import make_embedder
-from ingest.language import detect_language
 from ingest.settings import Settings
 from ingest.store import Store
 
 from .answerers import Answerer, ExtractiveAnswerer
 from .followup import Turn, standalone_question
 from .model import Answer, Filters
+from .questions import question_language
 from .retriever import CrossEncoderReranker, HybridSearch
 
 __all__ = ["NewsBot", "Turn"]
-
-ANSWER_LANGS = ("en", "fr")
 
 
 def store_idf(store: Store):
@@ -39,6 +38,9 @@ class NewsBot:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "NewsBot":
+        # OpenMP threads of the bundled embedder must sleep, not spin, while waiting: spinning
+        # makes each query ~50x slower when other processes share the cores.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         embedder = make_embedder(settings.embedder, settings.model_load_timeout)
         store = Store(settings.store, embedder, chroma_url=settings.chroma_url)
         reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
@@ -51,11 +53,11 @@ class NewsBot:
         return cls(store, search=search, answerer=answerer, settings=settings)
 
     def _language(self, question: str, history: list[Turn] | None) -> str:
-        lang = detect_language(question)
-        if lang not in ANSWER_LANGS:
-            # Short follow-ups ("Et avant ?") are often undetectable: keep the conversation's language.
-            earlier = [detect_language(t.question) for t in (history or [])]
-            lang = next((x for x in reversed(earlier) if x in ANSWER_LANGS), "en")
+        """The answer's language: the question's, else the conversation's, else English."""
+        lang = question_language(question)
+        if not lang:
+            earlier = [question_language(t.question) for t in (history or [])]
+            lang = next((x for x in reversed(earlier) if x), "en")
         return lang
 
     def _prepare(self, question: str, history: list[Turn] | None, filters: Filters | None, k: int):
@@ -89,7 +91,9 @@ class NewsBot:
                 elif tokens or event["type"] == "notice":
                     yield event
         else:
-            answer = self.answerer.answer(query, passages, lang=lang)
+            earlier = tuple(t.answer for t in history or () if t.answer) if query != question else ()
+            answer = self.answerer.answer(query, passages, lang=lang, avoid=earlier) if earlier \
+                else self.answerer.answer(query, passages, lang=lang)
             if tokens:
                 words = answer.answer.split(" ")
                 for i, word in enumerate(words):

@@ -81,3 +81,26 @@ def has_expected_answer(kind: str, sentence: str, question: str = "") -> bool:
     if kind == PLACE:
         return bool(_PLACE_RE.search(sentence)) or any(fold(m.group(0)) not in q for m in _NAME_RE.finditer(sentence))
     return False
+
+
+_FR_WORDS = frozenset("""le la les un une des du de au aux et est sont que qui quoi quel quelle quels quelles combien quand
+comment pourquoi où ou dans sur pour par avec ce cette ces il elle ils elles on a ont été était avait avaient fait
+dit se sa son ses leur leurs pas ne plus y en avant après""".split())
+_EN_WORDS = frozenset("""the a an and is are was were what which who whom whose when where why how many much did do does
+has have had of in on for with to from by about that this these those it its they their he she his her
+before after""".split())
+_WORD_RE = re.compile(r"[\w'’-]+")
+
+
+def question_language(question: str) -> str:
+    """"fr" or "en" for a question (function words and accents; statistical detectors are unreliable
+    on a few words), or "" when there is no clue."""
+    toks = [t.lower().replace("’", "'") for t in _WORD_RE.findall(question)]
+    parts = [p for t in toks for p in re.split(r"'", t) if p]
+    fr = sum(1 for p in parts if p in _FR_WORDS) + sum(1 for t in toks if "'" in t and t.split("'")[0] in ("l", "d", "qu", "n", "s", "c", "j"))
+    en = sum(1 for p in parts if p in _EN_WORDS)
+    if re.search(r"[éèêàùçôîœ]", question.lower()):
+        fr += 1
+    if fr == en:
+        return ""
+    return "fr" if fr > en else "en"

@@ -1,8 +1,9 @@
 """Hybrid retrieval: dense search in Chroma fused with BM25 by reciprocal rank fusion (RRF).
 
-Filters (source, date range, language) apply to both searches. After fusion the candidates are
-re-scored by their best sentence (how much of the question one sentence covers), copies of the
-same story from several outlets are collapsed, and an optional cross-encoder reorders the top.
+Filters (source, date range, language) apply to both searches. The head of the fused list is
+ranked a third time by each passage's best single sentence (dense similarity, see
+``bot/sentences.py``) and that ranking is fused in too; then copies of the same story from
+several outlets are collapsed, and an optional cross-encoder reorders the top.
 ``HybridRetriever`` exposes the same search as a LangChain ``BaseRetriever``.
 """
 from __future__ import annotations
@@ -16,11 +17,12 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from ingest.chunking import published_timestamp, split_sentences
-from ingest.lexical import fold, query_word_forms, tokenize, words
+from ingest.chunking import published_timestamp
+from ingest.lexical import fold
 from ingest.store import Store
 
 from .model import Filters, Passage
+from .sentences import SentenceVectors, sentence_spans
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,8 @@ class SearchConfig:
     rrf_k: int = 10  # RRF constant: smaller trusts the top ranks of each list more
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
-    sentence_weight: float = 0.0  # bonus for the best single sentence's coverage of the question
-    sentence_candidates: int = 30
+    sentence_weight: float = 1.5  # weight of the third RRF list: candidates ranked by their best sentence
+    sentence_candidates: int = 15  # how many fused candidates are ranked by sentence
     duplicate_jaccard: float = 0.8  # word 5-gram overlap above which two passages are the same text
     rerank_candidates: int = 20
 
@@ -92,19 +94,6 @@ def fuse_rrf(rankings: list[list[str]], weights: list[float] | None = None, k: i
     return scores
 
 
-def best_sentence_coverage(text: str, lang: str, forms: dict[str, set[str]], weights: dict[str, float]) -> float:
-    """Largest rarity-weighted share of the query words that one sentence of ``text`` contains."""
-    total = sum(weights.values())
-    if not total:
-        return 0.0
-    best = 0.0
-    for a, b in split_sentences(text):
-        sent = text[a:b]
-        toks = set(tokenize(sent, lang)) | set(words(sent))
-        best = max(best, sum(weights[w] for w, fs in forms.items() if fs & toks) / total)
-    return best
-
-
 _SHINGLE_RE = re.compile(r"\w+")
 
 
@@ -162,13 +151,14 @@ class HybridSearch:
     """Dense + BM25 search over one :class:`Store`, fused by reciprocal rank."""
 
     def __init__(self, store: Store, depth: int | None = None, config: SearchConfig | None = None,
-                 reranker: Reranker | None = None):
+                 reranker: Reranker | None = None, sentences: SentenceVectors | None = None):
         config = config or SearchConfig()
         if depth is not None:
             config = SearchConfig(**{**config.__dict__, "depth": depth})
         self.store = store
         self.config = config
         self.reranker = reranker
+        self.sentences = sentences if sentences is not None else SentenceVectors.beside(store)
 
     @property
     def depth(self) -> int:
@@ -180,8 +170,7 @@ class HybridSearch:
         depth = max(cfg.depth, k)
         vec = self.store.embedder.embed_query(query)
         dense = self.store.dense_search(vec, depth, chroma_where(filters))
-        lex_index = self.store.lexical()
-        lexical = lex_index.search(query, depth, lexical_allowed(filters))
+        lexical = self.store.lexical().search(query, depth, lexical_allowed(filters))
         passages: dict[str, Passage] = {}
         for rank, (ch, sim) in enumerate(dense, 1):
             passages[ch.id] = Passage(ch.id, ch.text, ch.metadata, dense_rank=rank, dense_score=sim)
@@ -197,22 +186,29 @@ class HybridSearch:
         for cid, s in fused.items():
             passages[cid].score = s
         ranked = sorted(passages.values(), key=lambda p: p.score, reverse=True)
-        if cfg.sentence_weight:
-            ranked = self._rescore_by_sentence(query, ranked, lex_index)
+        if cfg.sentence_weight and ranked:
+            ranked = self._fuse_sentence_ranking(vec, ranked)
         ranked = collapse_duplicates(ranked[: max(k * 3, cfg.rerank_candidates)], cfg.duplicate_jaccard)
         if self.reranker is not None:
             head = self.reranker.rerank(query, ranked[: cfg.rerank_candidates])
             ranked = head + ranked[cfg.rerank_candidates:]
         return ranked[:k]
 
-    def _rescore_by_sentence(self, query: str, ranked: list[Passage], lex_index) -> list[Passage]:
+    def _fuse_sentence_ranking(self, query_vector, ranked: list[Passage]) -> list[Passage]:
+        """Rank the head of ``ranked`` by each passage's best sentence (dense similarity to the
+        query) and fuse that ranking in by RRF; passages keep their sentence similarities."""
         cfg = self.config
-        forms = query_word_forms(query, lex_index.langs)
-        weights = {w: max((lex_index.idf(f) for f in fs), default=0.0) for w, fs in forms.items()}
         head = ranked[: cfg.sentence_candidates]
+        sims = self.sentences.similarities(query_vector, [(p.chunk_id, p.text) for p in head])
+        best: dict[str, float] = {}
         for p in head:
-            cov = best_sentence_coverage(p.text, p.metadata.get("lang", ""), forms, weights)
-            p.score += cfg.sentence_weight * cov / (cfg.rrf_k + 1)
+            sim = sims.get(p.chunk_id)
+            if sim is None or not len(sim):
+                continue
+            p.sentences = [(a, b, float(x)) for (a, b), x in zip(sentence_spans(p.text), sim)]
+            best[p.chunk_id] = float(sim.max())
+        for rank, p in enumerate(sorted((p for p in head if p.chunk_id in best), key=lambda p: -best[p.chunk_id]), 1):
+            p.score += cfg.sentence_weight / (cfg.rrf_k + rank)
         return sorted(head, key=lambda p: p.score, reverse=True) + ranked[cfg.sentence_candidates:]
 
 

@@ -8,8 +8,9 @@ import pytest
 from langchain_core.documents import Document
 
 from bot.model import Filters, Passage
-from bot.retriever import (HybridRetriever, HybridSearch, chroma_where, collapse_duplicates, fuse_rrf,
+from bot.retriever import (HybridRetriever, HybridSearch, SearchConfig, chroma_where, collapse_duplicates, fuse_rrf,
                            lexical_allowed)
+from bot.sentences import SentenceVectors
 from ingest.pipeline import Ingester
 from ingest.settings import Settings
 from ingest.store import Store
@@ -57,12 +58,40 @@ def test_rrf_orders_by_summed_reciprocal_ranks():
 
 
 def test_search_fuses_dense_and_lexical_ranks(tiny_store):
-    passages = HybridSearch(tiny_store).search("grève des contrôleurs aériens à Orly", k=3)
+    search = HybridSearch(tiny_store, config=SearchConfig(sentence_weight=0.0))
+    passages = search.search("grève des contrôleurs aériens à Orly", k=3)
     assert passages[0].article_id == "lemonde-1"
     top = passages[0]
     assert top.dense_rank is not None and top.lexical_rank is not None
     assert top.score == pytest.approx(1 / (10 + top.dense_rank) + 1 / (10 + top.lexical_rank))
     assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    assert all(p.sentences == [] for p in passages)
+
+
+def test_best_sentence_ranking_is_fused_in_and_cached(tiny_store, tmp_path):
+    sentences = SentenceVectors(tiny_store.embedder, tmp_path / "vectors")
+    passages = HybridSearch(tiny_store, sentences=sentences).search("Combien ont coûté les travaux du terminal ?", k=4)
+    extra = {}
+    for p in passages:
+        assert p.sentences and all(0 <= a < b <= len(p.text) for a, b, _ in p.sentences)
+        base = sum(1 / (10 + r) for r in (p.dense_rank, p.lexical_rank) if r is not None)
+        sentence_rank = 1.5 / (p.score - base) - 10  # the score is base + 1.5 / (10 + rank by best sentence)
+        assert sentence_rank == pytest.approx(round(sentence_rank)) and sentence_rank >= 1
+        extra[p.chunk_id] = round(sentence_rank)
+    by_best_sentence = sorted(passages, key=lambda x: -max(s for *_, s in x.sentences))
+    assert [extra[p.chunk_id] for p in by_best_sentence] == sorted(extra.values())
+    top = passages[0]
+    a, b, _ = max(top.sentences, key=lambda s: s[2])
+    assert "120 millions" in top.text[a:b]
+    # The vectors were saved; a new cache on the same folder reads them instead of embedding again.
+    assert list((tmp_path / "vectors").glob("*.npz"))
+
+    class NoEmbedder:
+        def embed_documents(self, texts):
+            raise AssertionError("should have come from the cache")
+
+    again = SentenceVectors(NoEmbedder(), tmp_path / "vectors").vectors([(p.chunk_id, p.text) for p in passages])
+    assert set(again) == {p.chunk_id for p in passages}
 
 
 @pytest.mark.parametrize("filters, allowed_ids", [

@@ -1,0 +1,109 @@
+"""Embeddings of the sentences of stored chunks, computed when a chunk is first retrieved and kept on disk.
+
+Scoring candidates by their best single sentence, not only the whole chunk, finds the passage
+whose one sentence answers a short question (and lets an English question pick the French
+sentence that answers it). The cache is derived data keyed by chunk id (a content hash) and
+embedder, so it never goes stale: a changed chunk has a new id. It lives beside the store in
+``sentence-vectors-<embedder>/``, one ``.npz`` file per batch of newly embedded chunks.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunking import split_sentences
+
+_COMPACT_AFTER = 64  # batch files; then they are merged into one
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of a chunk (the whole chunk when it has no sentence break)."""
+    return split_sentences(text) or ([(0, len(text))] if text.strip() else [])
+
+
+class SentenceVectors:
+    """Per-chunk matrices of sentence embeddings (one row per :func:`sentence_spans` span)."""
+
+    def __init__(self, embedder, folder: Path | str | None = None):
+        self.embedder = embedder
+        self.folder = Path(folder) if folder else None
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.RLock()
+        self._loaded = False
+
+    @classmethod
+    def beside(cls, store) -> "SentenceVectors":
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", getattr(store.embedder, "name", "embedder"))
+        return cls(store.embedder, store.path / f"sentence-vectors-{slug}")
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for f in sorted(self.folder.glob("*.npz")):
+            try:
+                with np.load(f) as data:
+                    ids = json.loads(str(data["ids"]))
+                    counts, matrix = data["counts"], data["vectors"]
+            except (OSError, ValueError, KeyError):
+                continue  # a torn write: those chunks are simply embedded again
+            pos = 0
+            for cid, n in zip(ids, counts):
+                self._vectors[cid] = matrix[pos : pos + int(n)]
+                pos += int(n)
+
+    def vectors(self, chunks: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+        """Sentence matrices of ``(chunk_id, text)`` pairs, embedding the chunks not seen before."""
+        with self._lock:
+            self._load()
+            missing = [(cid, text) for cid, text in dict(chunks).items() if cid not in self._vectors]
+            if missing:
+                self._embed(missing)
+            return {cid: self._vectors[cid] for cid, _ in chunks if cid in self._vectors}
+
+    def _embed(self, chunks: list[tuple[str, str]]) -> None:
+        texts, counts = [], []
+        for _, text in chunks:
+            spans = sentence_spans(text)
+            texts.extend(text[a:b] for a, b in spans)
+            counts.append(len(spans))
+        matrix = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32) if texts else np.zeros((0, 1), np.float32)
+        pos = 0
+        for (cid, _), n in zip(chunks, counts):
+            self._vectors[cid] = matrix[pos : pos + n]
+            pos += n
+        self._save([cid for cid, _ in chunks], counts, matrix)
+
+    def _save(self, ids: list[str], counts: list[int], matrix: np.ndarray) -> None:
+        if self.folder is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            files = sorted(self.folder.glob("*.npz"))
+            if len(files) >= _COMPACT_AFTER:
+                ids = list(self._vectors)
+                counts = [len(self._vectors[c]) for c in ids]
+                matrix = np.concatenate([self._vectors[c] for c in ids]) if ids else matrix
+            name = self.folder / f"{uuid.uuid4().hex}.npz"
+            tmp = name.with_suffix(".tmp")
+            with open(tmp, "wb") as f:
+                np.savez(f, ids=np.array(json.dumps(ids)), counts=np.array(counts, dtype=np.int32), vectors=matrix)
+            os.replace(tmp, name)
+            if len(files) >= _COMPACT_AFTER:
+                for old in files:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only store still answers; the vectors are recomputed next time
+
+    def similarities(self, query_vector, chunks: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+        """Cosine similarity of the query to each sentence of each chunk."""
+        q = np.asarray(query_vector, dtype=np.float32)
+        return {cid: (m @ q if len(m) else np.zeros(0, np.float32)) for cid, m in self.vectors(chunks).items()}

@@ -1,0 +1,117 @@
+"""Extractive answers: question types, sentence choice, citation offsets and refusals, on the real
+seed store (a French article; questions in French and English)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.answerers import REFUSAL, ExtractiveAnswerer, compose_answer
+from bot.model import Passage
+from bot.newsbot import NewsBot
+from bot.questions import (DURATION, NUMBER, OTHER, PERSON, PLACE, REASON, WHEN, has_expected_answer,
+                           question_language, question_type)
+
+from conftest import SEED_DIR, SEED_QA, read_jsonl
+
+SEED = {q["id"]: q for q in read_jsonl(SEED_QA)}
+ARTICLE = (SEED_DIR / "trump-poutine-appel.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def bot(seed_store) -> NewsBot:
+    return NewsBot(seed_store)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("When did Trump and Putin last speak?", WHEN),
+    ("Quand Trump et Poutine avaient-ils parlé de l'Iran ?", WHEN),
+    ("En quelle année Jakob Böhme tombe-t-il malade ?", WHEN),
+    ("How many soldiers die each week?", NUMBER),
+    ("Combien d'employeurs", NUMBER),
+    ("How long has the war in Ukraine lasted?", DURATION),
+    ("Depuis combien de temps dure la guerre ?", DURATION),
+    ("Who won the 2022 football World Cup?", PERSON),
+    ("Qui a annoncé l'appel téléphonique ?", PERSON),
+    ("Pourquoi la relation s'est-elle dégradée ?", REASON),
+    ("Why were so many Patriot interceptors used?", REASON),
+    ("Dans quelle ville prend-elle sa retraite ?", PLACE),
+    ("What did Trump say about the Ukrainian resistance?", OTHER),
+])
+def test_question_type(question, kind):
+    assert question_type(question) == kind
+
+
+def test_expected_answer_ignores_what_the_question_already_says():
+    assert has_expected_answer(WHEN, "Le dernier entretien remontait au 14 juin.")
+    assert not has_expected_answer(WHEN, "Les deux dirigeants se sont parlé.")
+    assert has_expected_answer(NUMBER, "5 000 soldats meurent chaque semaine.")
+    assert not has_expected_answer(NUMBER, "Il y avait 2022 participants.", "Combien en 2022 ?")
+    assert has_expected_answer(DURATION, "ce conflit qui dure depuis plus de trois ans.")
+    assert has_expected_answer(PERSON, "La décision a été prise par Elbridge Colby hier.")
+
+
+@pytest.mark.parametrize("question, lang", [("When did they last speak?", "en"), ("Et avant ?", "fr"),
+                                            ("Quel montant en 2003", "fr"), ("Why?", "en")])
+def test_question_language(question, lang):
+    assert question_language(question) == lang
+
+
+@pytest.mark.parametrize("qid", ["s01", "s02", "s04", "s06", "s08"])
+def test_answer_quotes_the_sentence_with_the_answer(bot, qid):
+    item = SEED[qid]
+    answer = bot.ask(item["question"])
+    assert not answer.refused and answer.citations
+    first_quote = answer.answer.split(" [1]")[0]
+    assert any(a in first_quote for a in item["answers"])
+    cit = answer.citations[0]
+    assert cit.n == 1
+    assert first_quote in [cit.passage[s:e] for s, e in cit.highlight]  # a highlight is exactly the quoted sentence
+    assert ARTICLE[cit.start:cit.end] == cit.passage  # and the passage sits at its offsets in the article
+    for c in answer.citations:
+        assert f"[{c.n}]" in answer.answer
+        for hs, he in c.highlight:
+            assert c.passage[hs:he] in answer.answer
+
+
+@pytest.mark.parametrize("qid", ["s09", "s10"])
+def test_unanswerable_questions_are_refused(bot, qid):
+    answer = bot.ask(SEED[qid]["question"])
+    assert answer.refused and answer.citations == []
+    assert answer.answer == REFUSAL["fr" if qid == "s10" else "en"]
+
+
+@pytest.mark.parametrize("qid", ["s01", "s02", "s04", "s06", "s07", "s08"])
+def test_answerable_questions_are_not_refused(bot, qid):
+    assert not bot.ask(SEED[qid]["question"]).refused
+
+
+def test_answer_type_decides_between_sentences_sharing_the_question_words():
+    text = ("Les ministres se sont réunis à Bruxelles pour le sommet sur le climat. "
+            "Le sommet sur le climat s'est ouvert le 12 mars 2024 à Bruxelles.")
+    p = Passage("a-1", text, {"article_id": "a", "lang": "fr", "start": 0, "end": len(text)}, dense_score=0.9)
+    answer = ExtractiveAnswerer(max_sentences=1).answer("Quand s'est ouvert le sommet sur le climat ?", [p], lang="fr")
+    assert answer.answer.startswith("Le sommet sur le climat s'est ouvert le 12 mars 2024")
+
+
+def test_compose_answer_numbers_citations_by_first_use():
+    from bot.answerers import ScoredSentence
+
+    p1 = Passage("a-1", "Alpha one. Alpha two.", {"article_id": "a", "title": "A", "start": 100, "end": 121})
+    p2 = Passage("b-1", "Beta one.", {"article_id": "b", "title": "B", "start": 0, "end": 9})
+    chosen = [ScoredSentence(1, 0, 9, 1.0, False, 2.0), ScoredSentence(0, 11, 21, 1.0, False, 1.5),
+              ScoredSentence(1, 0, 9, 1.0, False, 1.0)]
+    answer = compose_answer("q", [p1, p2], chosen[:2], 0.9)
+    assert answer.answer == "Beta one. [1] Alpha two. [2]"
+    assert [(c.n, c.article_id, c.highlight) for c in answer.citations] == [(1, "b", [[0, 9]]), (2, "a", [[11, 21]])]
+    assert answer.citations[1].start == 100
+    d = answer.to_dict()
+    assert set(d) >= {"question", "answer", "refused", "citations", "timings"}
+    assert set(d["citations"][0]) >= {"n", "article_id", "title", "source", "url", "published", "passage", "start",
+                                      "end", "highlight"}
+    json.dumps(d)
+
+
+def test_no_passages_means_refusal_in_the_question_language():
+    answer = ExtractiveAnswerer().answer("Qui a gagné ?", [], lang="fr")
+    assert answer.refused and answer.answer == REFUSAL["fr"] and answer.citations == []

@@ -1,0 +1,60 @@
+"""NewsBot end to end on the real seed store: ask, stream, follow-ups, filters, timings."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.model import Filters
+from bot.newsbot import NewsBot, Turn
+
+QUESTION = "When did Trump and Putin last speak?"
+
+
+@pytest.fixture(scope="module")
+def bot(seed_store) -> NewsBot:
+    return NewsBot(seed_store)
+
+
+def test_ask_returns_a_cited_answer_with_passages_and_timings(bot):
+    answer = bot.ask("Pourquoi la relation entre Trump et Poutine s'est-elle dégradée ?")
+    assert not answer.refused and "attaques par drones et missiles" in answer.answer.split("[1]")[0]
+    assert answer.passages and answer.passages[0].score >= answer.passages[-1].score
+    assert {c.chunk_id for c in answer.citations} <= {p.chunk_id for p in answer.passages}
+    assert set(answer.timings) >= {"retrieve_ms", "answer_ms"}
+    d = json.loads(json.dumps(answer.to_dict()))
+    assert d["refused"] is False and d["citations"][0]["n"] == 1
+
+
+def test_k_bounds_the_passages(bot):
+    assert len(bot.ask(QUESTION, k=2).passages) == 2
+
+
+def test_stream_yields_tokens_that_spell_the_answer(bot):
+    events = list(bot.stream("What did Trump say about the Ukrainian resistance?"))
+    assert events[-1]["type"] == "answer"
+    tokens = [e["text"] for e in events[:-1]]
+    assert all(e["type"] == "token" for e in events[:-1]) and len(tokens) > 5
+    assert "".join(tokens) == events[-1]["answer"].answer
+
+
+def test_follow_up_uses_history_and_does_not_repeat_itself(bot):
+    first = bot.ask(QUESTION)
+    follow = bot.ask("Et avant ?", history=[Turn(QUESTION, first.answer)])
+    assert follow.question == "Et avant ?"
+    assert "Trump" in follow.query and "Putin" in follow.query  # searched with the earlier question's keywords
+    assert not follow.refused
+    assert follow.answer.split(" [")[0] not in first.answer  # a new sentence, not the same quote again
+    assert "Dix jours plus tôt" in follow.answer
+
+
+def test_follow_up_without_history_is_asked_as_is(bot):
+    answer = bot.ask("Et avant ?")
+    assert answer.query == ""
+
+
+def test_filters_reach_the_search(bot):
+    answer = bot.ask(QUESTION, filters=Filters(lang="en"))  # the only article is French
+    assert answer.refused and answer.passages == [] and answer.citations == []
+    assert answer.answer == "The articles do not say."
+    assert bot.ask(QUESTION, filters=Filters.from_dict({"lang": "fr"})).passages
