@@ -29,5 +29,6 @@ class Settings(BaseSettings):
     auth: str = Field(default="", description="'user:password' for the Gradio chat when set")
     max_question_chars: int = Field(default=1000, ge=10)
     max_upload_bytes: int = Field(default=20_000_000, ge=1)
+    allow_private_urls: bool = Field(default=False, description="Let the server's add-articles panel fetch URLs on loopback or private networks")
     rate_limit_per_minute: int = Field(default=120, ge=1)
     feedback_log: Path = Field(default=Path("newsbot-feedback.jsonl"))

@@ -134,6 +134,16 @@ def test_upload_reports_each_bad_file_and_adds_the_good_ones(http):
     assert http.post("/api/articles", data={"urls": "ftp://example.org/x"}).status_code == 422
 
 
+def test_urls_on_the_servers_own_network_are_not_fetched(http, server):
+    # The server's own address: a visitor must not make it fetch loopback or private services.
+    r = http.post("/api/articles", data={"urls": f"{server.url}/api/health\nhttp://10.1.2.3/x"})
+    assert r.status_code == 200
+    report = r.json()
+    assert report["articles"] == 0
+    assert len(report["errors"]) == 2
+    assert all("loopback or private address" in e for e in report["errors"])
+
+
 def test_feedback_is_appended_to_the_log(http, server):
     answer = http.post("/api/ask", json={"question": SEED_QUESTION}).json()
     r = http.post("/api/feedback", json={"rating": "down", "question": SEED_QUESTION, "answer": answer})
