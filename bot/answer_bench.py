@@ -1,7 +1,7 @@
 """Measurements behind docs/answers.md: retrieval hit rates, answer sentence rates, refusal
 precision/recall (with a threshold sweep) and latency of ``NewsBot.ask``.
 
-    python -m bot.answer_bench retrieval --store STORE --qa piaf_dev.jsonl
+    python -m bot.answer_bench retrieval --store STORE --qa piaf_dev.jsonl [--set rrf_k=60 --set sentence_weight=0]
     python -m bot.answer_bench answers   --store STORE --qa piaf_dev.jsonl
     python -m bot.answer_bench refusal   --store HALF_STORE --qa piaf_dev.jsonl [--seed-store S --seed-qa seed_dev.jsonl]
 
@@ -48,7 +48,14 @@ def _bot(store: Path, min_evidence: float | None = None):
 
 
 def bench_retrieval(args) -> dict:
+    from dataclasses import replace
+
     bot = _bot(args.store)
+    changes = {}
+    for item in args.set or []:
+        name, _, value = item.partition("=")
+        changes[name] = type(getattr(bot.search.config, name))(value)
+    bot.search.config = replace(bot.search.config, **changes)
     hits = {1: 0, 5: 0, 10: 0}
     items = read_qa(args.qa, args.limit)
     times = []
@@ -60,7 +67,7 @@ def bench_retrieval(args) -> dict:
         texts = [normalize(p.text) for p in passages]
         for k in hits:
             hits[k] += any(any(a in t for a in answers) for t in texts[:k])
-    return {"questions": len(items), **{f"hit@{k}": round(v / len(items), 4) for k, v in hits.items()},
+    return {"questions": len(items), "config": changes, **{f"hit@{k}": round(v / len(items), 4) for k, v in hits.items()},
             "search_ms_p50": round(statistics.median(times) * 1000, 1)}
 
 
@@ -137,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int)
     p.add_argument("--seed-store", type=Path)
     p.add_argument("--seed-qa", type=Path)
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                   help="retrieval: override a SearchConfig field, e.g. --set rrf_k=60 --set sentence_weight=0")
     p.add_argument("--dump", type=Path, help="refusal: write (confidence, answerable, features) per question")
     args = p.parse_args(argv)
     result = {"retrieval": bench_retrieval, "answers": bench_answers, "refusal": bench_refusal}[args.what](args)
