@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
 from ingest.chunking import split_sentences
 from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
@@ -219,10 +219,3 @@ class LLMAnswerer:
         ])
         text = msg.content if isinstance(msg.content, str) else ""
         return text.strip().splitlines()[0] if text.strip() else None
-
-
-def is_llm_configured(settings) -> bool:
-    return bool(settings.llm_base_url)
-
-
-Rewriter = Callable[[str, list], "str | None"]

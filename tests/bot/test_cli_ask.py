@@ -6,8 +6,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 QUESTION = "What did Trump say about the Ukrainian resistance?"
 
 
