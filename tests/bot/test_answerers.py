@@ -3,6 +3,8 @@ seed store (a French article; questions in French and English)."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -12,10 +14,12 @@ from bot.newsbot import NewsBot
 from bot.questions import (DURATION, NUMBER, OTHER, PERSON, PLACE, REASON, WHEN, has_expected_answer,
                            question_language, question_type)
 
-from conftest import SEED_DIR, SEED_QA, read_jsonl
-
-SEED = {q["id"]: q for q in read_jsonl(SEED_QA)}
-ARTICLE = (SEED_DIR / "trump-poutine-appel.txt").read_text(encoding="utf-8")
+# The same shared folder as tests/conftest.py (imported by path: another conftest module may be
+# the one named "conftest" when the whole suite runs).
+SHARED = Path(os.environ.get("NEWSBOT_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+SEED = {q["id"]: q for q in (json.loads(line) for line in (SHARED / "eval" / "seed_dev.jsonl").read_text(encoding="utf-8").splitlines()
+                              if line.strip())}
+ARTICLE = (SHARED / "corpus" / "seed" / "trump-poutine-appel.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
