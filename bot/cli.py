@@ -182,16 +182,19 @@ def cmd_ask(args) -> int:
         print(json.dumps(bot.ask(args.question, history=history, filters=filters, k=args.k).to_dict(), ensure_ascii=False))
         return 0
     answer = None
-    streamed = False
+    streamed = ""
     for event in bot.stream(args.question, history=history, filters=filters, k=args.k):
         if event["type"] == "token" and getattr(bot.answerer, "answerer_name", "") == "llm":
             print(event["text"], end="", flush=True)
-            streamed = True
+            streamed += event["text"]
         elif event["type"] == "answer":
             answer = event["answer"]
     if streamed:
-        print("\n")  # the verified answer follows the raw stream
-    print(answer.answer)
+        print()
+    if streamed.strip() != answer.answer:
+        if streamed:
+            print()  # verification changed the streamed text, or it was replaced: show the final answer
+        print(answer.answer)
     if answer.notice:
         print(f"({answer.notice})")
     for c in answer.citations:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -67,3 +68,22 @@ def test_ask_imports_neither_torch_nor_gradio_nor_the_llm_client(seed_store):
     answer_line, modules_line = proc.stdout.strip().splitlines()[-2:]
     assert json.loads(answer_line)["refused"] is False
     assert json.loads(modules_line) == []
+
+
+def test_configured_llm_answers_through_the_cli(seed_store):
+    from openai_stub import OpenAIStub
+
+    def reply(messages):
+        user = messages[-1]["content"]
+        n = next(m.group(1) for m in re.finditer(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', user, re.S)
+                 if "grand courage" in m.group(2))
+        return f"Trump praised the great courage of the Ukrainian resistance [{n}]."
+
+    with OpenAIStub(reply) as stub:
+        env = {"NEWSBOT_LLM_BASE_URL": stub.base_url, "NEWSBOT_LLM_MODEL": "stub"}
+        text = run_ask(seed_store, QUESTION, env=env).stdout
+        out = json.loads(run_ask(seed_store, QUESTION, "--json", env=env).stdout)
+    assert text.count("Trump praised the great courage") == 1  # streamed once, not printed again
+    assert "« " in text and "grand courage" in text
+    assert out["answerer"] == "llm" and out["answer"].startswith("Trump praised")
+    assert any("grand courage" in c["passage"][s:e] for c in out["citations"] for s, e in c["highlight"])
