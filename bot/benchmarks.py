@@ -271,9 +271,10 @@ def plot_query(result: dict, path: Path) -> None:
     tiers = result["tiers"]
     xs = [t["chunks"] for t in tiers]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    for key, label in (("ask_ms", "NewsBot.ask"), ("dense_search_ms", "dense search"), ("bm25_search_ms", "BM25 search")):
-        ax1.plot(xs, [t[key]["p50"] for t in tiers], marker="o", label=f"{label} p50")
-        ax1.plot(xs, [t[key]["p95"] for t in tiers], marker="x", linestyle="--", label=f"{label} p95")
+    for (key, label), color in zip((("ask_ms", "NewsBot.ask"), ("dense_search_ms", "dense search"),
+                                    ("bm25_search_ms", "BM25 search")), ("C0", "C2", "C4")):
+        ax1.plot(xs, [t[key]["p50"] for t in tiers], marker="o", color=color, label=f"{label} p50")
+        ax1.plot(xs, [t[key]["p95"] for t in tiers], marker="x", linestyle="--", color=color, label=f"{label} p95")
     ax1.set_xscale("log")
     ax1.set_yscale("log")
     ax1.set_xlabel("chunks in store")
