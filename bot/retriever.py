@@ -2,7 +2,7 @@
 
 Filters (source, date range, language) apply to both searches. The head of the fused list is
 ranked a third time by each passage's best single sentence (dense similarity, see
-``bot/sentences.py``) and that ranking is fused in too; then copies of the same story from
+``ingest/sentences.py``) and that ranking is fused in too; then copies of the same story from
 several outlets are collapsed, and an optional cross-encoder reorders the top.
 ``HybridRetriever`` exposes the same search as a LangChain ``BaseRetriever``.
 """
@@ -22,7 +22,7 @@ from ingest.lexical import fold
 from ingest.store import Store
 
 from .model import Filters, Passage
-from .sentences import SentenceVectors, sentence_spans
+from ingest.sentences import SentenceVectors, sentence_spans
 
 
 @dataclass(frozen=True)

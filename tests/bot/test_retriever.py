@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 from bot.model import Filters, Passage
 from bot.retriever import (HybridRetriever, HybridSearch, SearchConfig, chroma_where, collapse_duplicates, fuse_rrf,
                            lexical_allowed)
-from bot.sentences import SentenceVectors
+from ingest.sentences import SentenceVectors
 from ingest.pipeline import Ingester
 from ingest.settings import Settings
 from ingest.store import Store

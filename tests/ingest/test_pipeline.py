@@ -119,3 +119,27 @@ def test_seed_corpus_is_ingested_whole(seed_store):
         assert ch.text in text
         assert ch.metadata["end"] - ch.metadata["start"] == len(ch.text)
     assert "Elbridge Colby" in " ".join(ch.text for ch in chunks)
+
+
+class _NoEmbedder:
+    """Fails if asked to embed: proves vectors come from the cache written at ingestion."""
+
+    name = "none"
+
+    def embed_documents(self, texts):
+        raise AssertionError(f"embedded {len(texts)} texts again")
+
+
+def test_ingest_embeds_the_sentences_of_new_chunks_once(tmp_path, store):
+    from ingest.sentences import SentenceVectors, sentence_spans
+
+    write_article(tmp_path / "in", "a.md", "Orchard report",
+                  "Apple growers in Normandy picked early this year. Frost in April cut the harvest by a third.",
+                  "Cider makers expect higher prices. Exports to Japan doubled since 2019.")
+    report, errors = ingest(store, tmp_path / "in")
+    assert errors == [] and report.chunks_embedded >= 1
+    chunks = [(ch.id, ch.text) for ch, _ in store.iter_chunks()]
+    folder = SentenceVectors.beside(store).folder
+    cached = SentenceVectors(_NoEmbedder(), folder).vectors(chunks)
+    assert set(cached) == {cid for cid, _ in chunks}
+    assert all(len(cached[cid]) == len(sentence_spans(text)) for cid, text in chunks)

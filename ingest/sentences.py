@@ -1,10 +1,12 @@
-"""Embeddings of the sentences of stored chunks, computed when a chunk is first retrieved and kept on disk.
+"""Embeddings of the sentences of stored chunks, computed at ingestion and kept on disk.
 
 Scoring candidates by their best single sentence, not only the whole chunk, finds the passage
 whose one sentence answers a short question (and lets an English question pick the French
 sentence that answers it). The cache is derived data keyed by chunk id (a content hash) and
 embedder, so it never goes stale: a changed chunk has a new id. It lives beside the store in
-``sentence-vectors-<embedder>/``, one ``.npz`` file per batch of newly embedded chunks.
+``sentence-vectors-<embedder>/``, one ``.npz`` file per batch of newly embedded chunks. Chunks
+missing from it (an interrupted ingest, a store written by another program) are embedded when
+first retrieved.
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ import numpy as np
 from ingest.chunking import split_sentences
 
 _COMPACT_AFTER = 64  # batch files; then they are merged into one
+_SHARED: dict[Path, "SentenceVectors"] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -39,8 +43,15 @@ class SentenceVectors:
 
     @classmethod
     def beside(cls, store) -> "SentenceVectors":
+        """The cache of ``store``; one shared instance per folder in a process, so what the
+        ingester embeds is what the retriever finds."""
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", getattr(store.embedder, "name", "embedder"))
-        return cls(store.embedder, store.path / f"sentence-vectors-{slug}")
+        folder = (store.path / f"sentence-vectors-{slug}").resolve()
+        with _SHARED_LOCK:
+            found = _SHARED.get(folder)
+            if found is None or found.embedder is not store.embedder:
+                found = _SHARED[folder] = cls(store.embedder, folder)
+            return found
 
     def _load(self) -> None:
         if self._loaded:
