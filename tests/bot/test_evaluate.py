@@ -87,7 +87,7 @@ def test_aggregate_on_hand_made_records():
     assert got["errors"] == 1
 
 
-def test_load_qa_reads_answerable_and_unanswerable(tmp_path):
+def test_load_qa_reads_answerable_and_unanswerable():
     items = load_qa(SEED_QA)
     assert len(items) == 10
     assert items[0] == QAItem("s01", "Qui a annoncé l'appel téléphonique entre les deux présidents ?", ("Trump",))
