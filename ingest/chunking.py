@@ -161,6 +161,9 @@ def plan_chunks(text: str, size: int = 900, overlap: int = 150) -> list[tuple[in
             back -= 1
         if back < last and units[last][1] - units[back + 1][0] <= overlap:
             nxt = back + 1
+        # The overlap must leave room for the next sentence, or the next chunk would not advance.
+        while nxt <= last and units[last + 1][1] - units[nxt][0] > size:
+            nxt += 1
         i = max(nxt, i + 1)
     return chunks
 
