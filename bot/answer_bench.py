@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import sys
@@ -36,7 +35,6 @@ def answer_sentences(answer: str) -> list[str]:
 
 
 def _bot(store: Path, min_evidence: float | None = None):
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from ingest.settings import Settings
 
     from .newsbot import NewsBot

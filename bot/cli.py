@@ -159,11 +159,6 @@ def cmd_reindex(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    import os
-
-    # The bundled embedder uses OpenMP; busy-waiting threads make it tens of times slower on a
-    # shared machine. Must be set before the engine loads.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from ingest.errors import NewsbotError
 
     from .model import Filters

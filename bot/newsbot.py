@@ -6,7 +6,6 @@ with verified citations and an extractive fallback).
 """
 from __future__ import annotations
 
-import os
 import time
 from typing import Iterator
 
@@ -38,9 +37,6 @@ class NewsBot:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "NewsBot":
-        # OpenMP threads of the bundled embedder must sleep, not spin, while waiting: spinning
-        # makes each query ~50x slower when other processes share the cores.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         embedder = make_embedder(settings.embedder, settings.model_load_timeout)
         store = Store(settings.store, embedder, chroma_url=settings.chroma_url)
         reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
