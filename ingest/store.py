@@ -170,42 +170,40 @@ class Store:
                 yield StoredChunk(i, d, m or {}), (list(embs[n]) if embs is not None else None)
             offset += len(res["ids"])
 
-    def articles(self) -> list[dict]:
-        """One summary per article: id, title, source, url, published, lang, chunk count."""
-        arts: dict[str, dict] = {}
+    def _iter_metadatas(self) -> Iterator[dict]:
+        """Every chunk's metadata, read in pages."""
         offset = 0
         while True:
             res = self.collection.get(include=["metadatas"], limit=_BATCH, offset=offset)
             if not res["ids"]:
-                break
+                return
             for m in res["metadatas"]:
-                aid = m.get("article_id", "")
-                a = arts.get(aid)
-                if a is None:
-                    arts[aid] = {k: m.get(k, "") for k in ("title", "source", "url", "published", "lang")}
-                    arts[aid]["id"] = aid
-                    arts[aid]["chunks"] = 1
-                else:
-                    a["chunks"] += 1
+                yield m or {}
             offset += len(res["ids"])
+
+    def articles(self) -> list[dict]:
+        """One summary per article: id, title, source, url, published, lang, chunk count."""
+        arts: dict[str, dict] = {}
+        for m in self._iter_metadatas():
+            aid = m.get("article_id", "")
+            a = arts.get(aid)
+            if a is None:
+                arts[aid] = {k: m.get(k, "") for k in ("title", "source", "url", "published", "lang")}
+                arts[aid]["id"] = aid
+                arts[aid]["chunks"] = 1
+            else:
+                a["chunks"] += 1
         return sorted(arts.values(), key=lambda a: (a["published"] or "", a["title"]), reverse=True)
 
     def incomplete_articles(self) -> list[str]:
         """Ids of articles whose stored chunks are not exactly one whole version of the article
         (a missing chunk, or chunks of two versions); an ingest run again repairs them."""
         seen: dict[str, tuple[set, set, set]] = {}
-        offset = 0
-        while True:
-            res = self.collection.get(include=["metadatas"], limit=_BATCH, offset=offset)
-            if not res["ids"]:
-                break
-            for m in res["metadatas"]:
-                m = m or {}
-                hashes, indexes, totals = seen.setdefault(m.get("article_id", ""), (set(), set(), set()))
-                hashes.add(m.get("article_hash", ""))
-                indexes.add(m.get("index"))
-                totals.add(m.get("article_chunks"))
-            offset += len(res["ids"])
+        for m in self._iter_metadatas():
+            hashes, indexes, totals = seen.setdefault(m.get("article_id", ""), (set(), set(), set()))
+            hashes.add(m.get("article_hash", ""))
+            indexes.add(m.get("index"))
+            totals.add(m.get("article_chunks"))
         bad = []
         for aid, (hashes, indexes, totals) in seen.items():
             n = len(indexes)
