@@ -46,7 +46,7 @@ class IngestReport:
                 f"{self.articles_changed} changed, {self.articles_unchanged} unchanged; "
                 f"{self.chunks_embedded} chunks embedded, {self.chunks_unchanged} unchanged, "
                 + (f"{self.chunks_relabelled} relabelled, " if self.chunks_relabelled else "")
-                + f"{self.chunks_removed} removed; {len(self.errors)} skipped; "
+                + f"{self.chunks_removed} removed; {len(self.errors)} inputs or records skipped; "
                 f"{self.seconds:.1f} s ({rate:.1f} chunks/s)")
 
     def to_dict(self) -> dict:

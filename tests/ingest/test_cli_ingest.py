@@ -51,7 +51,7 @@ def test_mixed_folder_skips_each_bad_input_with_one_line(tmp_path, http_server):
     for prefix in expected:
         assert sum(line.startswith(prefix) and line.endswith("; skipped") for line in lines) == 1, (prefix, lines)
     assert proc.stdout.startswith("4 articles from 11 inputs: 4 new")
-    assert "10 skipped" in proc.stdout
+    assert "10 inputs or records skipped" in proc.stdout
     listed = json.loads(run_newsbot("articles", "--store", str(store), "--json").stdout)
     assert sorted(a["title"] for a in listed) == ["Grève à la SNCF", "Inflation en recul", "La BCE maintient ses taux",
                                                   "Storm"]

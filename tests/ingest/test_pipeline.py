@@ -95,7 +95,7 @@ def test_bad_inputs_are_reported_and_the_batch_goes_on(tmp_path, store):
     assert any(e.startswith(str(docs / "bad.txt") + ": binary content") for e in errors)
     assert any("article 'x' appears twice in this batch" in e for e in errors)
     assert any(e.startswith(str(tmp_path / "missing.md") + ": no such file") for e in errors)
-    assert "3 skipped" in report.summary()
+    assert "3 inputs or records skipped" in report.summary()
 
 
 def test_progress_bar_and_summary(tmp_path, store, capsys):
