@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     chunk_size: int = Field(default=900, ge=100, description="Target chunk size in characters")
     chunk_overlap: int = Field(default=150, ge=0, description="Overlap between consecutive chunks in characters")
     max_file_bytes: int = Field(default=20_000_000, ge=1, description="Inputs larger than this are skipped")
+    block_private_urls: bool = Field(default=False, description="Refuse to fetch URLs (and redirects) that resolve to loopback or private addresses")
     fetch_timeout: float = Field(default=15.0, gt=0, description="Seconds before a URL or feed fetch fails")
     model_load_timeout: float = Field(default=20.0, gt=0, description="Seconds before a hub model download fails")
     reranker: str = Field(default="", description="Optional cross-encoder (sentence-transformers name or path)")

@@ -86,7 +86,9 @@ class IngestRunner:
 
     def __init__(self, store, settings: Settings):
         self.store = store
-        self.settings = settings
+        # URLs come from visitors here: they must not make the server fetch from its own
+        # loopback or private network (redirects included) unless the operator allows it.
+        self.settings = settings.model_copy(update={"block_private_urls": not settings.allow_private_urls})
         self._lock = threading.Lock()
 
     @property
@@ -133,38 +135,9 @@ class IngestRunner:
                 msg = msg.replace(path, Path(path).name)
             return msg
 
-        refused = [] if self.settings.allow_private_urls else [u for u in urls if private_address_reason(u)]
-        allowed_urls = [u for u in urls if u not in refused]
-        thread, progress = self.start(inputs + allowed_urls, rename=rename, cleanup=tmp)
+        thread, progress = self.start(inputs + urls, rename=rename, cleanup=tmp)
         thread.join()
-        progress.errors.extend(f"{u}: {private_address_reason(u)}; skipped" for u in refused)
         return progress
-
-
-def private_address_reason(url: str) -> str:
-    """Why the server must not fetch ``url`` for a visitor ("" when it may).
-
-    A URL typed into the public add-articles panel must not make the server reach its own
-    loopback or private network (internal services, cloud metadata). Set
-    NEWSBOT_ALLOW_PRIVATE_URLS=1 on an intranet where that is intended.
-    """
-    import ipaddress
-    import socket
-    from urllib.parse import urlparse
-
-    host = urlparse(url).hostname
-    if not host:
-        return "no host in the URL"
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return ""  # the fetch itself reports the unknown host
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not addr.is_global:
-            return (f"refused: {host} is a loopback or private address "
-                    "(set NEWSBOT_ALLOW_PRIVATE_URLS=1 to allow)")
-    return ""
 
 
 class ServerContext:

@@ -74,3 +74,16 @@ def test_unsupported_content_type_is_an_input_error(http_server):
     url = http_server.put("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     with pytest.raises(InputError, match=r"unsupported content type 'image/png'"):
         load(url)
+
+
+def test_private_addresses_are_refused_when_blocked(http_server):
+    url = http_server.put("news/local.html", "<html><body><article><p>An internal page that a visitor must not "
+                          "make the server read, however it is reached.</p></article></body></html>")
+    for target in (url, http_server.url("redirect/news/local.html"), "http://10.1.2.3/x"):
+        with pytest.raises(InputError) as exc:
+            load(target, block_private_urls=True)
+        assert "loopback or private address" in str(exc.value)
+        assert str(exc.value).startswith(target)
+    # Not blocked (the command line's default): the same page loads.
+    [article], _ = load(url)
+    assert "internal page" in article.text
