@@ -137,6 +137,9 @@ def cmd_delete(args) -> int:
         else:
             print(f"{aid}: no such article in {store.location}", file=sys.stderr)
             status = 1
+    from ingest.sentences import SentenceVectors
+
+    SentenceVectors.beside(store).prune(set(store.lexical().ids))
     return status
 
 

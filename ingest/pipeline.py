@@ -113,7 +113,9 @@ class Ingester:
             if bar is not None:
                 bar.close()
             report.seconds = time.perf_counter() - t0
-        self.store.refresh_lexical()
+        index = self.store.refresh_lexical()
+        if report.chunks_removed:
+            self.sentences.prune(set(index.ids))
         report.seconds = time.perf_counter() - t0
         if on_progress:
             on_progress(report)

@@ -6,7 +6,8 @@ sentence that answers it). The cache is derived data keyed by chunk id (a conten
 embedder, so it never goes stale: a changed chunk has a new id. It lives beside the store in
 ``sentence-vectors-<embedder>/``, one ``.npz`` file per batch of newly embedded chunks. Chunks
 missing from it (an interrupted ingest, a store written by another program) are embedded when
-first retrieved.
+first retrieved. Vectors of deleted or replaced chunks are pruned by the ingester and by
+``newsbot delete``.
 """
 from __future__ import annotations
 
@@ -92,6 +93,31 @@ class SentenceVectors:
             self._vectors[cid] = matrix[pos : pos + n]
             pos += n
         self._save([cid for cid, _ in chunks], counts, matrix)
+
+    def cached_ids(self) -> set[str]:
+        """Ids of the chunks whose sentence vectors are cached."""
+        with self._lock:
+            self._load()
+            return set(self._vectors)
+
+    def prune(self, keep: set[str]) -> int:
+        """Forget the vectors of chunks not in ``keep`` (deleted or replaced); returns how many."""
+        with self._lock:
+            self._load()
+            gone = [cid for cid in self._vectors if cid not in keep]
+            if not gone:
+                return 0
+            for cid in gone:
+                del self._vectors[cid]
+            if self.folder is not None and self.folder.is_dir():
+                old = sorted(self.folder.glob("*.npz"))
+                ids = list(self._vectors)
+                if ids:
+                    self._save(ids, [len(self._vectors[c]) for c in ids],
+                               np.concatenate([self._vectors[c] for c in ids]))
+                for f in old:
+                    f.unlink(missing_ok=True)
+            return len(gone)
 
     def _save(self, ids: list[str], counts: list[int], matrix: np.ndarray) -> None:
         if self.folder is None:

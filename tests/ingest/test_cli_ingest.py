@@ -87,6 +87,14 @@ def test_stats_articles_and_delete_commands(tmp_path):
                                                f"no-such-id: no such article in {store}"]
     stats = json.loads(run_newsbot("stats", "--store", store, "--json").stdout)
     assert (stats["articles"], stats["chunks"], stats["lexical_chunks"]) == (1, 1, 1)
+    # The deleted article's sentence vectors are gone from disk too.
+    import numpy as np
+
+    cached = set()
+    for f in (tmp_path / "store").glob("sentence-vectors-*/*.npz"):
+        with np.load(f) as data:
+            cached |= set(json.loads(str(data["ids"])))
+    assert cached and not any(cid.startswith(storm_id) for cid in cached)
 
 
 def chroma_rows(store: Path) -> int:

@@ -64,6 +64,10 @@ def test_changed_article_replaces_its_old_chunks_and_bm25_follows(tmp_path, stor
     assert lexical.search("hélicoptères") == []
     assert lexical.search("sous-marins")
     assert store.incomplete_articles() == []
+    # The replaced chunk's sentence vectors are dropped too, on disk, not only in memory.
+    from ingest.sentences import SentenceVectors
+
+    assert SentenceVectors(_NoEmbedder(), SentenceVectors.beside(store).folder).cached_ids() == chroma_ids(store)
 
 
 def test_metadata_only_change_relabels_without_embedding(tmp_path, store):
