@@ -1,0 +1,109 @@
+"""Choosing the :class:`~bot.timeq.TimePolicy` weights on dated training questions, cheaply.
+
+``python -m bot.time_tuning ARTICLES.jsonl QUESTIONS.jsonl`` chunks the articles, builds a BM25
+index in memory (no embedding: minutes instead of hours on a CPU) and, for a grid of policies,
+fuses the BM25 ranking of the whole store (up to ``as_of``) with the rankings of the policy's
+publication windows exactly as :class:`~bot.retriever.HybridSearch` does, then prints hit@5
+and current_hit@5 per policy. BM25 stands in for the hybrid search: the policy's job is to
+move this week's passages up among candidates, which both lists supply in the same way.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from ingest.chunking import chunk_article
+from ingest.lexical import LexicalIndex
+from ingest.loaders.common import make_article
+
+from . import metrics as m
+from .evaluate import CURRENT_DAYS
+from .model import Filters
+from .retriever import fuse_rrf, lexical_allowed
+from .timeq import TimePolicy, parse_as_of, question_time
+
+
+def build_index(articles_path: Path) -> tuple[LexicalIndex, dict[str, tuple[str, str]]]:
+    """A BM25 index of the articles' chunks and ``{chunk id: (text, published)}``."""
+    ids, texts, metas, chunks = [], [], [], {}
+    for line in articles_path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        article = make_article(id=r["id"], title=r.get("title", ""), text=r["text"], source=r.get("source", ""),
+                               url=r.get("url", ""), published=r.get("published", ""), lang=r.get("lang", "en"))
+        for c in chunk_article(article):
+            ids.append(c.id)
+            texts.append(c.text)
+            metas.append(c.metadata)
+            chunks[c.id] = (c.text, article.published)
+    return LexicalIndex.build(ids, texts, metas), chunks
+
+
+def ranked_ids(index: LexicalIndex, question: str, as_of: date, policy: TimePolicy | None, depth: int = 50,
+               rrf_k: int = 10) -> list[str]:
+    """BM25 results fused with the policy's window rankings (``policy`` None: no time at all)."""
+    if policy is None:
+        return [cid for cid, _ in index.search(question, depth)]
+    scope = question_time(question, as_of)
+    base = policy.cutoff(Filters(), scope)
+    rankings = [_search(index, question, depth, base)]
+    weights = [1.0]
+    for flt, w in policy.windows(base, scope):
+        rankings.append(_search(index, question, depth, flt))
+        weights.append(w)
+    fused = fuse_rrf(rankings, weights, rrf_k)
+    return sorted(fused, key=lambda cid: -fused[cid])
+
+
+_SEARCHES: dict = {}
+
+
+def _search(index: LexicalIndex, question: str, depth: int, filters: Filters) -> list[str]:
+    """BM25 ranking under ``filters``, remembered: policies differ in weights more than in windows."""
+    key = (id(index), question, depth, filters)
+    if key not in _SEARCHES:
+        _SEARCHES[key] = [cid for cid, _ in index.search(question, depth, lexical_allowed(filters))]
+    return _SEARCHES[key]
+
+
+def score(index, chunks, questions: list[dict], policy: TimePolicy | None, k: int = 5) -> dict:
+    hits = current = 0
+    for q in questions:
+        as_of = parse_as_of(q["as_of"])
+        top = ranked_ids(index, q["question"], as_of, policy)[:k]
+        found = [cid for cid in top if m.contains_answer(chunks[cid][0], q["answers"])]
+        hits += bool(found)
+        current += any(m.is_current(chunks[cid][1], q["as_of"], CURRENT_DAYS) for cid in found)
+    n = len(questions) or 1
+    return {f"hit@{k}": round(hits / n, 4), f"current_hit@{k}": round(current / n, 4)}
+
+
+GRID = {"recent_days": (3, 7, 14), "recent_weight": (0.25, 0.5, 1.0, 2.0), "period_weight": (1.0, 1.5, 3.0)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bot.time_tuning", description=__doc__.split("\n\n")[0])
+    p.add_argument("articles", type=Path)
+    p.add_argument("questions", type=Path)
+    args = p.parse_args(argv)
+    index, chunks = build_index(args.articles)
+    questions = [json.loads(x) for x in args.questions.read_text(encoding="utf-8").splitlines() if x.strip()]
+    print(f"{len(chunks)} chunks, {len(questions)} questions", file=sys.stderr)
+    print("| policy | hit@5 | current_hit@5 |\n|---|---:|---:|")
+    print(f"| BM25 alone, no as_of | {' | '.join(str(v) for v in score(index, chunks, questions, None).values())} |")
+    cutoff_only = TimePolicy(recent_weight=0.0, period_weight=0.0)
+    print(f"| as_of cutoff only | {' | '.join(str(v) for v in score(index, chunks, questions, cutoff_only).values())} |")
+    for days, rw, pw in itertools.product(*GRID.values()):
+        policy = TimePolicy(recent_days=days, recent_weight=rw, period_weight=pw)
+        res = score(index, chunks, questions, policy)
+        print(f"| days={days} recent={rw} period={pw} | {res['hit@5']} | {res['current_hit@5']} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
