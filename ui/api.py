@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.newsbot import Turn
+from bot.timeq import AsOfError, parse_as_of
 from ingest.errors import NewsbotError
 
 from .context import QuestionError, ServerContext
@@ -38,9 +39,20 @@ class AskRequest(BaseModel):
     history: list[TurnIn] = Field(default_factory=list, description="earlier turns, oldest first, for follow-ups")
     filters: FiltersIn | None = None
     k: int = Field(default=5, ge=1, le=50, description="passages to retrieve")
+    as_of: str = Field(default="", pattern=_DATE,
+                       description="ask as of this day (YYYY-MM-DD; default today): later articles are never cited, "
+                                   "'this week' means the week up to it")
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"question": "When did Trump and Putin last speak?", "filters": {"lang": "fr"}}]})
+        {"question": "When did Trump and Putin last speak?", "filters": {"lang": "fr"}, "as_of": "2025-07-05"}]})
+
+
+class DateOut(BaseModel):
+    text: str = Field(description="the time phrase as written in the passage, e.g. 'jeudi'")
+    start: int = Field(description="offset of the phrase in passage")
+    end: int
+    value: str = Field(description="its date resolved against the article's publication date: 2025-07-03, 2025-W27, "
+                                   "2025-06 or 2025")
 
 
 class CitationOut(BaseModel):
@@ -58,6 +70,7 @@ class CitationOut(BaseModel):
     highlight: list[list[int]] = Field(description="[start, end] offsets into passage of the supporting text")
     chunk_id: str = ""
     supported: bool = True
+    dates: list[DateOut] = Field(default_factory=list, description="time phrases of passage with their resolved dates")
 
 
 class AnswerOut(BaseModel):
@@ -145,10 +158,13 @@ def build_router(ctx: ServerContext) -> APIRouter:
             question = ctx.check_question(req.question)
             f = req.filters or FiltersIn()
             filters = ctx.filters(f.source, f.since, f.until, f.lang)
+            as_of = parse_as_of(req.as_of) if req.as_of else None
         except QuestionError as err:
             raise HTTPException(err.status, str(err)) from None
+        except AsOfError as err:
+            raise HTTPException(422, str(err)) from None
         history = [Turn(t.question, t.answer) for t in req.history]
-        return question, history, filters
+        return question, history, filters, as_of
 
     @router.get("/health", response_model=Health, summary="Is the server up, and what does the store hold")
     def health() -> dict:
@@ -162,15 +178,15 @@ def build_router(ctx: ServerContext) -> APIRouter:
                             422: {"description": "question too long, empty, or bad filters"},
                             429: {"description": "rate limit reached"}})
     def ask(req: AskRequest) -> dict:
-        question, history, filters = prepare(req)
+        question, history, filters, as_of = prepare(req)
         try:
-            return ctx.bot.ask(question, history=history, filters=filters, k=req.k).to_dict()
+            return ctx.bot.ask(question, history=history, filters=filters, k=req.k, as_of=as_of).to_dict()
         except NewsbotError as err:
             raise HTTPException(503, str(err)) from None
 
-    def sse(question: str, history, filters, k: int) -> Iterator[str]:
+    def sse(question: str, history, filters, k: int, as_of) -> Iterator[str]:
         try:
-            for event in ctx.bot.stream(question, history=history, filters=filters, k=k):
+            for event in ctx.bot.stream(question, history=history, filters=filters, k=k, as_of=as_of):
                 if event.get("type") == "token":
                     yield f"event: token\ndata: {json.dumps({'text': event['text']}, ensure_ascii=False)}\n\n"
                 elif event.get("type") == "answer":
@@ -185,8 +201,8 @@ def build_router(ctx: ServerContext) -> APIRouter:
                  description=stream_doc, response_class=StreamingResponse,
                  responses={200: {"content": {"text/event-stream": {}}}})
     def ask_stream(req: AskRequest) -> StreamingResponse:
-        question, history, filters = prepare(req)
-        return StreamingResponse(sse(question, history, filters, req.k), media_type="text/event-stream",
+        question, history, filters, as_of = prepare(req)
+        return StreamingResponse(sse(question, history, filters, req.k, as_of), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.get("/ask/stream", dependencies=guarded, summary="Same as POST /api/ask/stream, for EventSource",
@@ -194,8 +210,9 @@ def build_router(ctx: ServerContext) -> APIRouter:
                 responses={200: {"content": {"text/event-stream": {}}}})
     def ask_stream_get(question: str, source: list[str] = Query(default=[]), since: str = Query("", pattern=_DATE),
                        until: str = Query("", pattern=_DATE), lang: str = Query("", max_length=8),
-                       k: int = Query(5, ge=1, le=50)) -> StreamingResponse:
-        req = AskRequest(question=question, filters=FiltersIn(source=source, since=since, until=until, lang=lang), k=k)
+                       k: int = Query(5, ge=1, le=50), as_of: str = Query("", pattern=_DATE)) -> StreamingResponse:
+        req = AskRequest(question=question, filters=FiltersIn(source=source, since=since, until=until, lang=lang), k=k,
+                         as_of=as_of)
         return ask_stream(req)
 
     @router.get("/articles", response_model=ArticlePage, dependencies=guarded,

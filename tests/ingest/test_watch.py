@@ -118,3 +118,48 @@ def test_watch_command_once(tmp_path, feed):
     assert proc.returncode == 1 and "HTTP 500" in proc.stderr
     bad = run_newsbot("watch", feed.url, "--every", "soon", "--store", str(store))
     assert bad.returncode == 2 and "not a polling period" in bad.stderr
+
+
+def test_serve_watch_answers_about_an_item_within_one_polling_period(tmp_path, feed):
+    import os
+    import subprocess
+    import time
+
+    import httpx
+    from local_services import NEWSBOT, free_port
+
+    feed.set_items(ITEM_A)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    proc = subprocess.Popen([NEWSBOT, "serve", "--store", str(tmp_path / "store"), "--port", str(port),
+                             "--watch", feed.url, "--every", "3s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    base = f"http://127.0.0.1:{port}"
+
+    def ask() -> dict:
+        return httpx.post(f"{base}/api/ask", json={"question": "Which bridge closed for repairs?"}, timeout=60).json()
+
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=2).json()["articles"] == 1:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.5)
+        else:
+            pytest.fail("the server did not start and ingest the feed in time")
+        assert not any("Lyon" in c["passage"] for c in ask()["citations"])
+        feed.set_items(ITEM_A, ITEM_C)
+        published = time.monotonic()
+        while time.monotonic() - published < 3 + 30:  # one period, plus the time to embed the item
+            if httpx.get(f"{base}/api/health", timeout=2).json()["articles"] == 2:
+                break
+            time.sleep(0.3)
+        answer = ask()
+        assert any("old bridge of Lyon" in c["passage"] for c in answer["citations"]), answer
+    finally:
+        proc.terminate()
+        proc.wait(30)
