@@ -83,7 +83,7 @@ def score(index, chunks, questions: list[dict], policy: TimePolicy | None, k: in
     return {f"hit@{k}": round(hits / n, 4), f"current_hit@{k}": round(current / n, 4)}
 
 
-GRID = {"recent_days": (3, 7, 14), "recent_weight": (0.25, 0.5, 1.0, 2.0), "period_weight": (1.0, 1.5, 3.0)}
+GRID = {"recent_days": (7, 14), "recent_weight": (0.5, 1.0, 1.5), "period_weight": (0.5, 1.0, 1.5)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from ingest.errors import NewsbotError
 from ingest.lexical import fold
 
 from .model import Citation, Filters, Passage
+from .questions import question_language
 
 
 class AsOfError(NewsbotError):
@@ -77,7 +78,8 @@ def question_time(question: str, as_of: date) -> TimeScope:
     a current period ends at ``as_of`` ("this week": the seven days up to it); "since X" runs
     from X to ``as_of``; several periods are joined. Nothing after ``as_of`` is in a period.
     """
-    found = find_time_expressions(question, as_of)
+    lang = question_language(question)
+    found = find_time_expressions(question, as_of, (lang,) if lang else ("fr", "en"))
     since = until = None
     words = []
     for e in found:

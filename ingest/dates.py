@@ -172,6 +172,18 @@ def resolve(phrase: str, kind: str, base: date, lang: str) -> tuple[date, str] |
     return got
 
 
+_AGO_RE = re.compile(r"\b(semaine|week|mois|month|an|ann[ée]e|year)s?\s+ago\b|\bil\s+y\s+a\s+\S+\s+(semaine|mois|an|ann[ée]e)s?\b", re.I)
+_AGO_PERIODS = {"semaine": "week", "week": "week", "mois": "month", "month": "month", "an": "year", "annee": "year",
+                "année": "year", "year": "year"}
+
+
+def _ago_unit(phrase: str) -> str:
+    """The unit of "three weeks ago" / "il y a deux ans" ("" for days): "47 years ago" means that
+    year, not one day of it."""
+    m = _AGO_RE.search(phrase)
+    return (m.group(1) or m.group(2)).lower() if m else ""
+
+
 def find_time_expressions(text: str, base: date | None, langs: tuple[str, ...] = ("fr", "en")) -> list[TimeExpression]:
     """Every time phrase of ``text`` in one of ``langs``, resolved against ``base``, in text order.
 
@@ -197,6 +209,7 @@ def find_time_expressions(text: str, base: date | None, langs: tuple[str, ...] =
         if got is None:
             continue
         day, period = got
+        period = _AGO_PERIODS.get(_ago_unit(phrase), period) if kind == "relative" else period
         first, last = period_bounds(day, period)
         out.append(TimeExpression(phrase, start, end, iso_value(day, period), period, first, last, lang))
         taken_until = end
