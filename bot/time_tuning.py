@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bot.time_tuning", description=__doc__.split("\n\n")[0])
     p.add_argument("articles", type=Path)
     p.add_argument("questions", type=Path)
+    p.add_argument("--policy", action="store_true", help="score only the default TimePolicy (no grid)")
     args = p.parse_args(argv)
     index, chunks = build_index(args.articles)
     questions = [json.loads(x) for x in args.questions.read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -98,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| BM25 alone, no as_of | {' | '.join(str(v) for v in score(index, chunks, questions, None).values())} |")
     cutoff_only = TimePolicy(recent_weight=0.0, period_weight=0.0)
     print(f"| as_of cutoff only | {' | '.join(str(v) for v in score(index, chunks, questions, cutoff_only).values())} |")
+    if args.policy:
+        res = score(index, chunks, questions, TimePolicy())
+        print(f"| default TimePolicy() | {res['hit@5']} | {res['current_hit@5']} |")
+        return 0
     for days, rw, pw in itertools.product(*GRID.values()):
         policy = TimePolicy(recent_days=days, recent_weight=rw, period_weight=pw)
         res = score(index, chunks, questions, policy)
