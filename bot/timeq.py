@@ -109,9 +109,9 @@ class TimePolicy:
     BM25, ``depth`` each) and their rankings fused in by RRF with these weights; the values are
     chosen on the RealTimeQA training questions of 2022–23 (see docs/answers.md)."""
 
-    recent_days: int = 7  # default window: the days up to as_of, for a question naming no period
-    recent_weight: float = 0.5  # weight of each default-window ranking
-    period_weight: float = 1.5  # weight of each ranking of a period the question names
+    recent_days: int = 14  # default window: the days up to as_of, for a question naming no period
+    recent_weight: float = 1.0  # weight of each default-window ranking
+    period_weight: float = 1.0  # weight of each ranking of a period the question names
     report_lag_days: int = 2  # news of a day is published up to this many days later
     latest_weight: float = 1.0  # weight of the newest-first ranking when the question asks for the latest
     latest_candidates: int = 10  # how many of the best passages are reordered newest first
