@@ -83,7 +83,8 @@ def score(index, chunks, questions: list[dict], policy: TimePolicy | None, k: in
     return {f"hit@{k}": round(hits / n, 4), f"current_hit@{k}": round(current / n, 4)}
 
 
-GRID = {"recent_days": (7, 14), "recent_weight": (0.5, 1.0, 1.5), "period_weight": (0.5, 1.0, 1.5)}
+GRID = {"recent_days": (7, 14), "recent_weight": (0.5, 1.0, 1.5), "period_weight": (0.5, 1.0, 1.5),
+        "recent_with_period": (False, True)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("articles", type=Path)
     p.add_argument("questions", type=Path)
     p.add_argument("--policy", action="store_true", help="score only the default TimePolicy (no grid)")
+    p.add_argument("--grid", nargs="*", choices=list(GRID), help="vary only these knobs (the others at their "
+                   "TimePolicy defaults)")
     args = p.parse_args(argv)
     index, chunks = build_index(args.articles)
     questions = [json.loads(x) for x in args.questions.read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -103,10 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         res = score(index, chunks, questions, TimePolicy())
         print(f"| default TimePolicy() | {res['hit@5']} | {res['current_hit@5']} |")
         return 0
-    for days, rw, pw in itertools.product(*GRID.values()):
-        policy = TimePolicy(recent_days=days, recent_weight=rw, period_weight=pw)
+    default = TimePolicy()
+    grid = {k: v if k in args.grid else (getattr(default, k),) for k, v in GRID.items()} if args.grid else GRID
+    for values in itertools.product(*grid.values()):
+        policy = TimePolicy(**dict(zip(grid, values)))
         res = score(index, chunks, questions, policy)
-        print(f"| days={days} recent={rw} period={pw} | {res['hit@5']} | {res['current_hit@5']} |", flush=True)
+        name = " ".join(f"{k}={v}" for k, v in zip(grid, values))
+        print(f"| {name} | {res['hit@5']} | {res['current_hit@5']} |", flush=True)
     return 0
 
 

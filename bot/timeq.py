@@ -112,6 +112,7 @@ class TimePolicy:
     recent_days: int = 14  # default window: the days up to as_of, for a question naming no period
     recent_weight: float = 1.0  # weight of each default-window ranking
     period_weight: float = 1.0  # weight of each ranking of a period the question names
+    recent_with_period: bool = False  # also search the default window when the question names a period
     report_lag_days: int = 2  # news of a day is published up to this many days later
     latest_weight: float = 1.0  # weight of the newest-first ranking when the question asks for the latest
     latest_candidates: int = 10  # how many of the best passages are reordered newest first
@@ -126,18 +127,19 @@ class TimePolicy:
         """``(filters of a publication window, weight of its rankings)`` to search beside ``filters``."""
         if scope is None:
             return []
+        spans = []
         if scope.has_period:
-            first, last, weight = scope.since, min(scope.until + timedelta(days=self.report_lag_days), scope.as_of), \
-                self.period_weight
-        elif self.recent_days > 0 and self.recent_weight > 0:
-            first, last, weight = scope.as_of - timedelta(days=self.recent_days), scope.as_of, self.recent_weight
-        else:
-            return []
-        since = max(first.isoformat(), filters.since) if filters.since else first.isoformat()
-        until = min(last.isoformat(), filters.until) if filters.until else last.isoformat()
-        if since > until:
-            return []
-        return [(replace(filters, since=since, until=until), weight)]
+            spans.append((scope.since, min(scope.until + timedelta(days=self.report_lag_days), scope.as_of),
+                          self.period_weight))
+        if self.recent_days > 0 and self.recent_weight > 0 and (self.recent_with_period or not scope.has_period):
+            spans.append((scope.as_of - timedelta(days=self.recent_days - 1), scope.as_of, self.recent_weight))
+        out = []
+        for first, last, weight in spans:
+            since = max(first.isoformat(), filters.since) if filters.since else first.isoformat()
+            until = min(last.isoformat(), filters.until) if filters.until else last.isoformat()
+            if since <= until:
+                out.append((replace(filters, since=since, until=until), weight))
+        return out
 
     def prefer_latest(self, ranked: list[Passage], scope: TimeScope | None, rrf_k: int) -> list[Passage]:
         """For a question asking for the latest news, fuse in a newest-first ranking of the best
