@@ -21,7 +21,7 @@ class Filters:
         if isinstance(src, str):
             src = (src,)
         return cls(source=tuple(s for s in src if s), since=d.get("since") or "", until=d.get("until") or "",
-                   lang=d.get("lang") or "", as_of=d.get("as_of") or "")
+                   lang=d.get("lang") or "")
 
     def is_empty(self) -> bool:
         return not (self.source or self.since or self.until or self.lang or self.as_of)

@@ -163,3 +163,33 @@ def test_serve_watch_answers_about_an_item_within_one_polling_period(tmp_path, f
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_watch_command_stops_cleanly_on_ctrl_c(tmp_path, feed):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from local_services import NEWSBOT
+
+    feed.set_items(ITEM_A)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    proc = subprocess.Popen([NEWSBOT, "watch", feed.url, "--every", "1s", "--store", str(tmp_path / "store")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "store" / STATE_FILE).exists() and time.monotonic() < deadline:
+            assert proc.poll() is None
+            time.sleep(0.2)
+        while len(feed.requests) < 2 and time.monotonic() < deadline:  # polling goes on
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "1 new and 0 changed item(s) ingested" in err and "stopped" in err and "Traceback" not in err
+    state = json.loads((tmp_path / "store" / STATE_FILE).read_text(encoding="utf-8"))
+    assert len(state["feeds"][feed.url]["seen"]) == 1

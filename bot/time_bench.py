@@ -1,11 +1,12 @@
 """Choosing the :class:`~bot.timeq.TimePolicy` weights on dated training questions, cheaply.
 
-``python -m bot.time_tuning ARTICLES.jsonl QUESTIONS.jsonl`` chunks the articles, builds a BM25
+``python -m bot.time_bench weights ARTICLES.jsonl QUESTIONS.jsonl`` chunks the articles, builds a BM25
 index in memory (no embedding: minutes instead of hours on a CPU) and, for a grid of policies,
 fuses the BM25 ranking of the whole store (up to ``as_of``) with the rankings of the policy's
 publication windows exactly as :class:`~bot.retriever.HybridSearch` does, then prints hit@5
 and current_hit@5 per policy. BM25 stands in for the hybrid search: the policy's job is to
 move this week's passages up among candidates, which both lists supply in the same way.
+``python -m bot.time_bench latency STORE QUESTIONS.jsonl`` times the search with and without it.
 """
 from __future__ import annotations
 
@@ -87,14 +88,58 @@ GRID = {"recent_days": (7, 14), "recent_weight": (0.5, 1.0, 1.5), "period_weight
         "recent_with_period": (False, True)}
 
 
+def search_latency(store_path: Path, questions_path: Path, limit: int = 200, repeat: int = 3) -> dict:
+    """Median and p95 milliseconds of ``HybridSearch.search`` (k = 5) with and without a time scope
+    (as of today), interleaved question by question in one process, over the first ``limit``
+    questions; each question is searched once first so that caches are warm for both."""
+    import time
+    from datetime import date
+
+    from ingest.embedders import make_embedder
+    from ingest.settings import Settings
+    from ingest.store import Store
+
+    from .retriever import HybridSearch
+
+    settings = Settings(store=store_path)
+    store = Store(store_path, make_embedder(settings.embedder, settings.model_load_timeout))
+    search = HybridSearch(store)
+    questions = [json.loads(x)["question"] for x in questions_path.read_text(encoding="utf-8").splitlines()
+                 if x.strip()][:limit]
+    times: dict[str, list[float]] = {"without time": [], "with time": []}
+    for q in questions:
+        scope = question_time(q, date.today())
+        search.search(q, 5, time=scope)
+        for _ in range(repeat):
+            for name, t in (("without time", None), ("with time", scope)):
+                t0 = time.perf_counter()
+                search.search(q, 5, time=t)
+                times[name].append((time.perf_counter() - t0) * 1000)
+    return {name: {"p50_ms": round(m.percentile(v, 50), 1), "p95_ms": round(m.percentile(v, 95), 1)}
+            for name, v in times.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bot.time_tuning", description=__doc__.split("\n\n")[0])
-    p.add_argument("articles", type=Path)
-    p.add_argument("questions", type=Path)
-    p.add_argument("--policy", action="store_true", help="score only the default TimePolicy (no grid)")
-    p.add_argument("--grid", nargs="*", choices=list(GRID), help="vary only these knobs (the others at their "
+    p = argparse.ArgumentParser(prog="python -m bot.time_bench", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    w = sub.add_parser("weights", help="hit@5 and current_hit@5 of time policies on BM25 (no embedding)")
+    w.add_argument("articles", type=Path)
+    w.add_argument("questions", type=Path)
+    w.add_argument("--policy", action="store_true", help="score only the default TimePolicy (no grid)")
+    w.add_argument("--grid", nargs="*", choices=list(GRID), help="vary only these knobs (the others at their "
                    "TimePolicy defaults)")
+    lat = sub.add_parser("latency", help="search latency with and without the time scope on a store")
+    lat.add_argument("store", type=Path)
+    lat.add_argument("questions", type=Path)
+    lat.add_argument("--limit", type=int, default=200)
     args = p.parse_args(argv)
+    if args.command == "latency":
+        print(json.dumps(search_latency(args.store, args.questions, args.limit)))
+        return 0
+    return run_weights(args)
+
+
+def run_weights(args) -> int:
     index, chunks = build_index(args.articles)
     questions = [json.loads(x) for x in args.questions.read_text(encoding="utf-8").splitlines() if x.strip()]
     print(f"{len(chunks)} chunks, {len(questions)} questions", file=sys.stderr)
