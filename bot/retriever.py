@@ -3,7 +3,9 @@
 Filters (source, date range, language) apply to both searches. The head of the fused list is
 ranked a third time by each passage's best single sentence (dense similarity, see
 ``ingest/sentences.py``) and that ranking is fused in too; then copies of the same story from
-several outlets are collapsed, and an optional cross-encoder reorders the top.
+several outlets are collapsed, and an optional cross-encoder reorders the top. With a time scope
+(``bot/timeq.py``) articles after ``as_of`` are left out and the rankings of a publication
+window are fused in too.
 ``HybridRetriever`` exposes the same search as a LangChain ``BaseRetriever``.
 """
 from __future__ import annotations
