@@ -81,7 +81,7 @@ def test_policy_windows_and_cutoff():
     plain = question_time("Who is the president of France?", AS_OF)
     assert policy.cutoff(Filters(), plain) == Filters(as_of="2025-07-03")
     [(window, weight)] = policy.windows(Filters(), plain)
-    assert (window.since, window.until, weight) == ("2025-06-26", "2025-07-03", policy.recent_weight)
+    assert (window.since, window.until, weight) == ("2025-06-27", "2025-07-03", policy.recent_weight)  # 7 days
     last_week = question_time("Who resigned last week?", AS_OF)
     [(window, weight)] = policy.windows(Filters(lang="en"), last_week)
     # a week's news is published up to two days after it

@@ -175,8 +175,10 @@ def test_watch_command_stops_cleanly_on_ctrl_c(tmp_path, feed):
 
     feed.set_items(ITEM_A)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    # A shell's background job inherits SIGINT ignored; Ctrl-C must reach the command here.
     proc = subprocess.Popen([NEWSBOT, "watch", feed.url, "--every", "1s", "--store", str(tmp_path / "store")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while not (tmp_path / "store" / STATE_FILE).exists() and time.monotonic() < deadline:
