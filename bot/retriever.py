@@ -168,6 +168,7 @@ class HybridSearch:
         self.config = config
         self.reranker = reranker
         self.time_policy = time_policy or TimePolicy()
+        self._dated: tuple = (None, False)
         self.sentences = sentences if sentences is not None else SentenceVectors.beside(store)
 
     @property
@@ -186,7 +187,9 @@ class HybridSearch:
         rankings: list[list[str]] = []
         weights: list[float] = []
         searches = [(filters, cfg.dense_weight, cfg.lexical_weight)]
-        searches += [(f, w * cfg.dense_weight, w * cfg.lexical_weight) for f, w in self.time_policy.windows(filters, time)]
+        if time is not None and self._has_dates():
+            searches += [(f, w * cfg.dense_weight, w * cfg.lexical_weight)
+                         for f, w in self.time_policy.windows(filters, time)]
         for n, (flt, dense_weight, lexical_weight) in enumerate(searches):
             dense, lexical = self._candidates(query, vec, depth, flt, passages, first=n == 0)
             rankings += [dense, lexical]
@@ -202,6 +205,14 @@ class HybridSearch:
             head = self.reranker.rerank(query, ranked[: cfg.rerank_candidates])
             ranked = head + ranked[cfg.rerank_candidates:]
         return ranked[:k]
+
+    def _has_dates(self) -> bool:
+        """Does any stored chunk have a publication date? (A store without dates gets no window
+        searches, which could only come back empty.) Checked once per BM25 index."""
+        index = self.store.lexical()
+        if self._dated[0] is not index:
+            self._dated = (index, any(int(m.get("published_ts") or 0) > 0 for m in index.metas))
+        return self._dated[1]
 
     def _candidates(self, query: str, vec, depth: int, filters: Filters, passages: dict[str, Passage],
                     first: bool) -> tuple[list[str], list[str]]:

@@ -172,3 +172,15 @@ def test_citations_carry_dates_resolved_against_their_article(dated_bot):
     for c in answer.citations:
         for d in c.dates:
             assert c.passage[d["start"]:d["end"]] == d["text"]
+
+
+def test_an_undated_store_ranks_exactly_as_without_time(piaf_small_store):
+    from bot.retriever import HybridSearch
+
+    search = HybridSearch(piaf_small_store)
+    for question in ("Quel ruisseau débute à Villejust ?", "Qu'est-ce qui s'est passé la semaine dernière ?",
+                     "Quelle est la dernière découverte ?"):
+        scope = question_time(question, AS_OF)
+        plain = [(p.chunk_id, round(p.score, 9)) for p in search.search(question, 8)]
+        timed = [(p.chunk_id, round(p.score, 9)) for p in search.search(question, 8, time=scope)]
+        assert timed == plain, question
