@@ -180,14 +180,17 @@ class HybridSearch:
         """The ``k`` best passages for ``query``; with a ``time`` scope, nothing published after its
         ``as_of`` and the articles of its period (or of the days before ``as_of``) favoured."""
         cfg = self.config
-        filters = self.time_policy.cutoff(filters or Filters(), time)
+        filters = filters or Filters()
+        dated = time is not None and self._has_dates()
+        if dated:  # an undated store has nothing after as_of: no filter to pay for
+            filters = self.time_policy.cutoff(filters, time)
         depth = max(cfg.depth, k)
         vec = self.store.embedder.embed_query(query)
         passages: dict[str, Passage] = {}
         rankings: list[list[str]] = []
         weights: list[float] = []
         searches = [(filters, cfg.dense_weight, cfg.lexical_weight)]
-        if time is not None and self._has_dates():
+        if dated:
             searches += [(f, w * cfg.dense_weight, w * cfg.lexical_weight)
                          for f, w in self.time_policy.windows(filters, time)]
         for n, (flt, dense_weight, lexical_weight) in enumerate(searches):
