@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from datetime import date
 from typing import Iterator
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
@@ -14,7 +15,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.newsbot import Turn
-from bot.timeq import AsOfError, parse_as_of
 from ingest.errors import NewsbotError
 
 from .context import QuestionError, ServerContext
@@ -39,9 +39,8 @@ class AskRequest(BaseModel):
     history: list[TurnIn] = Field(default_factory=list, description="earlier turns, oldest first, for follow-ups")
     filters: FiltersIn | None = None
     k: int = Field(default=5, ge=1, le=50, description="passages to retrieve")
-    as_of: str = Field(default="", pattern=_DATE,
-                       description="ask as of this day (YYYY-MM-DD; default today): later articles are never cited, "
-                                   "'this week' means the week up to it")
+    as_of: date | None = Field(default=None, description="ask as of this day (YYYY-MM-DD; default today): later "
+                               "articles are never cited, 'this week' means the week up to it")
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"question": "When did Trump and Putin last speak?", "filters": {"lang": "fr"}, "as_of": "2025-07-05"}]})
@@ -158,13 +157,10 @@ def build_router(ctx: ServerContext) -> APIRouter:
             question = ctx.check_question(req.question)
             f = req.filters or FiltersIn()
             filters = ctx.filters(f.source, f.since, f.until, f.lang)
-            as_of = parse_as_of(req.as_of) if req.as_of else None
         except QuestionError as err:
             raise HTTPException(err.status, str(err)) from None
-        except AsOfError as err:
-            raise HTTPException(422, str(err)) from None
         history = [Turn(t.question, t.answer) for t in req.history]
-        return question, history, filters, as_of
+        return question, history, filters
 
     @router.get("/health", response_model=Health, summary="Is the server up, and what does the store hold")
     def health() -> dict:
@@ -178,9 +174,9 @@ def build_router(ctx: ServerContext) -> APIRouter:
                             422: {"description": "question too long, empty, or bad filters"},
                             429: {"description": "rate limit reached"}})
     def ask(req: AskRequest) -> dict:
-        question, history, filters, as_of = prepare(req)
+        question, history, filters = prepare(req)
         try:
-            return ctx.bot.ask(question, history=history, filters=filters, k=req.k, as_of=as_of).to_dict()
+            return ctx.bot.ask(question, history=history, filters=filters, k=req.k, as_of=req.as_of).to_dict()
         except NewsbotError as err:
             raise HTTPException(503, str(err)) from None
 
@@ -201,8 +197,8 @@ def build_router(ctx: ServerContext) -> APIRouter:
                  description=stream_doc, response_class=StreamingResponse,
                  responses={200: {"content": {"text/event-stream": {}}}})
     def ask_stream(req: AskRequest) -> StreamingResponse:
-        question, history, filters, as_of = prepare(req)
-        return StreamingResponse(sse(question, history, filters, req.k, as_of), media_type="text/event-stream",
+        question, history, filters = prepare(req)
+        return StreamingResponse(sse(question, history, filters, req.k, req.as_of), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.get("/ask/stream", dependencies=guarded, summary="Same as POST /api/ask/stream, for EventSource",
@@ -210,7 +206,7 @@ def build_router(ctx: ServerContext) -> APIRouter:
                 responses={200: {"content": {"text/event-stream": {}}}})
     def ask_stream_get(question: str, source: list[str] = Query(default=[]), since: str = Query("", pattern=_DATE),
                        until: str = Query("", pattern=_DATE), lang: str = Query("", max_length=8),
-                       k: int = Query(5, ge=1, le=50), as_of: str = Query("", pattern=_DATE)) -> StreamingResponse:
+                       k: int = Query(5, ge=1, le=50), as_of: date | None = None) -> StreamingResponse:
         req = AskRequest(question=question, filters=FiltersIn(source=source, since=since, until=until, lang=lang), k=k,
                          as_of=as_of)
         return ask_stream(req)
