@@ -1,7 +1,8 @@
 """Baseline systems the evaluation runs side by side with ``NewsBot``, over the same store contents.
 
-Each system has a ``name``, a one-line ``description`` and ``ask(question, k) -> Answer``, the
-same plain data the bot returns, so one scorer serves all. Baselines never refuse. Their answer
+Each system has a ``name``, a one-line ``description`` and ``ask(question, k, as_of) -> Answer``,
+the same plain data the bot returns, so one scorer serves all. Baselines never refuse and
+ignore ``as_of``. Their answer
 is the sentence of their top passage sharing the most words with the question, cited ``[1]``.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ class System(Protocol):
     name: str
     description: str
 
-    def ask(self, question: str, k: int) -> Answer: ...
+    def ask(self, question: str, k: int, as_of: str = "") -> Answer: ...
 
 
 def best_sentence_answer(question: str, passages: list[Passage]) -> Answer:
@@ -43,16 +44,21 @@ def best_sentence_answer(question: str, passages: list[Passage]) -> Answer:
 
 
 class NewsBotSystem:
-    """The bot itself, through its single entry point ``NewsBot.ask``."""
+    """The bot itself, through its single entry point ``NewsBot.ask``; with ``use_as_of=False``
+    every question is asked as of today, whatever date the question record gives."""
 
-    name = "newsbot"
-    description = "NewsBot.ask: the bot as users get it (hybrid retrieval, its answerer, its refusals)"
+    WITHOUT_AS_OF = "newsbot-no-as-of"
 
-    def __init__(self, bot):
+    def __init__(self, bot, use_as_of: bool = True):
         self.bot = bot
+        self.use_as_of = use_as_of
+        self.name = "newsbot" if use_as_of else self.WITHOUT_AS_OF
+        self.description = ("NewsBot.ask: the bot as users get it (hybrid retrieval, its answerer, its refusals), "
+                            + ("each question asked as of its as_of date" if use_as_of
+                               else "every question asked as of today (its as_of ignored)"))
 
-    def ask(self, question: str, k: int) -> Answer:
-        return self.bot.ask(question, k=k)
+    def ask(self, question: str, k: int, as_of: str = "") -> Answer:
+        return self.bot.ask(question, k=k, as_of=as_of if self.use_as_of else None)
 
 
 class BM25Baseline:
@@ -64,7 +70,7 @@ class BM25Baseline:
     def __init__(self, store: Store):
         self.store = store
 
-    def ask(self, question: str, k: int) -> Answer:
+    def ask(self, question: str, k: int, as_of: str = "") -> Answer:
         hits = self.store.lexical().search(question, k)
         scores = dict(hits)
         passages = [Passage(ch.id, ch.text, ch.metadata, score=scores[ch.id], lexical_rank=rank,
@@ -83,7 +89,7 @@ class DenseBaseline:
         self.store = store
         self.description = f"dense alone: {store.embedder.name} vectors of the store in Chroma (cosine), top-k"
 
-    def ask(self, question: str, k: int) -> Answer:
+    def ask(self, question: str, k: int, as_of: str = "") -> Answer:
         vec = self.store.embedder.embed_query(question)
         passages = [Passage(ch.id, ch.text, ch.metadata, score=sim, dense_rank=rank, dense_score=sim)
                     for rank, (ch, sim) in enumerate(self.store.dense_search(vec, k), 1)]
@@ -127,12 +133,14 @@ class LangChainBaseline:
     """A plain LangChain pipeline: RecursiveCharacterTextSplitter, all-MiniLM-L6-v2, Chroma similarity search.
 
     It re-splits the store's articles (rebuilt from chunk offsets) with the store's chunk size and
-    overlap and indexes them into a temporary Chroma collection, deleted by :meth:`close`.
+    overlap and indexes them into a temporary Chroma collection (or one of ``client``), deleted
+    by :meth:`close`, writing batches no larger than the client's ``get_max_batch_size()``.
     """
 
     name = "langchain"
 
-    def __init__(self, store: Store, embeddings, chunk_size: int = 900, chunk_overlap: int = 150):
+    def __init__(self, store: Store, embeddings, chunk_size: int = 900, chunk_overlap: int = 150, client=None):
+        import chromadb
         from chromadb.config import Settings as ChromaSettings
         from langchain_chroma import Chroma
         from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -148,13 +156,17 @@ class LangChainBaseline:
                         "published": a.published, "lang": a.lang} for a in articles])
         self.documents = len(docs)
         self._dir = tempfile.TemporaryDirectory(prefix="newsbot-langchain-")
+        self.client = client or chromadb.PersistentClient(path=self._dir.name,
+                                                          settings=ChromaSettings(anonymized_telemetry=False))
         self.vectorstore = Chroma(collection_name="langchain-baseline", embedding_function=embeddings,
-                                  persist_directory=self._dir.name,
-                                  client_settings=ChromaSettings(anonymized_telemetry=False))
+                                  client=self.client)
         ids = [f"{d.metadata['article_id']}-{d.metadata['start_index']}" for d in docs]
-        self.vectorstore.add_documents(docs, ids=ids)
+        # Chroma refuses a write larger than its client's maximum batch (5,461 with SQLite).
+        batch = self.client.get_max_batch_size()
+        for i in range(0, len(docs), batch):
+            self.vectorstore.add_documents(docs[i:i + batch], ids=ids[i:i + batch])
 
-    def ask(self, question: str, k: int) -> Answer:
+    def ask(self, question: str, k: int, as_of: str = "") -> Answer:
         passages = []
         for rank, doc in enumerate(self.vectorstore.similarity_search(question, k=k), 1):
             start = int(doc.metadata.get("start_index", 0))

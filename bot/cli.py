@@ -1,4 +1,4 @@
-"""The ``newsbot`` command: ingest, stats, delete, reindex, ask, serve, eval.
+"""The ``newsbot`` command: ingest, stats, delete, reindex, ask, serve, watch, eval.
 
 Heavy modules (torch, gradio) are imported only by the commands that need them, so
 ``newsbot ask`` starts fast with the default embedder.
@@ -52,10 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
     p.add_argument("--lang", help="only articles in this language (e.g. fr)")
     p.add_argument("--history", help="JSON list of earlier turns [{\"question\", \"answer\"}] for a follow-up")
+    p.add_argument("--as-of", help="ask as of this date (YYYY-MM-DD; default today): later articles are never cited")
 
     p = sub.add_parser("serve", parents=[common], help="start the web chat, REST API and widget")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--watch", nargs="+", metavar="FEED", help="also poll these RSS/Atom feeds (URLs or files) into the store")
+    p.add_argument("--every", type=parse_interval, default="15m", help="polling period of --watch (e.g. 30s, 15m, 1h)")
+
+    p = sub.add_parser("watch", parents=[common], help="poll RSS/Atom feeds and ingest new and changed items")
+    p.add_argument("feeds", nargs="+", metavar="FEED_OR_URL", help="feed URLs (or feed files)")
+    p.add_argument("--every", type=parse_interval, default="15m", help="polling period (e.g. 30s, 15m, 1h; default 15m)")
+    p.add_argument("--once", action="store_true", help="poll every feed once and exit")
 
     p = sub.add_parser("eval", parents=[common], help="score the bot on a QA file")
     p.add_argument("qa", type=Path)
@@ -166,6 +174,7 @@ def cmd_ask(args) -> int:
 
     from .model import Filters
     from .newsbot import NewsBot, Turn
+    from .timeq import parse_as_of
 
     history = None
     if args.history:
@@ -173,15 +182,17 @@ def cmd_ask(args) -> int:
             history = [Turn(str(t.get("question", "")), str(t.get("answer", ""))) for t in json.loads(args.history)]
         except (ValueError, AttributeError, TypeError) as exc:
             raise NewsbotError(f"--history is not a JSON list of {{\"question\", \"answer\"}} objects ({exc})") from None
+    as_of = parse_as_of(args.as_of)
     settings = _settings(args)
     bot = NewsBot.from_settings(settings)
     filters = Filters.from_dict({"source": args.source, "since": args.since, "until": args.until, "lang": args.lang})
     if args.json:
-        print(json.dumps(bot.ask(args.question, history=history, filters=filters, k=args.k).to_dict(), ensure_ascii=False))
+        print(json.dumps(bot.ask(args.question, history=history, filters=filters, k=args.k, as_of=as_of).to_dict(),
+                         ensure_ascii=False))
         return 0
     answer = None
     streamed = ""
-    for event in bot.stream(args.question, history=history, filters=filters, k=args.k):
+    for event in bot.stream(args.question, history=history, filters=filters, k=args.k, as_of=as_of):
         if event["type"] == "token" and getattr(bot.answerer, "answerer_name", "") == "llm":
             print(event["text"], end="", flush=True)
             streamed += event["text"]
@@ -202,15 +213,64 @@ def cmd_ask(args) -> int:
             print(f"    {c.url}")
         for s, e in c.highlight:
             print(f"    « {c.passage[s:e]} »")
+        for d in c.dates:
+            print(f"    {d['text']} = {d['value']}")
     return 0
 
 
 def cmd_serve(args) -> int:
     from ui.server import serve
 
+    from .newsbot import NewsBot
+
     settings = _settings(args)
-    serve(settings, host=args.host, port=args.port)
+    if not args.watch:
+        serve(settings, host=args.host, port=args.port)
+        return 0
+    import threading
+
+    from ingest.watch import FeedWatcher
+
+    bot = NewsBot.from_settings(settings)
+    watcher = FeedWatcher(bot.store, settings, args.watch, every=args.every)
+    stop = threading.Event()
+    thread = threading.Thread(target=watcher.run, args=(stop,), name="newsbot-watch", daemon=True)
+    thread.start()
+    try:
+        serve(settings, host=args.host, port=args.port, bot=bot)
+    finally:
+        stop.set()
+        thread.join(30)
     return 0
+
+
+def cmd_watch(args) -> int:
+    import threading
+
+    from ingest.watch import FeedWatcher
+
+    settings = _settings(args)
+    watcher = FeedWatcher(_open_store(settings), settings, args.feeds, every=args.every)
+    if args.once:
+        return 0 if all(r.ok for r in watcher.poll_due(force=True)) else 1
+    print(f"newsbot watch: polling {len(args.feeds)} feed(s) every {args.every:g} s into {settings.store}; "
+          "Ctrl-C stops", file=sys.stderr, flush=True)
+    try:
+        watcher.run(threading.Event())
+    except KeyboardInterrupt:
+        watcher.save()
+        print("newsbot watch: stopped; seen items are remembered in the store", file=sys.stderr)
+    return 0
+
+
+def parse_interval(text: str) -> float:
+    """Seconds of ``30s``, ``15m``, ``1h`` or a plain number of seconds (at least 1 s)."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(text))
+    if not m or float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)] < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a polling period: write e.g. 30s, 15m or 1h")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
 def cmd_eval(args) -> int:
@@ -233,6 +293,7 @@ COMMANDS = {
     "reindex": cmd_reindex,
     "ask": cmd_ask,
     "serve": cmd_serve,
+    "watch": cmd_watch,
     "eval": cmd_eval,
     "bench": cmd_bench,
 }

@@ -20,8 +20,10 @@ from ingest.errors import NewsbotError
 
 from . import metrics as m
 from .model import Answer
+from .timeq import AsOfError, parse_as_of
 
 HIT_KS = (1, 3, 5, 10)
+CURRENT_DAYS = 14  # current_hit@k: the answer in a passage published in the 14 days up to as_of
 
 
 class EvalInputError(NewsbotError):
@@ -36,6 +38,7 @@ class QAItem:
     question: str
     answers: tuple[str, ...] = ()
     article_id: str = ""
+    as_of: str = ""  # the day the question is asked as of (YYYY-MM-DD), when given
 
     @property
     def answerable(self) -> bool:
@@ -43,7 +46,7 @@ class QAItem:
 
 
 def load_qa(path: Path) -> list[QAItem]:
-    """The questions of a JSONL file of ``{"id", "question", "answers": [...], "article_id"?}``."""
+    """The questions of a JSONL file of ``{"id", "question", "answers": [...], "article_id"?, "as_of"?}``."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -57,8 +60,10 @@ def load_qa(path: Path) -> list[QAItem]:
             d = json.loads(line)
             item = QAItem(id=str(d["id"]), question=str(d["question"]),
                           answers=tuple(str(a) for a in d.get("answers") or ()),
-                          article_id=str(d.get("article_id") or ""))
-        except (ValueError, KeyError, TypeError) as exc:
+                          article_id=str(d.get("article_id") or ""), as_of=str(d.get("as_of") or ""))
+            if item.as_of:
+                parse_as_of(item.as_of)
+        except (ValueError, KeyError, TypeError, AsOfError) as exc:
             raise EvalInputError(f"{path}:{n}: not a question record ({type(exc).__name__}: {exc}); "
                                  'expected {"id", "question", "answers": [...]}') from exc
         if item.id in seen:
@@ -77,6 +82,7 @@ class QuestionRecord:
     id: str
     answerable: bool
     first_hit_rank: int | None = None  # 1-based rank of the first retrieved passage containing an answer
+    first_current_hit_rank: int | None = None  # the same, among passages published in the CURRENT_DAYS up to as_of
     hit_ranks: list[int] = field(default_factory=list)  # ranks of every retrieved passage containing an answer
     article_rank: int | None = None  # rank of the first passage of the question's article, if given
     retrieved: list[str] = field(default_factory=list)  # chunk ids, ranked
@@ -90,6 +96,7 @@ class QuestionRecord:
     cited_hit: bool = False  # some cited passage contains an answer
     latency_ms: float | None = None
     error: str = ""
+    dated: bool = False  # the question has an as_of date (it counts in current_hit@k)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,6 +106,8 @@ def score_answer(item: QAItem, answer: Answer, latency_ms: float) -> QuestionRec
     """The record of ``answer`` to ``item``."""
     texts = [p.text for p in answer.passages]
     hit_ranks = [r for r, t in enumerate(texts, 1) if item.answerable and m.contains_answer(t, item.answers)]
+    current = [r for r in hit_ranks if item.as_of and m.is_current(answer.passages[r - 1].metadata.get("published", ""),
+                                                                   item.as_of, CURRENT_DAYS)]
     article_rank = next((r for r, p in enumerate(answer.passages, 1) if item.article_id and p.article_id == item.article_id),
                         None)
     cited = {c.n: c.passage for c in answer.citations}
@@ -111,6 +120,7 @@ def score_answer(item: QAItem, answer: Answer, latency_ms: float) -> QuestionRec
         id=item.id,
         answerable=item.answerable,
         first_hit_rank=hit_ranks[0] if hit_ranks else None,
+        first_current_hit_rank=current[0] if current else None,
         hit_ranks=hit_ranks,
         article_rank=article_rank,
         retrieved=[p.chunk_id for p in answer.passages],
@@ -123,6 +133,7 @@ def score_answer(item: QAItem, answer: Answer, latency_ms: float) -> QuestionRec
         citations=citations,
         cited_hit=any(c["contains_answer"] for c in citations),
         latency_ms=round(latency_ms, 2),
+        dated=bool(item.as_of),
     )
 
 
@@ -137,6 +148,10 @@ def aggregate(records: Sequence[QuestionRecord], depth: int, ks: Sequence[int] =
     out: dict = {"n": len(records), "answerable": len(ans), "unanswerable": len(records) - len(ans)}
     for k in ks:
         out[f"hit@{k}"] = m.hit_rate(ranks, k) if k <= depth else None
+    dated = [r for r in ans if r.dated]
+    for k in ks:
+        out[f"current_hit@{k}"] = m.hit_rate([r.first_current_hit_rank for r in dated], k) if k <= depth else None
+    out["dated"] = len(dated)
     out["mrr"] = m.mean_reciprocal_rank(ranks)
     out["answer_hit"] = m.ratio(sum(r.answer_hit for r in ans), len(ans))
     out["answer_hit_first_sentence"] = m.ratio(sum(r.answer_hit_first_sentence for r in ans), len(ans))
@@ -190,10 +205,10 @@ def evaluate_system(system, items: Sequence[QAItem], k: int, progress: bool | No
                      disable=progress is False, mininterval=0.1 if sys.stderr.isatty() else 10):
         t0 = time.perf_counter()
         try:
-            answer = system.ask(item.question, k)
+            answer = system.ask(item.question, k, as_of=item.as_of)
         except Exception as exc:  # one failing question must not stop the run; it is counted
             records.append(QuestionRecord(id=item.id, answerable=item.answerable,
-                                          error=f"{type(exc).__name__}: {exc}"))
+                                          error=f"{type(exc).__name__}: {exc}", dated=bool(item.as_of)))
             continue
         records.append(score_answer(item, answer, (time.perf_counter() - t0) * 1000))
     return SystemResult(system.name, system.description, aggregate(records, k), records, setup_seconds)
@@ -211,36 +226,58 @@ def describe_machine() -> dict:
             "platform": platform.platform(), "loadavg_1m": round(os.getloadavg()[0], 2)}
 
 
-def build_systems(bot, settings, compare: bool, progress: bool | None = None):
-    """Yield ``(system, setup_seconds)``: the bot, then with ``compare`` the baselines on its store."""
+def build_systems(bot, settings, compare: bool, progress: bool | None = None, dated: bool = False):
+    """``(name, make)`` of every system to run: the bot, then with ``compare`` the same bot ignoring
+    ``as_of`` (when questions have one) and the baselines on its store. ``make()`` returns
+    ``(system, close)``; it may fail, and the other systems still run."""
     from .baselines import BM25Baseline, DenseBaseline, LangChainBaseline, NewsBotSystem
 
-    yield NewsBotSystem(bot), 0.0
+    def plain(system):
+        return lambda: (system, None)
+
+    yield "newsbot", plain(NewsBotSystem(bot))
     if not compare:
         return
-    yield BM25Baseline(bot.store), 0.0
-    yield DenseBaseline(bot.store), 0.0
-    from ingest.embedders import make_embedder
+    if dated:
+        yield NewsBotSystem.WITHOUT_AS_OF, plain(NewsBotSystem(bot, use_as_of=False))
+    yield "bm25", plain(BM25Baseline(bot.store))
+    yield "dense", plain(DenseBaseline(bot.store))
 
-    t0 = time.perf_counter()
-    if progress is not False:
-        print("eval langchain: re-splitting and indexing the store's articles with all-MiniLM-L6-v2 ...",
-              file=sys.stderr, flush=True)
-    lc = LangChainBaseline(bot.store, make_embedder("minilm", settings.model_load_timeout),
-                           settings.chunk_size, settings.chunk_overlap)
-    try:
-        yield lc, time.perf_counter() - t0
-    finally:
-        lc.close()
+    def langchain():
+        from ingest.embedders import make_embedder
+
+        if progress is not False:
+            print("eval langchain: re-splitting and indexing the store's articles with all-MiniLM-L6-v2 ...",
+                  file=sys.stderr, flush=True)
+        lc = LangChainBaseline(bot.store, make_embedder("minilm", settings.model_load_timeout),
+                               settings.chunk_size, settings.chunk_overlap)
+        return lc, lc.close
+
+    yield "langchain", langchain
 
 
 def run_eval(bot, settings, items: Sequence[QAItem], k: int = 10, compare: bool = False,
              progress: bool | None = None) -> dict:
-    """The full result (the JSON of ``--out``): the bot's metrics and records, and every system's."""
+    """The full result (the JSON of ``--out``): the bot's metrics and records, and every system's.
+
+    A system that fails to set up or to run is reported with its error under ``failed``; the
+    others' results are kept."""
     t0 = time.perf_counter()
     systems: dict[str, SystemResult] = {}
-    for system, setup in build_systems(bot, settings, compare, progress):
-        systems[system.name] = evaluate_system(system, items, k, progress, setup)
+    failed: dict[str, str] = {}
+    dated = any(it.as_of for it in items)
+    for name, make in build_systems(bot, settings, compare, progress, dated):
+        t1 = time.perf_counter()
+        close = None
+        try:
+            system, close = make()
+            systems[name] = evaluate_system(system, items, k, progress, time.perf_counter() - t1 if close else 0.0)
+        except Exception as exc:  # a broken baseline must not lose the other systems' results
+            failed[name] = f"{type(exc).__name__}: {exc}"
+            print(f"eval {name}: failed ({failed[name]}); the other systems are still reported", file=sys.stderr)
+        finally:
+            if close is not None:
+                close()
     bot_result = systems["newsbot"]
     return {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -254,11 +291,13 @@ def run_eval(bot, settings, items: Sequence[QAItem], k: int = 10, compare: bool 
         "metrics": bot_result.metrics,
         "records": [r.to_dict() for r in bot_result.records],
         "systems": {name: res.to_dict(with_records=name != "newsbot") for name, res in systems.items()},
+        "failed": failed,
         "hit_curves": {name: [round(x, 4) for x in hit_curve(res.records, k)] for name, res in systems.items()},
     }
 
 
-METRIC_ROWS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr", "answer_hit", "answer_hit_first_sentence",
+METRIC_ROWS = ["hit@1", "hit@3", "hit@5", "hit@10", "current_hit@1", "current_hit@3", "current_hit@5", "current_hit@10",
+               "mrr", "answer_hit", "answer_hit_first_sentence",
                "citation_precision", "citation_recall", "refusal_precision", "refusal_recall", "refused_answerable",
                "latency_p50_ms", "latency_p95_ms", "latency_max_ms", "errors", "n"]
 
@@ -266,15 +305,23 @@ METRIC_ROWS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr", "answer_hit", "answer
 def format_table(result: dict) -> str:
     """The metrics of every system as a Markdown table (one column per system)."""
     systems = result["systems"]
-    names = list(systems)
+    failed = result.get("failed") or {}
+    names = list(systems) + list(failed)
+    dated = any(s["metrics"].get("dated") for s in systems.values())
     lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     for key in METRIC_ROWS:
+        if key.startswith("current_") and not dated:
+            continue
         cells = []
         for name in names:
+            if name in failed:
+                cells.append("failed")
+                continue
             v = systems[name]["metrics"].get(key)
             cells.append("n/a" if v is None else (f"{v:.3f}" if isinstance(v, float) and not key.endswith("_ms")
                                                   else f"{v}"))
         lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    lines += [f"\n{name} failed: {reason}" for name, reason in failed.items()]
     return "\n".join(lines)
 
 

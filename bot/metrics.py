@@ -42,6 +42,18 @@ def hit_rate(ranks: Sequence[int | None], k: int) -> float | None:
     return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
 
 
+def is_current(published: str, as_of: str, days: int = 14) -> bool:
+    """True when ``published`` (ISO date or datetime) falls in the ``days`` days up to and including
+    ``as_of`` (``as_of - days + 1`` .. ``as_of``); an undated passage is never current."""
+    from datetime import date, timedelta
+
+    try:
+        day, ref = date.fromisoformat(published[:10]), date.fromisoformat(as_of[:10])
+    except ValueError:
+        return False
+    return ref - timedelta(days=days - 1) <= day <= ref
+
+
 def mean_reciprocal_rank(ranks: Sequence[int | None]) -> float | None:
     """Mean of 1/rank of the first hit, a miss counting 0 (None when there are no questions)."""
     if not ranks:

@@ -12,6 +12,7 @@ class Filters:
     since: str = ""  # ISO date, inclusive
     until: str = ""  # ISO date, inclusive (whole day)
     lang: str = ""
+    as_of: str = ""  # ISO date: dated articles published after it are left out, undated ones kept
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Filters":
@@ -23,10 +24,13 @@ class Filters:
                    lang=d.get("lang") or "")
 
     def is_empty(self) -> bool:
-        return not (self.source or self.since or self.until or self.lang)
+        return not (self.source or self.since or self.until or self.lang or self.as_of)
 
     def to_dict(self) -> dict:
-        return {"source": list(self.source), "since": self.since, "until": self.until, "lang": self.lang}
+        d = {"source": list(self.source), "since": self.since, "until": self.until, "lang": self.lang}
+        if self.as_of:
+            d["as_of"] = self.as_of
+        return d
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Citation:
     highlight: list[list[int]] = field(default_factory=list)
     chunk_id: str = ""
     supported: bool = True
+    dates: list[dict] = field(default_factory=list)  # time phrases of the passage: {"text", "start", "end", "value"}
 
     @classmethod
     def from_passage(cls, n: int, p: Passage, highlight: list[list[int]]) -> "Citation":
@@ -95,6 +100,7 @@ class Answer:
     confidence: float = 0.0
     passages: list[Passage] = field(default_factory=list, repr=False)  # everything retrieved, ranked
     query: str = ""  # the standalone question searched for, when a follow-up was rewritten
+    as_of: str = ""  # the day the question was asked as of (ISO)
 
     def to_dict(self) -> dict:
         """The JSON object of ``newsbot ask --json`` and ``POST /api/ask``."""
@@ -109,6 +115,8 @@ class Answer:
             d["notice"] = self.notice
         if self.query:
             d["query"] = self.query
+        if self.as_of:
+            d["as_of"] = self.as_of
         d["answerer"] = self.answerer
         d["confidence"] = round(self.confidence, 4)
         return d

@@ -1,12 +1,14 @@
 """``NewsBot``: the single entry point of the CLI, the web chat, the REST API and the evaluation.
 
 Models and indexes are loaded once, when the bot is built, and handed in. A question goes:
-follow-up rewrite (with the chat history) → hybrid search → answerer (extractive, or an LLM
-with verified citations and an extractive fallback).
+follow-up rewrite (with the chat history) → time scope (``as_of``, the period the question
+names) → hybrid search → answerer (extractive, or an LLM with verified citations and an
+extractive fallback) → time phrases of the cited passages resolved to dates.
 """
 from __future__ import annotations
 
 import time
+from datetime import date
 from typing import Iterator
 
 from ingest.embedders import make_embedder
@@ -18,6 +20,7 @@ from .followup import Turn, standalone_question
 from .model import Answer, Filters
 from .questions import question_language
 from .retriever import CrossEncoderReranker, HybridSearch
+from .timeq import date_citations, parse_as_of, question_time
 
 __all__ = ["NewsBot", "Turn"]
 
@@ -56,27 +59,30 @@ class NewsBot:
             lang = next((x for x in reversed(earlier) if x), "en")
         return lang
 
-    def _prepare(self, question: str, history: list[Turn] | None, filters: Filters | None, k: int):
+    def _prepare(self, question: str, history: list[Turn] | None, filters: Filters | None, k: int,
+                 as_of: str | date | None):
         t0 = time.perf_counter()
         lang = self._language(question, history)
         rewrite = getattr(self.answerer, "rewrite", None)
         query = standalone_question(question, history, rewrite)
-        passages = self.search.search(query, k=k, filters=filters)
-        return query, lang, passages, time.perf_counter() - t0
+        scope = question_time(query, parse_as_of(as_of))
+        passages = self.search.search(query, k=k, filters=filters, time=scope)
+        return query, lang, passages, scope, time.perf_counter() - t0
 
     def ask(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None,
-            k: int = 5) -> Answer:
+            k: int = 5, as_of: str | date | None = None) -> Answer:
+        """The answer to ``question`` asked as of ``as_of`` (``YYYY-MM-DD``; today by default)."""
         answer = None
-        for event in self.stream(question, history=history, filters=filters, k=k, tokens=False):
+        for event in self.stream(question, history=history, filters=filters, k=k, tokens=False, as_of=as_of):
             if event["type"] == "answer":
                 answer = event["answer"]
         return answer
 
     def stream(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None,
-               k: int = 5, tokens: bool = True) -> Iterator[dict]:
+               k: int = 5, tokens: bool = True, as_of: str | date | None = None) -> Iterator[dict]:
         """Yield ``{"type": "token", "text": ...}`` events (and ``{"type": "notice", "text": ...}`` when
         the LLM is unavailable or a citation was dropped), then ``{"type": "answer", "answer": Answer}``."""
-        query, lang, passages, retrieve_s = self._prepare(question, history, filters, k)
+        query, lang, passages, scope, retrieve_s = self._prepare(question, history, filters, k, as_of)
         t1 = time.perf_counter()
         answer = None
         stream_answer = getattr(self.answerer, "stream_answer", None)
@@ -96,6 +102,8 @@ class NewsBot:
                     yield {"type": "token", "text": word + (" " if i < len(words) - 1 else "")}
         answer.question = question
         answer.passages = passages
+        answer.as_of = scope.as_of.isoformat()
+        date_citations(answer.citations, passages)
         if query != question:
             answer.query = query
         answer.timings.update({"retrieve_ms": round(retrieve_s * 1000, 1),

@@ -3,7 +3,9 @@
 Filters (source, date range, language) apply to both searches. The head of the fused list is
 ranked a third time by each passage's best single sentence (dense similarity, see
 ``ingest/sentences.py``) and that ranking is fused in too; then copies of the same story from
-several outlets are collapsed, and an optional cross-encoder reorders the top.
+several outlets are collapsed, and an optional cross-encoder reorders the top. With a time scope
+(``bot/timeq.py``) articles after ``as_of`` are left out and the rankings of a publication
+window are fused in too.
 ``HybridRetriever`` exposes the same search as a LangChain ``BaseRetriever``.
 """
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ingest.lexical import fold
 from ingest.store import Store
 
 from .model import Filters, Passage
+from .timeq import TimePolicy, TimeScope
 from ingest.sentences import SentenceVectors, sentence_spans
 
 
@@ -51,6 +54,8 @@ def chroma_where(filters: Filters) -> dict | None:
     if filters.until:
         clauses.append({"published_ts": {"$gt": 0}})
         clauses.append({"published_ts": {"$lt": _end_of_day(filters.until)}})
+    if filters.as_of:  # undated chunks (published_ts 0) pass
+        clauses.append({"published_ts": {"$lt": _end_of_day(filters.as_of)}})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -67,6 +72,7 @@ def lexical_allowed(filters: Filters):
         return None
     since = published_timestamp(filters.since) if filters.since else None
     until = _end_of_day(filters.until) if filters.until else None
+    as_of = _end_of_day(filters.as_of) if filters.as_of else None
     sources = set(filters.source)
 
     def allowed(meta: dict) -> bool:
@@ -78,6 +84,8 @@ def lexical_allowed(filters: Filters):
         if since is not None and ts < since:
             return False
         if until is not None and not (0 < ts < until):
+            return False
+        if as_of is not None and ts >= as_of:
             return False
         return True
 
@@ -151,48 +159,83 @@ class HybridSearch:
     """Dense + BM25 search over one :class:`Store`, fused by reciprocal rank."""
 
     def __init__(self, store: Store, depth: int | None = None, config: SearchConfig | None = None,
-                 reranker: Reranker | None = None, sentences: SentenceVectors | None = None):
+                 reranker: Reranker | None = None, sentences: SentenceVectors | None = None,
+                 time_policy: TimePolicy | None = None):
         config = config or SearchConfig()
         if depth is not None:
             config = SearchConfig(**{**config.__dict__, "depth": depth})
         self.store = store
         self.config = config
         self.reranker = reranker
+        self.time_policy = time_policy or TimePolicy()
+        self._dated: tuple = (None, False)
         self.sentences = sentences if sentences is not None else SentenceVectors.beside(store)
 
     @property
     def depth(self) -> int:
         return self.config.depth
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
+    def search(self, query: str, k: int = 5, filters: Filters | None = None,
+               time: TimeScope | None = None) -> list[Passage]:
+        """The ``k`` best passages for ``query``; with a ``time`` scope, nothing published after its
+        ``as_of`` and the articles of its period (or of the days before ``as_of``) favoured."""
         cfg = self.config
         filters = filters or Filters()
+        dated = time is not None and self._has_dates()
+        if dated:  # an undated store has nothing after as_of: no filter to pay for
+            filters = self.time_policy.cutoff(filters, time)
         depth = max(cfg.depth, k)
         vec = self.store.embedder.embed_query(query)
-        dense = self.store.dense_search(vec, depth, chroma_where(filters))
-        lexical = self.store.lexical().search(query, depth, lexical_allowed(filters))
         passages: dict[str, Passage] = {}
-        for rank, (ch, sim) in enumerate(dense, 1):
-            passages[ch.id] = Passage(ch.id, ch.text, ch.metadata, dense_rank=rank, dense_score=sim)
-        missing = [cid for cid, _ in lexical if cid not in passages]
-        for ch in self.store.get_chunks(missing):
-            passages[ch.id] = Passage(ch.id, ch.text, ch.metadata)
-        for rank, (cid, score) in enumerate(lexical, 1):
-            if cid in passages:
-                passages[cid].lexical_rank = rank
-                passages[cid].lexical_score = score
-        fused = fuse_rrf([[ch.id for ch, _ in dense], [cid for cid, _ in lexical if cid in passages]],
-                         [cfg.dense_weight, cfg.lexical_weight], cfg.rrf_k)
-        for cid, s in fused.items():
+        rankings: list[list[str]] = []
+        weights: list[float] = []
+        searches = [(filters, cfg.dense_weight, cfg.lexical_weight)]
+        if dated:
+            searches += [(f, w * cfg.dense_weight, w * cfg.lexical_weight)
+                         for f, w in self.time_policy.windows(filters, time)]
+        for n, (flt, dense_weight, lexical_weight) in enumerate(searches):
+            dense, lexical = self._candidates(query, vec, depth, flt, passages, first=n == 0)
+            rankings += [dense, lexical]
+            weights += [dense_weight, lexical_weight]
+        for cid, s in fuse_rrf(rankings, weights, cfg.rrf_k).items():
             passages[cid].score = s
         ranked = sorted(passages.values(), key=lambda p: p.score, reverse=True)
         if cfg.sentence_weight and ranked:
             ranked = self._fuse_sentence_ranking(vec, ranked)
+        ranked = self.time_policy.prefer_latest(ranked, time, cfg.rrf_k)
         ranked = collapse_duplicates(ranked[: max(k * 3, cfg.rerank_candidates)], cfg.duplicate_jaccard)
         if self.reranker is not None:
             head = self.reranker.rerank(query, ranked[: cfg.rerank_candidates])
             ranked = head + ranked[cfg.rerank_candidates:]
         return ranked[:k]
+
+    def _has_dates(self) -> bool:
+        """Does any stored chunk have a publication date? (A store without dates gets no window
+        searches, which could only come back empty.) Checked once per BM25 index."""
+        index = self.store.lexical()
+        if self._dated[0] is not index:
+            self._dated = (index, any(int(m.get("published_ts") or 0) > 0 for m in index.metas))
+        return self._dated[1]
+
+    def _candidates(self, query: str, vec, depth: int, filters: Filters, passages: dict[str, Passage],
+                    first: bool) -> tuple[list[str], list[str]]:
+        """Dense and BM25 rankings (chunk ids) under ``filters``; new passages are added to
+        ``passages``, and the first search's ranks and scores are recorded on them."""
+        dense = self.store.dense_search(vec, depth, chroma_where(filters))
+        lexical = self.store.lexical().search(query, depth, lexical_allowed(filters))
+        for rank, (ch, sim) in enumerate(dense, 1):
+            p = passages.setdefault(ch.id, Passage(ch.id, ch.text, ch.metadata))
+            p.dense_score = sim
+            if first:
+                p.dense_rank = rank
+        missing = [cid for cid, _ in lexical if cid not in passages]
+        for ch in self.store.get_chunks(missing):
+            passages[ch.id] = Passage(ch.id, ch.text, ch.metadata)
+        for rank, (cid, score) in enumerate(lexical, 1):
+            if cid in passages and first:
+                passages[cid].lexical_rank = rank
+                passages[cid].lexical_score = score
+        return [ch.id for ch, _ in dense], [cid for cid, _ in lexical if cid in passages]
 
     def _fuse_sentence_ranking(self, query_vector, ranked: list[Passage]) -> list[Passage]:
         """Rank the head of ``ranked`` by each passage's best sentence (dense similarity to the

@@ -121,6 +121,24 @@ class Ingester:
             on_progress(report)
         return report
 
+    def ingest_articles(self, articles: list[Article]) -> IngestReport:
+        """Store articles already loaded (feed items), whole, like :meth:`ingest` stores its inputs."""
+        report = IngestReport(inputs=1)
+        t0 = time.perf_counter()
+        pending: list[tuple[Article, list[Chunk]]] = []
+        for article in articles:
+            pending.append((article, chunk_article(article, self.settings.chunk_size, self.settings.chunk_overlap)))
+            if sum(len(c) for _, c in pending) >= self.batch_chunks:
+                self._write(pending, report, None)
+                pending = []
+        if pending:
+            self._write(pending, report, None)
+        index = self.store.refresh_lexical()
+        if report.chunks_removed:
+            self.sentences.prune(set(index.ids))
+        report.seconds = time.perf_counter() - t0
+        return report
+
     def _write(self, batch: list[tuple[Article, list[Chunk]]], report: IngestReport, bar) -> None:
         all_ids = [c.id for _, chunks in batch for c in chunks]
         stored = self.store.existing_metadata(all_ids)

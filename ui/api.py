@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from datetime import date
 from typing import Iterator
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
@@ -38,9 +39,19 @@ class AskRequest(BaseModel):
     history: list[TurnIn] = Field(default_factory=list, description="earlier turns, oldest first, for follow-ups")
     filters: FiltersIn | None = None
     k: int = Field(default=5, ge=1, le=50, description="passages to retrieve")
+    as_of: date | None = Field(default=None, description="ask as of this day (YYYY-MM-DD; default today): later "
+                               "articles are never cited, 'this week' means the week up to it")
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"question": "When did Trump and Putin last speak?", "filters": {"lang": "fr"}}]})
+        {"question": "When did Trump and Putin last speak?", "filters": {"lang": "fr"}, "as_of": "2025-07-05"}]})
+
+
+class DateOut(BaseModel):
+    text: str = Field(description="the time phrase as written in the passage, e.g. 'jeudi'")
+    start: int = Field(description="offset of the phrase in passage")
+    end: int
+    value: str = Field(description="its date resolved against the article's publication date: 2025-07-03, 2025-W27, "
+                                   "2025-06 or 2025")
 
 
 class CitationOut(BaseModel):
@@ -58,6 +69,7 @@ class CitationOut(BaseModel):
     highlight: list[list[int]] = Field(description="[start, end] offsets into passage of the supporting text")
     chunk_id: str = ""
     supported: bool = True
+    dates: list[DateOut] = Field(default_factory=list, description="time phrases of passage with their resolved dates")
 
 
 class AnswerOut(BaseModel):
@@ -164,13 +176,13 @@ def build_router(ctx: ServerContext) -> APIRouter:
     def ask(req: AskRequest) -> dict:
         question, history, filters = prepare(req)
         try:
-            return ctx.bot.ask(question, history=history, filters=filters, k=req.k).to_dict()
+            return ctx.bot.ask(question, history=history, filters=filters, k=req.k, as_of=req.as_of).to_dict()
         except NewsbotError as err:
             raise HTTPException(503, str(err)) from None
 
-    def sse(question: str, history, filters, k: int) -> Iterator[str]:
+    def sse(question: str, history, filters, k: int, as_of) -> Iterator[str]:
         try:
-            for event in ctx.bot.stream(question, history=history, filters=filters, k=k):
+            for event in ctx.bot.stream(question, history=history, filters=filters, k=k, as_of=as_of):
                 if event.get("type") == "token":
                     yield f"event: token\ndata: {json.dumps({'text': event['text']}, ensure_ascii=False)}\n\n"
                 elif event.get("type") == "answer":
@@ -186,7 +198,7 @@ def build_router(ctx: ServerContext) -> APIRouter:
                  responses={200: {"content": {"text/event-stream": {}}}})
     def ask_stream(req: AskRequest) -> StreamingResponse:
         question, history, filters = prepare(req)
-        return StreamingResponse(sse(question, history, filters, req.k), media_type="text/event-stream",
+        return StreamingResponse(sse(question, history, filters, req.k, req.as_of), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.get("/ask/stream", dependencies=guarded, summary="Same as POST /api/ask/stream, for EventSource",
@@ -194,8 +206,9 @@ def build_router(ctx: ServerContext) -> APIRouter:
                 responses={200: {"content": {"text/event-stream": {}}}})
     def ask_stream_get(question: str, source: list[str] = Query(default=[]), since: str = Query("", pattern=_DATE),
                        until: str = Query("", pattern=_DATE), lang: str = Query("", max_length=8),
-                       k: int = Query(5, ge=1, le=50)) -> StreamingResponse:
-        req = AskRequest(question=question, filters=FiltersIn(source=source, since=since, until=until, lang=lang), k=k)
+                       k: int = Query(5, ge=1, le=50), as_of: date | None = None) -> StreamingResponse:
+        req = AskRequest(question=question, filters=FiltersIn(source=source, since=since, until=until, lang=lang), k=k,
+                         as_of=as_of)
         return ask_stream(req)
 
     @router.get("/articles", response_model=ArticlePage, dependencies=guarded,

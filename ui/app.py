@@ -38,6 +38,7 @@ li.nb-card.nb-flash { box-shadow: 0 0 0 3px var(--color-accent); }
 blockquote.nb-passage { position: relative; margin: .4rem 0 0; padding-left: .6rem; border-left: 3px solid var(--border-color-primary);
                         font-size: .9em; white-space: pre-wrap; max-height: 14rem; overflow: auto; }
 mark.nb-hl { background: #ffe58a; color: #111; padding: 0 .1rem; border-radius: .15rem; }
+.nb-date { font-size: .85em; font-style: italic; opacity: .8; }
 .nb-empty { opacity: .6; }
 .nb-caret { animation: nb-blink 1s steps(1) infinite; }
 @keyframes nb-blink { 50% { opacity: 0; } }

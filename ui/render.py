@@ -23,17 +23,50 @@ def safe_url(url: str) -> str:
     return url.strip() if u.scheme in ("http", "https") and u.netloc else ""
 
 
-def highlighted_passage(passage: str, spans: list[list[int]]) -> str:
-    """The passage escaped, with each highlight span wrapped in ``<mark>``."""
-    out, pos = [], 0
-    for s, e in sorted((max(0, int(a)), min(len(passage), int(b))) for a, b in spans or []):
-        if e <= pos or s >= e:
-            continue
-        s = max(s, pos)
-        out.append(html.escape(passage[pos:s]))
-        out.append(f'<mark class="nb-hl">{html.escape(passage[s:e])}</mark>')
-        pos = e
-    out.append(html.escape(passage[pos:]))
+_MONTHS = {
+    "en": "January February March April May June July August September October November December".split(),
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+}
+_WEEK = {"en": "week {w} of {y}", "fr": "semaine {w} de {y}"}
+
+
+def readable_date(value: str, lang: str = "en") -> str:
+    """``2025-07-03`` as "3 July 2025" ("3 juillet 2025"), ``2025-06`` as "June 2025",
+    ``2025-W27`` as "week 27 of 2025", ``2025`` as is; anything else unchanged."""
+    months = _MONTHS.get(lang, _MONTHS["en"])
+    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?(?:[T ].*)?", value or "")
+    if m and 1 <= int(m.group(2)) <= 12:
+        month = months[int(m.group(2)) - 1]
+        return f"{int(m.group(3))} {month} {m.group(1)}" if m.group(3) else f"{month} {m.group(1)}"
+    w = re.fullmatch(r"(\d{4})-W(\d{2})", value or "")
+    if w:
+        return _WEEK.get(lang, _WEEK["en"]).format(w=int(w.group(2)), y=w.group(1))
+    return value or ""
+
+
+def highlighted_passage(passage: str, spans: list[list[int]], dates: list[dict] | None = None, lang: str = "en") -> str:
+    """The passage escaped, with each highlight span wrapped in ``<mark>`` and each resolved time
+    phrase followed by its date: "jeudi<span class="nb-date"> (3 July 2025)</span>"."""
+    notes: dict[int, list[str]] = {}
+    for d in dates or []:
+        end = int(d.get("end", -1))
+        if 0 < end <= len(passage) and d.get("value"):
+            notes.setdefault(end, []).append(readable_date(str(d["value"]), lang))
+    cuts = sorted({0, len(passage), *notes, *(min(len(passage), max(0, int(x))) for sp in spans or [] for x in sp[:2])})
+    marked = [(max(0, int(a)), min(len(passage), int(b))) for a, b in spans or []]
+    out, in_mark = [], False
+    for s, e in zip(cuts, cuts[1:]):
+        inside = any(a <= s and e <= b for a, b in marked)
+        if inside != in_mark:
+            out.append('<mark class="nb-hl">' if inside else "</mark>")
+            in_mark = inside
+        out.append(html.escape(passage[s:e]))
+        if e in notes:
+            out.append("</mark>" if in_mark else "")
+            in_mark = False
+            out.extend(f'<span class="nb-date"> ({html.escape(note)})</span>' for note in notes[e])
+    if in_mark:
+        out.append("</mark>")
     return "".join(out)
 
 
@@ -56,11 +89,12 @@ def source_card(c: dict, turn: int, lang: str) -> str:
     url = safe_url(c.get("url", ""))
     heading = (f'<a class="nb-title" href="{html.escape(url)}" target="_blank" rel="noopener noreferrer nofollow">'
                f'{title}</a>' if url else f'<span class="nb-title">{title}</span>')
-    meta = " · ".join(html.escape(x) for x in (c.get("source", ""), (c.get("published") or "")[:10]) if x)
+    published = readable_date((c.get("published") or "")[:10], lang) or label(lang, "undated")
+    meta = " · ".join(html.escape(x) for x in (c.get("source", ""), published) if x)
     return (f'<li class="nb-card" id="nb-src-{turn}-{n}" tabindex="-1">'
             f'<div class="nb-card-head"><span class="nb-num">[{n}]</span> {heading}</div>'
             f'<div class="nb-meta">{meta}</div>'
-            f'<blockquote class="nb-passage">{highlighted_passage(c.get("passage", ""), c.get("highlight", []))}</blockquote>'
+            f'<blockquote class="nb-passage">{highlighted_passage(c.get("passage", ""), c.get("highlight", []), c.get("dates"), lang)}</blockquote>'
             f'</li>')
 
 

@@ -81,10 +81,10 @@ def create_app(settings: Settings, bot: NewsBot | None = None) -> FastAPI:
                                theme=gr.themes.Soft())
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, bot: NewsBot | None = None) -> None:
     import uvicorn
 
-    app = create_app(settings)
+    app = create_app(settings, bot=bot)
     print(f"newsbot: chat at http://{host}:{port}/  API docs at http://{host}:{port}/docs  "
           f"widget script at http://{host}:{port}/widget.js", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

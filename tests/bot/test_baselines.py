@@ -92,3 +92,40 @@ def test_langchain_baseline_close_removes_its_temporary_collection(seed_store, m
     assert any(folder.iterdir())
     baseline.close()
     assert not folder.exists()
+
+
+def test_langchain_baseline_writes_in_batches_the_client_accepts(seed_store, minilm, tmp_path):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.PersistentClient(path=str(tmp_path / "lc"), settings=ChromaSettings(anonymized_telemetry=False))
+    sizes = []
+    real_upsert = None
+
+    class SmallBatches:
+        """The real client, declaring a small maximum batch and recording the writes it gets."""
+
+        def __getattr__(self, name):
+            return getattr(client, name)
+
+        def get_max_batch_size(self):
+            return 5
+
+        def get_or_create_collection(self, *args, **kwargs):
+            nonlocal real_upsert
+            col = client.get_or_create_collection(*args, **kwargs)
+            real_upsert = col.upsert
+
+            def upsert(*a, **kw):
+                sizes.append(len(kw.get("ids") or a[0]))
+                return real_upsert(*a, **kw)
+
+            col.upsert = upsert
+            return col
+
+    baseline = LangChainBaseline(seed_store, minilm, chunk_size=400, chunk_overlap=50, client=SmallBatches())
+    try:
+        assert baseline.documents > 5 and max(sizes) <= 5 and sum(sizes) == baseline.documents
+        assert client.get_collection("langchain-baseline").count() == baseline.documents
+    finally:
+        baseline.close()

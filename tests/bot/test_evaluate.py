@@ -165,3 +165,59 @@ def test_eval_command_refuses_an_empty_store(tmp_path, capsys):
     qa.write_text('{"id": "a", "question": "q", "answers": ["x"]}\n', encoding="utf-8")
     assert main(["eval", str(qa), "--store", str(tmp_path / "empty"), "--no-progress"]) == 2
     assert "is empty: run 'newsbot ingest" in capsys.readouterr().err
+
+
+def test_current_hit_counts_only_answers_in_articles_of_the_14_days_up_to_as_of():
+    item = QAItem("q1", "Which state has the highest minimum wage?", ("Washington",), as_of="2024-01-05")
+
+    def passage(cid, published):
+        return Passage(cid, "Washington has the highest minimum wage.", {"article_id": cid, "published": published})
+
+    old, current, after_window = passage("old", "2023-01-02"), passage("cur", "2023-12-23"), passage("new", "2024-01-05")
+    r = score_answer(item, Answer("q", "x", refused=False, passages=[old, current, after_window]), 1.0)
+    assert r.first_hit_rank == 1 and r.first_current_hit_rank == 2 and r.dated
+    r = score_answer(item, Answer("q", "x", refused=False, passages=[passage("edge", "2023-12-22"), old]), 1.0)
+    assert r.first_current_hit_rank is None  # 2023-12-22 is 14 days before as_of: outside
+    undated = QAItem("q2", "?", ("Washington",))
+    r = score_answer(undated, Answer("q", "x", refused=False, passages=[current]), 1.0)
+    assert r.first_current_hit_rank is None and not r.dated
+    records = [QuestionRecord("a", True, first_hit_rank=1, first_current_hit_rank=2, dated=True),
+               QuestionRecord("b", True, first_hit_rank=1, first_current_hit_rank=None, dated=True),
+               QuestionRecord("c", True, first_hit_rank=3, dated=False)]
+    agg = aggregate(records, depth=5)
+    assert agg["current_hit@1"] == 0.0 and agg["current_hit@3"] == 0.5 and agg["dated"] == 2
+    assert agg["hit@1"] == round(2 / 3, 4)
+
+
+def test_load_qa_reads_as_of_and_names_a_bad_one(tmp_path):
+    path = tmp_path / "qa.jsonl"
+    path.write_text('{"id": "a", "question": "q", "answers": ["x"], "as_of": "2024-01-05"}\n', encoding="utf-8")
+    assert load_qa(path)[0].as_of == "2024-01-05"
+    path.write_text('{"id": "a", "question": "q", "answers": ["x"], "as_of": "last friday"}\n', encoding="utf-8")
+    with pytest.raises(EvalInputError, match=":1: .*YYYY-MM-DD"):
+        load_qa(path)
+
+
+def test_compare_with_dated_questions_runs_the_bot_without_as_of_and_reports_a_failing_baseline(
+        seed_store, tmp_path, monkeypatch, capsys):
+    from bot import baselines
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Batch size of 5696 is greater than max batch size of 5461")
+
+    monkeypatch.setattr(baselines.LangChainBaseline, "__init__", broken)
+    qa = tmp_path / "qa.jsonl"
+    rows = [dict(r, as_of="2025-07-03") for r in read_jsonl(SEED_QA) if r["id"] in ("s01", "s05")]
+    qa.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out.json"
+    assert main(["eval", str(qa), "--store", str(seed_store.path), "--out", str(out), "--compare", "--no-progress",
+                 "-k", "5"]) == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert list(result["systems"]) == ["newsbot", "newsbot-no-as-of", "bm25", "dense"]
+    assert result["failed"] == {"langchain": "RuntimeError: Batch size of 5696 is greater than max batch size of 5461"}
+    for system in result["systems"].values():
+        assert system["metrics"]["dated"] == 2 and "current_hit@5" in system["metrics"]
+    # the seed article is undated in this store: no passage is ever current
+    assert result["systems"]["newsbot"]["metrics"]["current_hit@5"] == 0.0
+    table = capsys.readouterr().out
+    assert "| current_hit@5 |" in table and "failed" in table and "langchain failed: RuntimeError" in table

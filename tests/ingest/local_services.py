@@ -109,3 +109,64 @@ def write_article(folder: Path, name: str, title: str, *paragraphs: str) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
     return path
+
+
+class FeedServer:
+    """A feed on 127.0.0.1 whose body a test changes between polls: answers ``ETag`` and
+    ``Last-Modified``, 304 to a matching conditional request, and an error status while
+    ``fail_with`` is set. ``requests`` lists the headers of every request."""
+
+    def __init__(self):
+        import hashlib
+        from http.server import BaseHTTPRequestHandler
+
+        feed = self
+        self.body = b""
+        self.fail_with = 0
+        self.requests: list[dict] = []
+        self.modified = "Wed, 02 Jul 2025 10:00:00 GMT"
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                feed.requests.append(dict(self.headers))
+                if feed.fail_with:
+                    self.send_response(feed.fail_with)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                etag = '"' + hashlib.sha1(feed.body).hexdigest()[:12] + '"'
+                if self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("ETag", etag)
+                self.send_header("Last-Modified", feed.modified)
+                self.send_header("Content-Length", str(len(feed.body)))
+                self.end_headers()
+                self.wfile.write(feed.body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/feed.rss"
+
+    def set_items(self, *items: tuple[str, str, str, str]) -> None:
+        """The feed's items: (link, title, text, RFC 822 date) each."""
+        entries = "".join(f"<item><title>{t}</title><link>{link}</link><pubDate>{d}</pubDate>"
+                          f"<description>{x}</description></item>" for link, t, x, d in items)
+        self.body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Local wire</title>'
+                     f"<link>http://127.0.0.1/</link><language>en</language>{entries}</channel></rss>").encode()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -70,3 +70,34 @@ def test_unreadable_text_is_an_input_error_naming_file_and_reason(tmp_path, cont
         text.load(str(path), Settings(), None)
     assert str(exc.value).startswith(f"{path}: ")
     assert reason in str(exc.value)
+
+
+def test_front_matter_gives_title_date_source_and_url(tmp_path):
+    path = tmp_path / "appel.md"
+    path.write_text("---\ntitle: \"Trump et Poutine se sont parlé\"\ndate: 2025-07-03\nsource: Le Quotidien\n"
+                    "url: https://example.org/appel\ntags: [monde]\n---\n# Un titre dans le texte\n\n"
+                    "Donald Trump et Vladimir Poutine se sont entretenus jeudi.\n", encoding="utf-8")
+    article = load_one(path)
+    assert article.title == "Trump et Poutine se sont parlé"
+    assert article.published == "2025-07-03"
+    assert article.source == "Le Quotidien" and article.url == "https://example.org/appel"
+    assert article.text == "Donald Trump et Vladimir Poutine se sont entretenus jeudi."
+    assert "---" not in article.text and "tags" not in article.text
+
+
+def test_front_matter_with_a_datetime_and_without_a_title(tmp_path):
+    path = tmp_path / "storm.txt"
+    path.write_text("---\r\ndate: 2025-07-03T18:30:00+02:00\r\n---\r\nStorm hits the coast\r\n\r\n"
+                    "A storm hit the coast on Thursday.\r\n", encoding="utf-8")
+    article = load_one(path)
+    assert article.published == "2025-07-03T18:30:00+02:00"
+    assert article.title == "Storm hits the coast" and article.source == "storm.txt"
+
+
+def test_text_without_front_matter_or_with_a_bad_date_is_undated(tmp_path):
+    path = tmp_path / "rule.txt"
+    path.write_text("Intro\n\n---\ndate: 2025-07-03\n---\nA horizontal rule is no front matter.\n", encoding="utf-8")
+    article = load_one(path)
+    assert article.published == "" and "date: 2025-07-03" in article.text
+    path.write_text("---\ndate: someday\n---\nTitle\n\nBody text here.\n", encoding="utf-8")
+    assert load_one(path).published == ""

@@ -82,3 +82,15 @@ def page(browser):
     page.on("dialog", on_dialog)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def dated_server(tmp_path_factory, e5, start_server, host_pages) -> BackgroundServer:
+    """A server on the seed article given front matter with its publication date, Thursday 3 July 2025."""
+    folder = tmp_path_factory.mktemp("dated-seed")
+    for article in SEED_DIR.glob("*.txt"):
+        (folder / article.name).write_text("---\ntitle: Trump et Poutine se sont parlé\ndate: 2025-07-03\n"
+                                           "source: Le Quotidien\n---\n" + article.read_text(encoding="utf-8"),
+                                           encoding="utf-8")
+    store = build_store(tmp_path_factory.mktemp("dated-store"), e5, [str(folder)])
+    return start_server(store, cors_origins=host_pages.allowed_origin)

@@ -216,3 +216,21 @@ def test_questions_are_answered_while_an_ingest_runs(start_server, tmp_path, e5,
     assert result["status"] == 200 and result["report"]["articles"] == 8 and result["report"]["errors"] == []
     with httpx.Client(base_url=srv.url) as c:
         assert c.get("/api/articles").json()["total"] == 9
+
+
+def test_as_of_leaves_out_later_articles_and_is_validated(http):
+    from ui_live import EVIL_QUESTION
+
+    def cited(as_of: str) -> set[str]:
+        r = http.post("/api/ask", json={"question": EVIL_QUESTION, "as_of": as_of})
+        assert r.status_code == 200 and r.json()["as_of"] == as_of
+        return {c["article_id"] for c in r.json()["citations"]}
+
+    assert "evil-article" in cited("2025-03-05")  # published 2025-03-04
+    assert "evil-article" not in cited("2025-03-03")
+    for bad in ("2025-02-30", "last week"):
+        r = http.post("/api/ask", json={"question": EVIL_QUESTION, "as_of": bad})
+        assert r.status_code == 422 and "as_of" in r.text
+    r = http.get("/api/ask/stream", params={"question": EVIL_QUESTION, "as_of": "2025-03-03"})
+    [answer] = [d for e, d in parse_sse(r.text) if e == "answer"]
+    assert answer["as_of"] == "2025-03-03" and all(c["article_id"] != "evil-article" for c in answer["citations"])

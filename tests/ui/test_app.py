@@ -150,3 +150,16 @@ def test_chat_fits_a_phone_screen(browser, server):
     box = page.locator("li.nb-card").first.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
     context.close()
+
+
+def test_cards_show_the_article_date_and_resolved_dates_next_to_the_words(page, dated_server):
+    open_chat(page, dated_server)
+    ask(page, SEED_QUESTION)
+    cards = page.locator(".nb-turn").last.locator("li.nb-card")
+    assert cards.count() >= 1
+    for i in range(cards.count()):
+        assert "3 July 2025" in cards.nth(i).locator(".nb-meta").inner_text()
+    text = " ".join(cards.nth(i).locator(".nb-passage").inner_text() for i in range(cards.count()))
+    assert "jeudi (3 July 2025)" in text or "14 juin (14 June 2025)" in text, text
+    note = page.locator(".nb-passage .nb-date").first
+    assert note.inner_text().strip() in ("(3 July 2025)", "(14 June 2025)", "(June 2025)", "(April 2025)")

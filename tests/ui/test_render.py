@@ -59,3 +59,31 @@ def test_transcript_shows_a_streaming_turn_after_the_finished_ones():
     out = transcript_html([done], "en", pending=("q2", "partial <text>"))
     assert out.index("q1") < out.index("q2")
     assert "partial &lt;text&gt;" in out and 'id="nb-src-0-1"' in out and "nb-streaming" in out
+
+
+def test_resolved_dates_follow_their_words_inside_and_outside_highlights():
+    passage = "Ils se sont parlé jeudi. Le dernier appel remontait au 14 juin."
+    dates = [{"text": "jeudi", "start": 18, "end": 23, "value": "2025-07-03"},
+             {"text": "14 juin", "start": 55, "end": 62, "value": "2025-06-14"}]
+    out = highlighted_passage(passage, [[0, 24]], dates, "fr")
+    assert out == ('<mark class="nb-hl">Ils se sont parlé jeudi</mark><span class="nb-date"> (3 juillet 2025)</span>'
+                   '<mark class="nb-hl">.</mark> Le dernier appel remontait au 14 juin'
+                   '<span class="nb-date"> (14 juin 2025)</span>.')
+    assert html.unescape(TAG_RE.sub("", highlighted_passage(passage, [], dates, "en"))) == (
+        "Ils se sont parlé jeudi (3 July 2025). Le dernier appel remontait au 14 juin (14 June 2025).")
+
+
+def test_readable_dates():
+    from ui.render import readable_date
+
+    assert readable_date("2025-07-03") == "3 July 2025"
+    assert readable_date("2025-07-03T10:00:00+00:00", "fr") == "3 juillet 2025"
+    assert readable_date("2025-06") == "June 2025"
+    assert readable_date("2025-W27", "fr") == "semaine 27 de 2025"
+    assert readable_date("2025") == "2025"
+
+
+def test_card_shows_the_article_date_or_says_it_has_none():
+    card = {"n": 1, "title": "T", "source": "S", "url": "", "passage": "p", "highlight": []}
+    assert "S · 3 July 2025" in source_card(card | {"published": "2025-07-03"}, 0, "en")
+    assert "S · sans date" in source_card(card | {"published": ""}, 0, "fr")

@@ -75,3 +75,19 @@ def test_widget_fits_a_phone_screen(browser, server, host_pages):
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] >= 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
+
+
+def test_widget_cards_show_resolved_dates_and_as_of_applies(page, dated_server, host_pages):
+    frame = open_widget(page, host_pages, dated_server, "dated.html", 'data-language="fr"')
+    bubble = ask(frame, SEED_QUESTION)
+    cards = bubble.locator("li.nbw-card")
+    assert cards.count() >= 1
+    for i in range(cards.count()):
+        assert "3 juillet 2025" in cards.nth(i).locator(".nbw-meta").inner_text()
+    text = " ".join(cards.nth(i).locator(".nbw-passage").inner_text() for i in range(cards.count()))
+    assert "jeudi (3 juillet 2025)" in text or "14 juin (14 juin 2025)" in text, text
+    # asked as of the day before publication, the article is not there yet
+    page.keyboard.press("Escape")
+    earlier = open_widget(page, host_pages, dated_server, "dated-before.html", 'data-as-of="2025-07-02"')
+    bubble = ask(earlier, SEED_QUESTION)
+    assert bubble.locator("li.nbw-card").count() == 0

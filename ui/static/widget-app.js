@@ -5,10 +5,12 @@
   var WORDS = {
     en: { placeholder: "Ask about the news…", send: "Send", hello: "Ask a question about the news; each answer cites its sources.",
           sources: "Sources", untitled: "(untitled)", error: "Something went wrong", helpful: "Helpful", unhelpful: "Not helpful",
-          thanks: "Thanks!" },
+          thanks: "Thanks!", undated: "undated", week: "week {w} of {y}",
+          months: "January February March April May June July August September October November December".split(" ") },
     fr: { placeholder: "Une question sur l'actualité…", send: "Envoyer", hello: "Posez une question sur l'actualité ; chaque réponse cite ses sources.",
           sources: "Sources", untitled: "(sans titre)", error: "Une erreur est survenue", helpful: "Utile", unhelpful: "Pas utile",
-          thanks: "Merci !" }
+          thanks: "Merci !", undated: "sans date", week: "semaine {w} de {y}",
+          months: "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(" ") }
   };
   var params = new URLSearchParams(location.search);
   var language = params.get("language") === "fr" ? "fr" : "en";
@@ -20,6 +22,7 @@
   document.documentElement.lang = language;
   var filters = { source: params.getAll("source"), since: params.get("since") || "", until: params.get("until") || "",
                   lang: params.get("lang") || "" };
+  var asOf = /^\d{4}-\d{2}-\d{2}$/.test(params.get("as_of") || "") ? params.get("as_of") : "";
 
   var log = document.getElementById("nbw-log");
   var form = document.getElementById("nbw-form");
@@ -44,17 +47,41 @@
     catch (e) { return ""; }
   }
 
-  function passageNode(passage, spans) {
+  // "2025-07-03" -> "3 July 2025", "2025-06" -> "June 2025", "2025-W27" -> "week 27 of 2025"
+  function readableDate(value) {
+    var m = /^(\d{4})-(\d{2})(?:-(\d{2}))?/.exec(value || ""), k = /^(\d{4})-W(\d{2})$/.exec(value || "");
+    if (k) return w.week.replace("{w}", String(parseInt(k[2], 10))).replace("{y}", k[1]);
+    if (!m || +m[2] < 1 || +m[2] > 12) return value || "";
+    var month = w.months[+m[2] - 1];
+    return m[3] ? parseInt(m[3], 10) + " " + month + " " + m[1] : month + " " + m[1];
+  }
+
+  // The passage as text nodes: highlight spans in <mark>, each resolved time phrase followed by its date.
+  function passageNode(passage, spans, dates) {
     var node = el("blockquote", "nbw-passage");
-    var pos = 0;
-    (spans || []).slice().sort(function (a, b) { return a[0] - b[0]; }).forEach(function (span) {
-      var s = Math.max(span[0], pos), e = Math.min(span[1], passage.length);
-      if (e <= s) return;
-      node.appendChild(document.createTextNode(passage.slice(pos, s)));
-      node.appendChild(el("mark", "", passage.slice(s, e)));
-      pos = e;
+    var notes = {}, cuts = [0, passage.length];
+    (dates || []).forEach(function (d) {
+      if (d.end > 0 && d.end <= passage.length && d.value) {
+        (notes[d.end] = notes[d.end] || []).push(readableDate(d.value));
+        cuts.push(d.end);
+      }
     });
-    node.appendChild(document.createTextNode(passage.slice(pos)));
+    (spans || []).forEach(function (s) {
+      cuts.push(Math.max(0, Math.min(passage.length, s[0])), Math.max(0, Math.min(passage.length, s[1])));
+    });
+    cuts = cuts.filter(function (x, i) { return cuts.indexOf(x) === i; }).sort(function (a, b) { return a - b; });
+    var mark = null;
+    for (var i = 0; i + 1 < cuts.length; i++) {
+      var s = cuts[i], e = cuts[i + 1];
+      var inside = (spans || []).some(function (sp) { return sp[0] <= s && e <= sp[1]; });
+      if (inside && !mark) { mark = el("mark", ""); node.appendChild(mark); }
+      if (!inside) mark = null;
+      (mark || node).appendChild(document.createTextNode(passage.slice(s, e)));
+      if (notes[e]) {
+        mark = null;
+        notes[e].forEach(function (note) { node.appendChild(el("span", "nbw-date", " (" + note + ")")); });
+      }
+    }
     return node;
   }
 
@@ -99,8 +126,9 @@
           title.appendChild(document.createTextNode(c.title || w.untitled));
         }
         card.appendChild(title);
-        card.appendChild(el("div", "nbw-meta", [c.source, (c.published || "").slice(0, 10)].filter(Boolean).join(" · ")));
-        card.appendChild(passageNode(c.passage || "", c.highlight));
+        card.appendChild(el("div", "nbw-meta", [c.source, c.published ? readableDate(c.published.slice(0, 10)) : w.undated]
+          .filter(Boolean).join(" · ")));
+        card.appendChild(passageNode(c.passage || "", c.highlight, c.dates));
         list.appendChild(card);
       });
       bubble.appendChild(list);
@@ -143,7 +171,9 @@
     scrollDown();
     var resp;
     try {
-      resp = await post("api/ask/stream", { question: question, history: history.slice(-6), filters: filters });
+      var body = { question: question, history: history.slice(-6), filters: filters };
+      if (asOf) body.as_of = asOf;
+      resp = await post("api/ask/stream", body);
     } catch (e) { return fail(bubble, w.error); }
     if (!resp.ok) {
       var detail = w.error + " (" + resp.status + ")";

@@ -2,7 +2,7 @@
  *   <script src="https://bot.example/widget.js" data-source="Le Monde" data-language="fr" async></script>
  * to get a floating chat button that opens the bot's /widget page in an iframe.
  * Options (data- attributes): source (outlet filter, comma-separated), since, until (YYYY-MM-DD),
- * lang (article language filter), language (en|fr: the widget's words), color, text-color
+ * as-of (YYYY-MM-DD: questions are asked as of that day; default today), lang (article language filter), language (en|fr: the widget's words), color, text-color
  * (#hex), position (right|left), title, token (bearer token when the API requires one; visible
  * to visitors, so only for private sites).
  */
@@ -22,6 +22,7 @@
   var params = new URLSearchParams();
   (d.source || "").split(",").forEach(function (s) { if (s.trim()) params.append("source", s.trim()); });
   ["since", "until", "lang", "title"].forEach(function (k) { if (d[k]) params.set(k, d[k]); });
+  if (/^\d{4}-\d{2}-\d{2}$/.test(d.asOf || "")) params.set("as_of", d.asOf);
   params.set("language", language);
   params.set("color", color);
   params.set("text_color", textColor);

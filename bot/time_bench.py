@@ -1,0 +1,165 @@
+"""Choosing the :class:`~bot.timeq.TimePolicy` weights on dated training questions, cheaply.
+
+``python -m bot.time_bench weights ARTICLES.jsonl QUESTIONS.jsonl`` chunks the articles, builds a BM25
+index in memory (no embedding: minutes instead of hours on a CPU) and, for a grid of policies,
+fuses the BM25 ranking of the whole store (up to ``as_of``) with the rankings of the policy's
+publication windows exactly as :class:`~bot.retriever.HybridSearch` does, then prints hit@5
+and current_hit@5 per policy. BM25 stands in for the hybrid search: the policy's job is to
+move this week's passages up among candidates, which both lists supply in the same way.
+``python -m bot.time_bench latency STORE QUESTIONS.jsonl`` times the search with and without it.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from ingest.chunking import chunk_article
+from ingest.lexical import LexicalIndex
+from ingest.loaders.common import make_article
+
+from . import metrics as m
+from .evaluate import CURRENT_DAYS
+from .model import Filters
+from .retriever import fuse_rrf, lexical_allowed
+from .timeq import TimePolicy, parse_as_of, question_time
+
+
+def build_index(articles_path: Path) -> tuple[LexicalIndex, dict[str, tuple[str, str]]]:
+    """A BM25 index of the articles' chunks and ``{chunk id: (text, published)}``."""
+    ids, texts, metas, chunks = [], [], [], {}
+    for line in articles_path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        article = make_article(id=r["id"], title=r.get("title", ""), text=r["text"], source=r.get("source", ""),
+                               url=r.get("url", ""), published=r.get("published", ""), lang=r.get("lang", "en"))
+        for c in chunk_article(article):
+            ids.append(c.id)
+            texts.append(c.text)
+            metas.append(c.metadata)
+            chunks[c.id] = (c.text, article.published)
+    return LexicalIndex.build(ids, texts, metas), chunks
+
+
+def ranked_ids(index: LexicalIndex, question: str, as_of: date, policy: TimePolicy | None, depth: int = 50,
+               rrf_k: int = 10) -> list[str]:
+    """BM25 results fused with the policy's window rankings (``policy`` None: no time at all)."""
+    if policy is None:
+        return [cid for cid, _ in index.search(question, depth)]
+    scope = question_time(question, as_of)
+    base = policy.cutoff(Filters(), scope)
+    rankings = [_search(index, question, depth, base)]
+    weights = [1.0]
+    for flt, w in policy.windows(base, scope):
+        rankings.append(_search(index, question, depth, flt))
+        weights.append(w)
+    fused = fuse_rrf(rankings, weights, rrf_k)
+    return sorted(fused, key=lambda cid: -fused[cid])
+
+
+_SEARCHES: dict = {}
+
+
+def _search(index: LexicalIndex, question: str, depth: int, filters: Filters) -> list[str]:
+    """BM25 ranking under ``filters``, remembered: policies differ in weights more than in windows."""
+    key = (id(index), question, depth, filters)
+    if key not in _SEARCHES:
+        _SEARCHES[key] = [cid for cid, _ in index.search(question, depth, lexical_allowed(filters))]
+    return _SEARCHES[key]
+
+
+def score(index, chunks, questions: list[dict], policy: TimePolicy | None, k: int = 5) -> dict:
+    hits = current = 0
+    for q in questions:
+        as_of = parse_as_of(q["as_of"])
+        top = ranked_ids(index, q["question"], as_of, policy)[:k]
+        found = [cid for cid in top if m.contains_answer(chunks[cid][0], q["answers"])]
+        hits += bool(found)
+        current += any(m.is_current(chunks[cid][1], q["as_of"], CURRENT_DAYS) for cid in found)
+    n = len(questions) or 1
+    return {f"hit@{k}": round(hits / n, 4), f"current_hit@{k}": round(current / n, 4)}
+
+
+GRID = {"recent_days": (7, 14), "recent_weight": (0.5, 1.0, 1.5), "period_weight": (0.5, 1.0, 1.5),
+        "recent_with_period": (False, True)}
+
+
+def search_latency(store_path: Path, questions_path: Path, limit: int = 200, repeat: int = 3) -> dict:
+    """Median and p95 milliseconds of ``HybridSearch.search`` (k = 5) with and without a time scope
+    (as of today), interleaved question by question in one process, over the first ``limit``
+    questions; each question is searched once first so that caches are warm for both."""
+    import time
+    from datetime import date
+
+    from ingest.embedders import make_embedder
+    from ingest.settings import Settings
+    from ingest.store import Store
+
+    from .retriever import HybridSearch
+
+    settings = Settings(store=store_path)
+    store = Store(store_path, make_embedder(settings.embedder, settings.model_load_timeout))
+    search = HybridSearch(store)
+    questions = [json.loads(x)["question"] for x in questions_path.read_text(encoding="utf-8").splitlines()
+                 if x.strip()][:limit]
+    times: dict[str, list[float]] = {"without time": [], "with time": []}
+    for q in questions:
+        scope = question_time(q, date.today())
+        search.search(q, 5, time=scope)
+        for _ in range(repeat):
+            for name, t in (("without time", None), ("with time", scope)):
+                t0 = time.perf_counter()
+                search.search(q, 5, time=t)
+                times[name].append((time.perf_counter() - t0) * 1000)
+    return {name: {"p50_ms": round(m.percentile(v, 50), 1), "p95_ms": round(m.percentile(v, 95), 1)}
+            for name, v in times.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bot.time_bench", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    w = sub.add_parser("weights", help="hit@5 and current_hit@5 of time policies on BM25 (no embedding)")
+    w.add_argument("articles", type=Path)
+    w.add_argument("questions", type=Path)
+    w.add_argument("--policy", action="store_true", help="score only the default TimePolicy (no grid)")
+    w.add_argument("--grid", nargs="*", choices=list(GRID), help="vary only these knobs (the others at their "
+                   "TimePolicy defaults)")
+    lat = sub.add_parser("latency", help="search latency with and without the time scope on a store")
+    lat.add_argument("store", type=Path)
+    lat.add_argument("questions", type=Path)
+    lat.add_argument("--limit", type=int, default=200)
+    args = p.parse_args(argv)
+    if args.command == "latency":
+        print(json.dumps(search_latency(args.store, args.questions, args.limit)))
+        return 0
+    return run_weights(args)
+
+
+def run_weights(args) -> int:
+    index, chunks = build_index(args.articles)
+    questions = [json.loads(x) for x in args.questions.read_text(encoding="utf-8").splitlines() if x.strip()]
+    print(f"{len(chunks)} chunks, {len(questions)} questions", file=sys.stderr)
+    print("| policy | hit@5 | current_hit@5 |\n|---|---:|---:|")
+    print(f"| BM25 alone, no as_of | {' | '.join(str(v) for v in score(index, chunks, questions, None).values())} |")
+    cutoff_only = TimePolicy(recent_weight=0.0, period_weight=0.0)
+    print(f"| as_of cutoff only | {' | '.join(str(v) for v in score(index, chunks, questions, cutoff_only).values())} |")
+    if args.policy:
+        res = score(index, chunks, questions, TimePolicy())
+        print(f"| default TimePolicy() | {res['hit@5']} | {res['current_hit@5']} |")
+        return 0
+    default = TimePolicy()
+    grid = {k: v if k in args.grid else (getattr(default, k),) for k, v in GRID.items()} if args.grid else GRID
+    for values in itertools.product(*grid.values()):
+        policy = TimePolicy(**dict(zip(grid, values)))
+        res = score(index, chunks, questions, policy)
+        name = " ".join(f"{k}={v}" for k, v in zip(grid, values))
+        print(f"| {name} | {res['hit@5']} | {res['current_hit@5']} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Time in questions: the date a question is asked as of, the period it names ("this week",
+"le mois dernier", "in March", "since June"), whether it wants the latest news ("last",
+"dernier", "récemment"), and how retrieval favours the articles of that time.
+
+Every question is asked as of a day (today unless given). Articles published after it are
+never searched. The question's period, or by default the days just before ``as_of``, becomes
+a publication window whose dense and BM25 results are fused in beside the unrestricted ones:
+the news of the moment rises, old articles on the same subject stay findable. Undated articles
+are never in a window, so a store without dates ranks as if there were no time at all.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from ingest.dates import find_time_expressions, resolve_dates
+from ingest.errors import NewsbotError
+from ingest.lexical import fold
+
+from .model import Citation, Filters, Passage
+from .questions import question_language
+
+
+class AsOfError(NewsbotError):
+    """An ``as_of`` value that is not a calendar date."""
+
+
+def parse_as_of(value: str | date | None, today: date | None = None) -> date:
+    """The day a question is asked as of: ``value`` (``YYYY-MM-DD``), or today when empty."""
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        return today or date.today()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise AsOfError(f"as_of '{text[:40]}' is not a date: give it as YYYY-MM-DD, e.g. 2025-07-03")
+
+
+# Words asking for the most recent evidence; folded (lower case, no accents). "last" counts only
+# when no period follows it ("last week" is a period, "when did they last speak" a preference).
+_RECENT_RE = re.compile(
+    r"\b(latest|most recent(ly)?|recent(ly)?|lately|newest|last(?! (week|month|year|monday|tuesday|wednesday"
+    r"|thursday|friday|saturday|sunday)\b)|so far|currently|dernier(e|s|es)?|plus recent(e|s|es)?|recemment"
+    r"|dernierement|actuellement|a ce jour)\b")
+_SINCE_RE = re.compile(r"\b(since|depuis)\s+$", re.I)
+
+
+@dataclass(frozen=True)
+class TimeScope:
+    """What a question asks of time, as of ``as_of``: a period (``since``..``until``, inclusive,
+    None when it names none), a wish for the latest evidence, and the words that said so."""
+
+    as_of: date
+    since: date | None = None
+    until: date | None = None
+    recent: bool = False
+    expressions: tuple[str, ...] = ()
+
+    @property
+    def has_period(self) -> bool:
+        return self.since is not None
+
+    def to_dict(self) -> dict:
+        return {"as_of": self.as_of.isoformat(), "since": self.since.isoformat() if self.since else "",
+                "until": self.until.isoformat() if self.until else "", "recent": self.recent,
+                "expressions": list(self.expressions)}
+
+
+def question_time(question: str, as_of: date) -> TimeScope:
+    """The time scope of ``question`` asked as of ``as_of`` (French or English).
+
+    A named period becomes its days ("last month" asked on 2025-07-03: 2025-06-01..2025-06-30);
+    a current period ends at ``as_of`` ("this week": the seven days up to it); "since X" runs
+    from X to ``as_of``; several periods are joined. Nothing after ``as_of`` is in a period.
+    """
+    lang = question_language(question)
+    found = find_time_expressions(question, as_of, (lang,) if lang else ("fr", "en"))
+    since = until = None
+    words = []
+    for e in found:
+        first, last = e.first, e.last
+        if _SINCE_RE.search(question[:e.start]):
+            last = as_of
+        if last >= as_of >= first:  # the current week/month/year: up to as_of
+            first = min(first, as_of - timedelta(days=6)) if e.period == "week" else first
+            last = as_of
+        if first > as_of:
+            continue
+        since = first if since is None else min(since, first)
+        until = min(last, as_of) if until is None else max(until, min(last, as_of))
+        words.append(e.text)
+    rest = question
+    for e in reversed(found):
+        rest = rest[:e.start] + " " + rest[e.end:]
+    m = _RECENT_RE.search(fold(rest))
+    if m:
+        words.append(m.group(0))
+    return TimeScope(as_of, since, until, bool(m), tuple(words))
+
+
+@dataclass(frozen=True)
+class TimePolicy:
+    """How much time weighs in retrieval. Windows are searched like the whole store (dense and
+    BM25, ``depth`` each) and their rankings fused in by RRF with these weights; the values are
+    chosen on the RealTimeQA training questions of 2022–23 (see docs/answers.md)."""
+
+    recent_days: int = 14  # default window: the days up to as_of, for a question naming no period
+    recent_weight: float = 1.0  # weight of each default-window ranking
+    period_weight: float = 1.0  # weight of each ranking of a period the question names
+    recent_with_period: bool = False  # also search the default window when the question names a period
+    report_lag_days: int = 2  # news of a day is published up to this many days later
+    latest_weight: float = 1.0  # weight of the newest-first ranking when the question asks for the latest
+    latest_candidates: int = 10  # how many of the best passages are reordered newest first
+
+    def cutoff(self, filters: Filters, scope: TimeScope | None) -> Filters:
+        """``filters`` that also drop articles published after ``as_of`` (undated ones stay)."""
+        if scope is None:
+            return filters
+        return replace(filters, as_of=scope.as_of.isoformat())
+
+    def windows(self, filters: Filters, scope: TimeScope | None) -> list[tuple[Filters, float]]:
+        """``(filters of a publication window, weight of its rankings)`` to search beside ``filters``."""
+        if scope is None:
+            return []
+        spans = []
+        if scope.has_period:
+            spans.append((scope.since, min(scope.until + timedelta(days=self.report_lag_days), scope.as_of),
+                          self.period_weight))
+        if self.recent_days > 0 and self.recent_weight > 0 and (self.recent_with_period or not scope.has_period):
+            spans.append((scope.as_of - timedelta(days=self.recent_days - 1), scope.as_of, self.recent_weight))
+        out = []
+        for first, last, weight in spans:
+            since = max(first.isoformat(), filters.since) if filters.since else first.isoformat()
+            until = min(last.isoformat(), filters.until) if filters.until else last.isoformat()
+            if since <= until:
+                out.append((replace(filters, since=since, until=until), weight))
+        return out
+
+    def prefer_latest(self, ranked: list[Passage], scope: TimeScope | None, rrf_k: int) -> list[Passage]:
+        """For a question asking for the latest news, fuse in a newest-first ranking of the best
+        dated passages (undated ones get nothing: they are never taken for new)."""
+        if scope is None or not scope.recent or self.latest_weight <= 0:
+            return ranked
+        head = ranked[: self.latest_candidates]
+        dated = [p for p in head if int(p.metadata.get("published_ts") or 0) > 0]
+        for rank, p in enumerate(sorted(dated, key=lambda p: -int(p.metadata["published_ts"])), 1):
+            p.score += self.latest_weight / (rrf_k + rank)
+        return sorted(head, key=lambda p: p.score, reverse=True) + ranked[self.latest_candidates:]
+
+
+def date_citations(citations: list[Citation], passages: list[Passage] = ()) -> None:
+    """Give each citation the time phrases of its passage resolved against its article's
+    publication date (``[{"text", "start", "end", "value"}]``, offsets in the passage); the
+    article's language, when ``passages`` tell it, picks the vocabulary."""
+    langs = {p.chunk_id: p.metadata.get("lang", "") for p in passages}
+    for c in citations:
+        c.dates = [e.to_dict() for e in resolve_dates(c.passage, c.published, langs.get(c.chunk_id, ""))]

@@ -1,0 +1,186 @@
+"""bot/timeq.py: time phrases of questions become periods or a wish for the latest news, as of a date."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.model import Filters
+from bot.timeq import AsOfError, TimePolicy, parse_as_of, question_time
+
+AS_OF = date(2025, 7, 3)  # a Thursday
+
+
+def d(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+@pytest.mark.parametrize("question, since, until", [
+    ("What did the Fed decide this week?", "2025-06-27", "2025-07-03"),
+    ("Qu'a décidé la Fed cette semaine ?", "2025-06-27", "2025-07-03"),
+    ("Who resigned last week?", "2025-06-23", "2025-06-29"),
+    ("Qui a démissionné la semaine dernière ?", "2025-06-23", "2025-06-29"),
+    ("What happened in Paris yesterday?", "2025-07-02", "2025-07-02"),
+    ("Que s'est-il passé hier à Paris ?", "2025-07-02", "2025-07-02"),
+    ("What is on the agenda today?", "2025-07-03", "2025-07-03"),
+    ("Qu'y a-t-il à l'ordre du jour aujourd'hui ?", "2025-07-03", "2025-07-03"),
+    ("Who won the election last month?", "2025-06-01", "2025-06-30"),
+    ("Qui a gagné l'élection le mois dernier ?", "2025-06-01", "2025-06-30"),
+    ("What did the minister announce in March?", "2025-03-01", "2025-03-31"),
+    ("Qu'a annoncé la ministre en mars ?", "2025-03-01", "2025-03-31"),
+    ("Which team won the title in 2023?", "2023-01-01", "2023-12-31"),
+    ("Quelle équipe a gagné le titre en 2023 ?", "2023-01-01", "2023-12-31"),
+    ("How many strikes have there been since June?", "2025-06-01", "2025-07-03"),
+    ("Combien de grèves depuis juin ?", "2025-06-01", "2025-07-03"),
+])
+def test_periods_of_questions_in_both_languages(question, since, until):
+    scope = question_time(question, AS_OF)
+    assert (scope.since, scope.until) == (d(since), d(until)), scope.expressions
+    assert scope.recent is False
+
+
+@pytest.mark.parametrize("question", [
+    "When did Trump and Putin last speak?", "What is the latest on the ceasefire talks?",
+    "What is the most recent poll?", "Who has recently joined the team?",
+    "Quand a eu lieu le dernier appel entre Trump et Poutine ?", "Qui a récemment rejoint l'équipe ?",
+    "Quel est le sondage le plus récent ?",
+])
+def test_questions_asking_for_the_latest_news(question):
+    scope = question_time(question, AS_OF)
+    assert scope.recent is True and scope.since is None
+
+
+@pytest.mark.parametrize("question", ["When did the invasion of Ukraine begin?", "Qui a écrit Les Misérables ?",
+                                      "Prices may rise: by how much?"])
+def test_questions_without_time(question):
+    scope = question_time(question, AS_OF)
+    assert (scope.since, scope.until, scope.recent) == (None, None, False)
+
+
+def test_periods_depend_on_as_of():
+    assert question_time("Who won the election last month?", date(2024, 1, 10)).since == date(2023, 12, 1)
+    # "in March" asked in March means this March, up to as_of
+    scope = question_time("What happened in March?", date(2025, 3, 12))
+    assert (scope.since, scope.until) == (date(2025, 3, 1), date(2025, 3, 12))
+    # a period wholly after as_of is no period
+    scope = question_time("What happened in 2026?", AS_OF)
+    assert scope.since is None
+
+
+def test_parse_as_of():
+    assert parse_as_of("2025-07-03") == AS_OF
+    assert parse_as_of("", today=AS_OF) == AS_OF
+    assert parse_as_of(None, today=AS_OF) == AS_OF
+    for bad in ("2025-13-01", "03/07/2025", "yesterday", "2025-07-03T10:00"):
+        with pytest.raises(AsOfError, match="YYYY-MM-DD"):
+            parse_as_of(bad)
+
+
+def test_policy_windows_and_cutoff():
+    policy = TimePolicy(recent_days=7, report_lag_days=2)
+    plain = question_time("Who is the president of France?", AS_OF)
+    assert policy.cutoff(Filters(), plain) == Filters(as_of="2025-07-03")
+    [(window, weight)] = policy.windows(Filters(), plain)
+    assert (window.since, window.until, weight) == ("2025-06-27", "2025-07-03", policy.recent_weight)  # 7 days
+    last_week = question_time("Who resigned last week?", AS_OF)
+    [(window, weight)] = policy.windows(Filters(lang="en"), last_week)
+    # a week's news is published up to two days after it
+    assert (window.since, window.until, window.lang, weight) == ("2025-06-23", "2025-07-01", "en", policy.period_weight)
+    # a user's own date filter narrows the window; a window outside it is dropped
+    assert policy.windows(Filters(until="2025-06-01"), last_week) == []
+    assert policy.windows(Filters(), None) == []
+
+
+# A small dated store: several calls between the same two leaders, one after the as_of of the
+# tests, an undated copy of the story, and the old fact of 2022.
+DATED = [
+    ("call-0318", "2025-03-18", "Trump and Putin discuss a ceasefire by phone",
+     "Donald Trump and Vladimir Putin spoke by phone for two hours about a ceasefire in Ukraine."),
+    ("call-0614", "2025-06-14", "Trump and Putin speak about Iran",
+     "Donald Trump and Vladimir Putin spoke by phone about the war between Israel and Iran."),
+    ("call-0703", "2025-07-03", "Trump and Putin speak again",
+     "Donald Trump and Vladimir Putin spoke by phone on Thursday, a day after arms deliveries to Ukraine were paused."),
+    ("call-0710", "2025-07-10", "Another Trump–Putin call",
+     "Donald Trump and Vladimir Putin spoke by phone again about sanctions and Ukraine."),
+    ("call-undated", "", "Trump and Putin speak",
+     "Donald Trump and Vladimir Putin spoke by phone about Ukraine and a possible summit."),
+    ("invasion-2022", "2022-02-24", "Russia invades Ukraine",
+     "Russia's invasion of Ukraine began on 24 February 2022, when Vladimir Putin ordered troops across the border."),
+]
+
+
+@pytest.fixture(scope="module")
+def dated_bot(tmp_path_factory, e5):
+    import json
+
+    from bot.newsbot import NewsBot
+    from ingest.pipeline import Ingester
+    from ingest.settings import Settings
+    from ingest.store import Store
+
+    folder = tmp_path_factory.mktemp("dated")
+    records = folder / "calls.jsonl"
+    records.write_text("".join(json.dumps({"id": i, "title": t, "text": x, "published": p, "source": "wire",
+                                           "lang": "en"}) + "\n" for i, p, t, x in DATED), encoding="utf-8")
+    store = Store(folder / "store", e5)
+    report = Ingester(store, Settings(store=folder / "store")).ingest([str(records)], progress=False)
+    assert report.errors == [] and report.articles == len(DATED)
+    return NewsBot(store)
+
+
+def ids(bot, question, as_of, k=6):
+    by_title = {t: i for i, _, t, _ in DATED}
+    return [by_title[p.metadata["title"]] for p in bot.ask(question, k=k, as_of=as_of).passages]
+
+
+def test_articles_after_as_of_are_never_retrieved_or_cited(dated_bot):
+    answer = dated_bot.ask("When did Trump and Putin last speak?", k=6, as_of="2025-07-05")
+    assert answer.as_of == "2025-07-05"
+    assert "call-0710" not in ids(dated_bot, "When did Trump and Putin last speak?", "2025-07-05")
+    assert all(c.published <= "2025-07-05" for c in answer.citations)
+    early = ids(dated_bot, "When did Trump and Putin last speak?", "2025-06-20")
+    assert not {"call-0703", "call-0710"} & set(early)
+    # without as_of (today) every article may be found
+    assert "call-0710" in ids(dated_bot, "When did Trump and Putin speak again about sanctions?", None)
+
+
+def test_last_prefers_the_latest_report_and_undated_articles_are_kept_but_never_new(dated_bot):
+    ranked = ids(dated_bot, "When did Trump and Putin last speak?", "2025-07-05")
+    assert ranked[0] == "call-0703"
+    assert "call-undated" in ranked  # kept
+    assert ranked.index("call-undated") > ranked.index("call-0703")
+    assert ids(dated_bot, "When did Trump and Putin last speak?", "2025-06-20")[0] == "call-0614"
+
+
+def test_named_periods_favour_their_articles(dated_bot):
+    assert ids(dated_bot, "What did Trump and Putin discuss by phone last month?", "2025-07-05")[0] == "call-0614"
+    assert ids(dated_bot, "What did Trump and Putin discuss by phone in March?", "2025-07-05")[0] == "call-0318"
+    assert ids(dated_bot, "De quoi Trump et Poutine ont-ils parlé en mars ?", "2025-07-05")[0] == "call-0318"
+
+
+def test_old_facts_stay_findable(dated_bot):
+    # the news of the week is favoured, but the 2022 article still answers
+    assert "invasion-2022" in ids(dated_bot, "When did the invasion of Ukraine begin?", "2025-07-05")[:2]
+    answer = dated_bot.ask("When did the invasion of Ukraine begin?", as_of="2025-07-05")
+    assert "24 February 2022" in answer.answer, answer.answer
+
+
+def test_citations_carry_dates_resolved_against_their_article(dated_bot):
+    answer = dated_bot.ask("When did Trump and Putin last speak?", k=3, as_of="2025-07-05")
+    dates = [d for c in answer.citations for d in c.dates]
+    assert {"text": "Thursday", "value": "2025-07-03"} in [{"text": d["text"], "value": d["value"]} for d in dates]
+    for c in answer.citations:
+        for d in c.dates:
+            assert c.passage[d["start"]:d["end"]] == d["text"]
+
+
+def test_an_undated_store_ranks_exactly_as_without_time(piaf_small_store):
+    from bot.retriever import HybridSearch
+
+    search = HybridSearch(piaf_small_store)
+    for question in ("Quel ruisseau débute à Villejust ?", "Qu'est-ce qui s'est passé la semaine dernière ?",
+                     "Quelle est la dernière découverte ?"):
+        scope = question_time(question, AS_OF)
+        plain = [(p.chunk_id, round(p.score, 9)) for p in search.search(question, 8)]
+        timed = [(p.chunk_id, round(p.score, 9)) for p in search.search(question, 8, time=scope)]
+        assert timed == plain, question

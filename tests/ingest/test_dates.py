@@ -1,0 +1,72 @@
+"""ingest/dates.py: time phrases of French and English text resolved against a publication date."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ingest.dates import find_time_expressions, iso_value, period_bounds, resolve_dates
+from local_services import SEED_DIR
+
+THURSDAY = date(2025, 7, 3)  # the seed article's day
+
+
+def values(text: str, base: date | None = THURSDAY, langs=("fr", "en")) -> dict[str, str]:
+    return {e.text: e.value for e in find_time_expressions(text, base, langs)}
+
+
+def test_seed_article_dates_resolve_against_its_thursday_publication():
+    text = next(SEED_DIR.glob("*.txt")).read_text(encoding="utf-8")
+    found = resolve_dates(text, "2025-07-03", "fr")
+    by_text = {e.text: e for e in found}
+    assert by_text["jeudi"].value == "2025-07-03"
+    assert by_text["14 juin"].value == "2025-06-14"
+    assert by_text["le mois dernier"].value == "2025-06"
+    for e in found:  # offsets point at the words
+        assert text[e.start:e.end] == e.text
+
+
+@pytest.mark.parametrize("phrase, value", [
+    ("jeudi", "2025-07-03"), ("mercredi", "2025-07-02"), ("vendredi", "2025-06-27"), ("jeudi dernier", "2025-06-26"),
+    ("le 14 juin", "2025-06-14"), ("le 1er mai 2024", "2024-05-01"), ("hier", "2025-07-02"),
+    ("avant-hier", "2025-07-01"), ("aujourd'hui", "2025-07-03"), ("il y a trois jours", "2025-06-30"),
+    ("cette semaine", "2025-W27"), ("la semaine dernière", "2025-W26"), ("le mois dernier", "2025-06"),
+    ("ce mois-ci", "2025-07"), ("juin 2024", "2024-06"), ("l'année dernière", "2024"),
+])
+def test_french_phrases(phrase, value):
+    assert values(f"Il l'a dit {phrase}, selon l'AFP.", langs=("fr",)) == {phrase: value}
+
+
+@pytest.mark.parametrize("phrase, value", [
+    ("Thursday", "2025-07-03"), ("Wednesday", "2025-07-02"), ("last Thursday", "2025-06-26"),
+    ("June 14", "2025-06-14"), ("14 June 2024", "2024-06-14"), ("yesterday", "2025-07-02"), ("today", "2025-07-03"),
+    ("two days ago", "2025-07-01"), ("this week", "2025-W27"), ("last week", "2025-W26"), ("last month", "2025-06"),
+    ("June 2024", "2024-06"), ("last year", "2024"),
+])
+def test_english_phrases(phrase, value):
+    assert values(f"He said {phrase}, according to AP.", langs=("en",)) == {phrase: value}
+
+
+def test_month_and_year_need_a_preposition_and_keep_their_precision():
+    assert values("Il est parti en mars puis en 2023.", langs=("fr",)) == {"mars": "2025-03", "2023": "2023"}
+    assert values("It began in March and grew in 2023.", langs=("en",)) == {"March": "2025-03", "2023": "2023"}
+    # "may" the verb and "Mars" the planet are not dates
+    assert values("Prices may rise. La sonde est arrivée sur Mars.") == {}
+
+
+def test_a_day_after_the_publication_is_taken_from_the_year_before():
+    assert values("le 4 juillet", langs=("fr",)) == {"le 4 juillet": "2024-07-04"}
+
+
+def test_undated_article_resolves_only_phrases_that_name_their_year():
+    text = "Le 14 juin 2024, puis jeudi et le mois dernier."
+    assert values(text, base=None) == {"Le 14 juin 2024": "2024-06-14"}
+    assert [e.to_dict() for e in resolve_dates(text, "")] == [
+        {"text": "Le 14 juin 2024", "start": 0, "end": 15, "value": "2024-06-14"}]
+
+
+def test_periods_and_values():
+    assert period_bounds(THURSDAY, "week") == (date(2025, 6, 30), date(2025, 7, 6))
+    assert period_bounds(date(2024, 2, 10), "month") == (date(2024, 2, 1), date(2024, 2, 29))
+    assert period_bounds(THURSDAY, "year") == (date(2025, 1, 1), date(2025, 12, 31))
+    assert [iso_value(THURSDAY, p) for p in ("day", "week", "month", "year")] == ["2025-07-03", "2025-W27", "2025-07", "2025"]
