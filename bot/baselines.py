@@ -48,8 +48,10 @@ class NewsBotSystem:
     name = "newsbot"
     description = "NewsBot.ask: the bot as users get it (hybrid retrieval, its answerer, its refusals)"
 
-    def __init__(self, bot):
+    def __init__(self, bot, name: str = "", description: str = ""):
         self.bot = bot
+        self.name = name or self.name
+        self.description = description or self.description
 
     def ask(self, question: str, k: int) -> Answer:
         return self.bot.ask(question, k=k)

@@ -218,6 +218,13 @@ def build_systems(bot, settings, compare: bool, progress: bool | None = None):
     yield NewsBotSystem(bot), 0.0
     if not compare:
         return
+    if getattr(bot.answerer, "answerer_name", "") == "reader":
+        from .answerers import ExtractiveAnswerer
+        from .newsbot import NewsBot, store_idf
+
+        scorer = ExtractiveAnswerer(idf_source=lambda: store_idf(bot.store))
+        yield NewsBotSystem(NewsBot(bot.store, search=bot.search, answerer=scorer), "newsbot-scorer",
+                            "the same bot answering with the hand-weighted sentence scorer instead of the reader"), 0.0
     yield BM25Baseline(bot.store), 0.0
     yield DenseBaseline(bot.store), 0.0
     from ingest.embedders import make_embedder
