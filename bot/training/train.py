@@ -130,7 +130,7 @@ def make_batch(cache: StateCache, group: dict):
     return qs, qm, s, sm, rank, labels, starts, ends
 
 
-def group_loss(net: ReaderNet, batch) -> torch.Tensor:
+def group_loss(net: ReaderNet, batch, span_weight: float = 0.5) -> torch.Tensor:
     qs, qm, s, sm, rank, labels, starts, ends = batch
     with torch.autocast("cpu", dtype=torch.bfloat16):
         rel, st, en = net(qs, qm, s, sm, rank)
@@ -141,7 +141,7 @@ def group_loss(net: ReaderNet, batch) -> torch.Tensor:
         loss = loss + (lse - torch.logsumexp(rel[labels > 0], 0))
         has = starts >= 0
         if has.any():
-            loss = loss + 0.5 * (nn.functional.cross_entropy(st[has], starts[has])
+            loss = loss + span_weight * (nn.functional.cross_entropy(st[has], starts[has])
                                  + nn.functional.cross_entropy(en[has], ends[has]))
     return loss
 
@@ -176,7 +176,7 @@ def train(net: ReaderNet, cache: StateCache, train_groups: list[dict], args) -> 
         order = train_groups[:]
         rng.shuffle(order)
         for g in order:
-            loss = group_loss(net, make_batch(cache, g))
+            loss = group_loss(net, make_batch(cache, g), args.span_weight)
             loss.backward()
             nn.utils.clip_grad_norm_(params_top + params_head, 1.0)
             opt.step()
@@ -232,9 +232,10 @@ def main(argv=None) -> None:
     ap.add_argument("--work", default="reader-work", help="folder for the cached examples")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--shortlist", type=int, default=12)
-    ap.add_argument("--split", type=int, default=10, help="e5 layers read apart (frozen); the rest read the pair")
-    ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--split", type=int, default=11, help="e5 layers read apart (frozen); the rest read the pair")
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--span-weight", type=float, default=0.5)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.manual_seed(args.seed)
@@ -279,7 +280,7 @@ def main(argv=None) -> None:
                  "piaf_en": Path(args.piaf_en).name, "rtqa": Path(args.rtqa_questions).parent.name,
                  "questions": len(examples), "pairs": sum(len(e["cands"]) for e in examples),
                  "by_source": {s: sum(e["source"] == s for e in examples) for s in {e["source"] for e in examples}}},
-        "settings": {k: getattr(args, k) for k in ("seed", "shortlist", "split", "epochs", "lr", "threads")},
+        "settings": {k: getattr(args, k) for k in ("seed", "shortlist", "split", "epochs", "lr", "span_weight", "threads")},
         "rank_weight": round(float(net.rank_weight), 4),
         "seconds": {"examples": round(t_data), "lower_layers": round(t_lower), "training": round(t_train)},
         "final_loss": round(float(np.mean(losses[-200:])), 4),
