@@ -8,6 +8,7 @@ ones, each followed by its ``[n]`` marker, and refuses when the evidence is weak
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
@@ -21,6 +22,30 @@ REFUSAL = {
     "en": "The articles do not say.",
     "fr": "Les articles ne le disent pas.",
 }
+
+
+# Sentences that must never be quoted as an answer: a question (an article that repeats the
+# question, or asks one), or words addressed to whoever reads or answers (injected instructions).
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|previous|above|prompt)\b"
+    r"|\b(ignorez|oubliez|ignore)\b.{0,40}\b(instructions?|consignes?|précédent\w*)\b"
+    r"|\b(you must|you should|you are now|as an ai|assistant)\b.{0,60}\b(answer|respond|reply|say|write|output)\b"
+    r"|\b(answer|respond|reply)\b.{0,20}\b(with|only|that)\b.{0,40}[\"'«“]"
+    r"|\b(répond(s|ez)|dites|écri(s|vez))\b.{0,40}\b(uniquement|seulement|que)\b",
+    re.IGNORECASE)
+
+
+def quotable(sentence: str, question: str = "") -> bool:
+    """False for a sentence that is a question, an instruction to the reader, or the question
+    itself repeated (nothing it says is not in the question)."""
+    s = sentence.strip()
+    if not s or s.rstrip("»”\"' )").endswith("?") or _INSTRUCTION.search(s):
+        return False
+    if question:
+        ws, qs = words(s), set(words(question))
+        if ws and sum(w not in qs for w in ws) <= max(1, len(ws) // 6):
+            return False
+    return True
 
 
 class Answerer(Protocol):
@@ -187,6 +212,7 @@ class ExtractiveAnswerer:
         a sentence they already quoted."""
         top = passages[: self.top_passages]
         scored = self.scorer.score(question, top, lang) if top else []
+        scored = [s for s in scored if quotable(top[s.passage_rank].text[s.start:s.end], question)]
         if avoid:
             fresh = [s for s in scored if not any(top[s.passage_rank].text[s.start:s.end] in a for a in avoid)]
             scored = fresh or scored

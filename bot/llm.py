@@ -169,7 +169,13 @@ class LLMAnswerer:
         return answer
 
     def stream_answer(self, question: str, passages: list[Passage], lang: str = "en") -> Iterator[dict]:
-        """Yield ``token`` events as the model writes, maybe a ``notice``, then the verified ``answer``."""
+        """Yield ``token`` events as the model writes, maybe a ``notice``, then the verified ``answer``.
+
+        With a reader as fallback, the model gets the passages in the reader's order (those
+        holding the best-read sentences first)."""
+        order = getattr(self.fallback, "order_passages", None)
+        if order is not None and passages:
+            passages = order(question, passages, lang)
         top = passages[: self.top_passages]
         if not top:
             yield {"type": "answer", "answer": refusal(question, lang)}

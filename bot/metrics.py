@@ -9,22 +9,12 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
-from typing import Iterable, Sequence
+from typing import Sequence
+
+from .answermatch import contains_answer, normalize  # noqa: F401  (part of this module's API)
 
 _MARKER_RE = re.compile(r"\[(\d+)\]")
 _MARKER_WITH_SPACE_RE = re.compile(r"\s*\[\d+\]")
-
-
-def normalize(text: str) -> str:
-    """``text`` casefolded, NFC-composed, with whitespace runs collapsed to one space and trimmed."""
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
-
-
-def contains_answer(text: str, answers: Iterable[str]) -> bool:
-    """True when ``text`` contains one of ``answers`` (normalised; empty answer strings never match)."""
-    hay = normalize(text)
-    return any(needle and needle in hay for needle in (normalize(a) for a in answers))
 
 
 def first_hit_rank(passages: Sequence[str], answers: Sequence[str]) -> int | None:

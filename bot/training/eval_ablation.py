@@ -1,0 +1,112 @@
+"""Scorer, reader and both on the same questions and the same retrieved passages, in one run.
+
+    python -m bot.training.eval_ablation --store STORE --qa QA.jsonl [--out FILE.json] [--no-refusal]
+
+Each question is searched once (k = 5); every answerer then answers from those passages. Per
+answerer: first-sentence rate (the first quoted sentence holds an answer string), answer_hit
+(anywhere in the answer), the share of answerable questions refused, the share with a short
+answer and whether it holds the answer, and answer latency p50/p95 (the answering step alone;
+search is shared). ``--no-refusal`` measures the sentence choice alone (nothing refused).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ingest.embedders import make_embedder
+from ingest.store import Store
+
+from .. import metrics as m
+from ..answerers import ExtractiveAnswerer
+from ..newsbot import NewsBot, store_idf
+from ..questions import question_language
+from ..reader import Reader, ReadingAnswerer
+
+
+def answerers(store: Store, reader: Reader, no_refusal: bool) -> dict:
+    idf = lambda: store_idf(store)  # noqa: E731
+    low = {"min_evidence": -math.inf} if no_refusal else {}
+    rlow = {"min_confidence": -math.inf} if no_refusal else {}
+    return {
+        "scorer": ExtractiveAnswerer(idf_source=idf, **low),
+        "reader": ReadingAnswerer(idf_source=idf, reader=reader, mode="reader", **rlow),
+        "both": ReadingAnswerer(idf_source=idf, reader=reader, mode="both", **rlow),
+    }
+
+
+def run(store_dir: Path, qa: list[dict], no_refusal: bool = False) -> dict:
+    store = Store(store_dir, make_embedder("e5-small"))
+    reader = Reader()
+    systems = answerers(store, reader, no_refusal)
+    bot = NewsBot(store, answerer=systems["scorer"])
+    rows = {name: [] for name in systems}
+    for q in qa:
+        passages = bot.search.search(q["question"], k=5)
+        lang = question_language(q["question"]) or "en"
+        for name, a in systems.items():
+            t0 = time.perf_counter()
+            ans = a.answer(q["question"], passages, lang=lang)
+            ms = (time.perf_counter() - t0) * 1000
+            text = "" if ans.refused else ans.answer
+            answerable = bool(q.get("answers"))
+            rows[name].append({
+                "answerable": answerable, "refused": ans.refused, "ms": ms,
+                "first": answerable and m.answer_hit_first_sentence(text, q["answers"]),
+                "hit": answerable and m.answer_hit(text, q["answers"]),
+                "short": bool(getattr(ans, "short_answer", "")),
+                "short_hit": answerable and bool(getattr(ans, "short_answer", ""))
+                and m.contains_answer(ans.short_answer, q["answers"]),
+                "sentences": len(m.citation_markers(ans.answer)),
+            })
+    return {name: summarize(r) for name, r in rows.items()}
+
+
+def summarize(rows: list[dict]) -> dict:
+    ans = [r for r in rows if r["answerable"]]
+    neg = [r for r in rows if not r["answerable"]]
+    ms = [r["ms"] for r in rows]
+    out = {
+        "questions": len(rows), "answerable": len(ans),
+        "first_sentence": round(sum(r["first"] for r in ans) / max(1, len(ans)), 4),
+        "answer_hit": round(sum(r["hit"] for r in ans) / max(1, len(ans)), 4),
+        "answerable_refused": round(sum(r["refused"] for r in ans) / max(1, len(ans)), 4),
+        "short_answers": round(sum(r["short"] for r in ans) / max(1, len(ans)), 4),
+        "short_answer_hit": round(sum(r["short_hit"] for r in ans) / max(1, sum(r["short"] for r in ans)), 4),
+        "sentences_per_answer": round(float(np.mean([r["sentences"] for r in rows if not r["refused"]] or [0])), 2),
+        "answer_ms_p50": round(float(np.percentile(ms, 50)), 1),
+        "answer_ms_p95": round(float(np.percentile(ms, 95)), 1),
+    }
+    if neg:
+        out["unanswerable_refused"] = round(sum(r["refused"] for r in neg) / len(neg), 4)
+    return out
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--store", required=True)
+    ap.add_argument("--qa", required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--no-refusal", action="store_true")
+    ap.add_argument("--limit", type=int, default=0)
+    args = ap.parse_args(argv)
+    qa = [json.loads(x) for x in open(args.qa, encoding="utf-8") if x.strip()]
+    if args.limit:
+        qa = qa[: args.limit]
+    t0 = time.time()
+    result = {"qa": Path(args.qa).name, "store": str(args.store), "no_refusal": args.no_refusal,
+              "loadavg_1m": round(os.getloadavg()[0], 2), "systems": run(Path(args.store), qa, args.no_refusal)}
+    result["seconds"] = round(time.time() - t0, 1)
+    text = json.dumps(result, indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
