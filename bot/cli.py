@@ -102,8 +102,10 @@ def _open_store(settings):
 
 def cmd_ingest(args) -> int:
     from ingest.pipeline import Ingester
+    from ingest.priority import lower_thread_priority
 
     settings = _settings(args)
+    lower_thread_priority(settings.ingest_niceness)  # a server answering on this machine goes first
     store = _open_store(settings)
     report = Ingester(store, settings).ingest(args.inputs, progress=False if args.no_progress else None)
     if args.json:

@@ -20,6 +20,12 @@ encore autre autres precedent precedente suivant suivante dernier derniere""".sp
 # Words about time and sequence that are the follow-up's own point, never carried over.
 _OWN = frozenset("before after earlier later next previous avant apres precedent suivant ensuite puis".split())
 _NAME_RE = re.compile(r"\b[A-ZÀ-Ý][\w'’-]+")
+# Follow-up work is bounded whatever a client sends: the latest turns only, each cut short, and
+# a rewritten question at most this many words longer than the follow-up (the query embedding
+# costs time in proportion to the query's length).
+RECENT_TURNS = 6
+TURN_CHARS = 2000
+MAX_CARRIED_WORDS = 16
 
 
 @dataclass
@@ -28,6 +34,11 @@ class Turn:
 
     question: str
     answer: str = ""
+
+
+def recent_turns(history: list[Turn] | None, turns: int = RECENT_TURNS, chars: int = TURN_CHARS) -> list[Turn]:
+    """The last ``turns`` turns of ``history``, each question and answer cut to ``chars`` characters."""
+    return [Turn(t.question[:chars], t.answer[:chars]) for t in (history or [])[-turns:]] if turns else []
 
 
 def content_words(text: str) -> list[str]:
@@ -75,6 +86,8 @@ def carry_over(question: str, history: list[Turn]) -> str:
             continue
         extra.append(w)
         have.update(ws)
+        if len(extra) >= MAX_CARRIED_WORDS:
+            break
     return f"{question} {' '.join(extra)}".strip() if extra else question
 
 

@@ -43,12 +43,19 @@ def _fence(text: str) -> str:
     return re.sub(r"</?\s*passage\b[^>]*>", " ", text, flags=re.IGNORECASE)
 
 
+def _attribute(value) -> str:
+    """An article field as a fence attribute: it can neither end its quotes nor its tag."""
+    return re.sub(r'["<>\s]+', " ", _fence(str(value or ""))).strip()
+
+
 def build_messages(question: str, passages: list[Passage], lang: str) -> list[tuple[str, str]]:
-    """(role, content) messages: rules, then the fenced passages and the question."""
+    """(role, content) messages: rules, then the fenced passages (every article field inside the
+    fence) and the question."""
     blocks = []
     for n, p in enumerate(passages, 1):
         m = p.metadata
-        head = f'<passage n="{n}" title="{_fence(m.get("title", "")).replace(chr(34), "")}" source="{m.get("source", "")}" published="{m.get("published", "")}">'
+        head = (f'<passage n="{n}" title="{_attribute(m.get("title"))}" source="{_attribute(m.get("source"))}" '
+                f'published="{_attribute(m.get("published"))}">')
         blocks.append(f"{head}\n{_fence(p.text)}\n</passage>")
     user = ("Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}\n\n"
             f"Answer in {LANGUAGE_NAMES.get(lang, 'English')} with [n] citations, or {NO_ANSWER}.")

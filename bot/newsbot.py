@@ -16,7 +16,7 @@ from ingest.settings import Settings
 from ingest.store import Store
 
 from .answerers import Answerer, ExtractiveAnswerer
-from .followup import Turn, standalone_question
+from .followup import Turn, recent_turns, standalone_question
 from .model import Answer, Filters
 from .questions import question_language
 from .retriever import CrossEncoderReranker, HybridSearch
@@ -90,7 +90,9 @@ class NewsBot:
     def stream(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None,
                k: int = 5, tokens: bool = True, as_of: str | date | None = None) -> Iterator[dict]:
         """Yield ``{"type": "token", "text": ...}`` events (and ``{"type": "notice", "text": ...}`` when
-        the LLM is unavailable or a citation was dropped), then ``{"type": "answer", "answer": Answer}``."""
+        the LLM is unavailable or a citation was dropped), then ``{"type": "answer", "answer": Answer}``.
+        Only the latest turns of ``history`` are read (see :func:`recent_turns`)."""
+        history = recent_turns(history)
         query, lang, passages, scope, retrieve_s = self._prepare(question, history, filters, k, as_of)
         t1 = time.perf_counter()
         answer = None

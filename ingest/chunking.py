@@ -30,6 +30,9 @@ _PARA_RE = re.compile(r"\n[ \t]*\n+")
 # A sentence end: terminal punctuation, optional closing quotes/brackets, then whitespace.
 _END_RE = re.compile(r"[.!?…]+(?:[ \u00a0\u202f]?[\"'»”’)\]])*(?=\s|$)")
 _WORD_BEFORE_RE = re.compile(r"([\w.°]+)$")
+# How far back the word before a dot is looked for: abbreviations are short, and a bounded look
+# keeps sentence splitting linear in the text (an unbounded one is quadratic on long lines).
+_WORD_LOOKBACK = 40
 
 
 def split_paragraphs(text: str) -> list[tuple[int, int]]:
@@ -55,7 +58,7 @@ def _is_false_end(text: str, punct_start: int, punct_end: int, seg_end: int) -> 
     """True when the punctuation at ``punct_start`` does not end a sentence."""
     punct = text[punct_start:punct_end]
     if punct.startswith(".") and not punct.startswith(".."):
-        m = _WORD_BEFORE_RE.search(text, 0, punct_start)
+        m = _WORD_BEFORE_RE.search(text, max(0, punct_start - _WORD_LOOKBACK), punct_start)
         word = m.group(1).lower() if m else ""
         if word in _FINAL_ABBREVIATIONS and _next_char(text, punct_end, seg_end).isupper():
             return False

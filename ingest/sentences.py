@@ -77,22 +77,26 @@ class SentenceVectors:
         with self._lock:
             self._load()
             missing = [(cid, text) for cid, text in dict(chunks).items() if cid not in self._vectors]
-            if missing:
-                self._embed(missing)
+        if missing:
+            self._embed(missing)
+        with self._lock:
             return {cid: self._vectors[cid] for cid, _ in chunks if cid in self._vectors}
 
     def _embed(self, chunks: list[tuple[str, str]]) -> None:
+        # Embedded outside the cache's lock: an ingest embedding a batch's sentences must not
+        # hold up the questions reading the cache (the embedder serialises its own calls).
         texts, counts = [], []
         for _, text in chunks:
             spans = sentence_spans(text)
             texts.extend(text[a:b] for a, b in spans)
             counts.append(len(spans))
         matrix = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32) if texts else np.zeros((0, 1), np.float32)
-        pos = 0
-        for (cid, _), n in zip(chunks, counts):
-            self._vectors[cid] = matrix[pos : pos + n]
-            pos += n
-        self._save([cid for cid, _ in chunks], counts, matrix)
+        with self._lock:
+            pos = 0
+            for (cid, _), n in zip(chunks, counts):
+                self._vectors[cid] = matrix[pos : pos + n]
+                pos += n
+            self._save([cid for cid, _ in chunks], counts, matrix)
 
     def cached_ids(self) -> set[str]:
         """Ids of the chunks whose sentence vectors are cached."""

@@ -8,16 +8,17 @@ from __future__ import annotations
 import hmac
 import json
 from datetime import date
-from typing import Iterator
+from typing import Annotated, Iterator
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bot.newsbot import Turn
 from ingest.errors import NewsbotError
 
-from .context import QuestionError, ServerContext
+from .context import MAX_INPUTS, QuestionError, ServerContext
+from .feedback import FeedbackTooLarge
 
 _DATE = r"^(\d{4}-\d{2}-\d{2})?$"
 
@@ -27,8 +28,12 @@ class TurnIn(BaseModel):
     answer: str = ""
 
 
+_Outlet = Annotated[str, StringConstraints(max_length=300)]
+
+
 class FiltersIn(BaseModel):
-    source: list[str] | str = Field(default_factory=list, description="outlet(s) to search, as in /api/articles")
+    source: Annotated[list[_Outlet], Field(max_length=100)] | _Outlet = Field(
+        default_factory=list, description="outlet(s) to search, as in /api/articles (at most 100)")
     since: str = Field(default="", pattern=_DATE, description="published on or after (YYYY-MM-DD)")
     until: str = Field(default="", pattern=_DATE, description="published on or before (YYYY-MM-DD)")
     lang: str = Field(default="", max_length=8, description="article language, e.g. 'fr'")
@@ -36,7 +41,8 @@ class FiltersIn(BaseModel):
 
 class AskRequest(BaseModel):
     question: str = Field(description="the question, in any language")
-    history: list[TurnIn] = Field(default_factory=list, description="earlier turns, oldest first, for follow-ups")
+    history: list[TurnIn] = Field(default_factory=list, description="earlier turns, oldest first, for follow-ups "
+                                  "(at most NEWSBOT_MAX_HISTORY_TURNS turns and NEWSBOT_MAX_HISTORY_CHARS characters)")
     filters: FiltersIn | None = None
     k: int = Field(default=5, ge=1, le=50, description="passages to retrieve")
     as_of: date | None = Field(default=None, description="ask as of this day (YYYY-MM-DD; default today): later "
@@ -155,6 +161,7 @@ def build_router(ctx: ServerContext) -> APIRouter:
     def prepare(req: AskRequest):
         try:
             question = ctx.check_question(req.question)
+            ctx.check_history([(t.question, t.answer) for t in req.history])
             f = req.filters or FiltersIn()
             filters = ctx.filters(f.source, f.since, f.until, f.lang)
         except QuestionError as err:
@@ -224,9 +231,12 @@ def build_router(ctx: ServerContext) -> APIRouter:
                  responses={413: {"description": "upload larger than NEWSBOT_MAX_UPLOAD_BYTES"}})
     def add_articles(files: list[UploadFile] = File(default=[]), urls: str = Form("")) -> dict:
         url_list = [u.strip() for u in urls.splitlines() if u.strip()]
+        if len(url_list) + len(files) > MAX_INPUTS:
+            raise HTTPException(422, f"{len(url_list) + len(files)} inputs: at most {MAX_INPUTS} files and URLs "
+                                     "per request")
         bad = [u for u in url_list if not u.startswith(("http://", "https://"))]
         if bad:
-            raise HTTPException(422, f"not http(s) URLs: {', '.join(bad)}")
+            raise HTTPException(422, f"not http(s) URLs: {', '.join(u[:200] for u in bad[:10])}")
         payload = [(f.filename or "upload", f.file.read()) for f in files]
         if not payload and not url_list:
             raise HTTPException(422, "nothing to add: send files and/or urls")
@@ -238,10 +248,14 @@ def build_router(ctx: ServerContext) -> APIRouter:
                 "articles_unchanged": r.articles_unchanged, "chunks_embedded": r.chunks_embedded,
                 "errors": progress.errors, "seconds": round(r.seconds, 2)}
 
-    @router.post("/feedback", dependencies=guarded, summary="Record a thumbs up or down on an answer")
+    @router.post("/feedback", dependencies=guarded, summary="Record a thumbs up or down on an answer",
+                 responses={413: {"description": "entry larger than NEWSBOT_FEEDBACK_MAX_RECORD_BYTES"}})
     def feedback(fb: FeedbackIn) -> dict:
-        ctx.feedback.record(fb.rating, fb.question, fb.answer.model_dump(exclude_none=True),
-                            fb.filters.model_dump() if fb.filters else {}, channel="api")
+        try:
+            ctx.feedback.record(fb.rating, fb.question, fb.answer.model_dump(exclude_none=True),
+                                fb.filters.model_dump() if fb.filters else {}, channel="api")
+        except FeedbackTooLarge as err:
+            raise HTTPException(413, str(err)) from None
         return {"recorded": True}
 
     return router

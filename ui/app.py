@@ -14,7 +14,8 @@ import gradio as gr
 from bot.newsbot import Turn
 from ingest.errors import NewsbotError
 
-from .context import QuestionError, ServerContext
+from .context import MAX_INPUTS, QuestionError, ServerContext
+from .feedback import FeedbackTooLarge
 from .labels import LANGUAGES, label, preferred_language
 from .render import transcript_html
 
@@ -73,6 +74,34 @@ element.addEventListener('click', function (e) {
 
 def _client(request: gr.Request | None) -> str:
     return (request.client.host if request is not None and request.client else "") or "unknown"
+
+
+def add_refusal(ctx: ServerContext, blocks: gr.Blocks, paths: list[str], lines: list[str], ui: str,
+                request: gr.Request | None) -> str:
+    """Why an add-articles request is refused ("" when it may go on): the rate limit, too many
+    inputs, or a file that Gradio's upload route did not store (a path the client names)."""
+    wait = ctx.limiter.retry_after(_client(request))
+    if wait:
+        return label(ui, "rate", limit=ctx.limiter.per_minute, wait=round(wait))
+    if len(paths) + len(lines) > MAX_INPUTS:
+        return f"{len(paths) + len(lines)} inputs: at most {MAX_INPUTS} files and URLs at a time"
+    uploads = {str(Path(p).resolve()) for p in blocks.upload_file_set}
+    named = [p for p in paths if str(Path(p).resolve()) not in uploads]
+    if named:
+        return f"refused: {len(named)} file(s) were not uploaded to this server"
+    return ""
+
+
+def api_history(history) -> list[Turn]:
+    """Turns of the Gradio API's ``history``: a list of {"question", "answer"} objects."""
+    if history is None:
+        return []
+    if not isinstance(history, list) or not all(isinstance(t, dict) for t in history):
+        raise QuestionError('history is a list of {"question", "answer"} objects')
+    turns = [Turn(t.get("question", ""), t.get("answer", "")) for t in history]
+    if not all(isinstance(t.question, str) and isinstance(t.answer, str) for t in turns):
+        raise QuestionError("each turn's question and answer are strings")
+    return turns
 
 
 def build_chat(ctx: ServerContext) -> gr.Blocks:
@@ -195,20 +224,27 @@ def build_chat(ctx: ServerContext) -> gr.Blocks:
                 if not history:
                     return label(ui, "nothing_to_rate")
                 last = history[-1]
-                ctx.feedback.record(rating, last["question"], last["answer"], last.get("filters"), channel="chat")
+                try:
+                    ctx.feedback.record(rating, last["question"], last["answer"], last.get("filters"), channel="chat")
+                except FeedbackTooLarge as err:
+                    return str(err)
                 return label(ui, "thanks")
             return record
 
         up.click(rate("up"), [turns, ui_lang], [feedback_status], api_visibility="private", queue=False)
         down.click(rate("down"), [turns, ui_lang], [feedback_status], api_visibility="private", queue=False)
 
-        def add_articles(paths: list[str] | None, url_text: str, ui: str):
+        def add_articles(paths: list[str] | None, url_text: str, ui: str, request: gr.Request):
             paths = [str(p) for p in (paths or [])]
             lines = [u.strip() for u in (url_text or "").splitlines() if u.strip()]
+            keep = (gr.update(), gr.update(), gr.update())
+            refusal = add_refusal(ctx, demo, paths, lines, ui, request)
+            if refusal:
+                yield (refusal,) + keep
+                return
             # Only web addresses: a path typed here must never read the server's own files.
             url_list = [u for u in lines if u.lower().startswith(("http://", "https://"))]
-            not_urls = [f"{u}: {label(ui, 'not_url')}" for u in lines if u not in url_list]
-            keep = (gr.update(), gr.update(), gr.update())
+            not_urls = [f"{u[:200]}: {label(ui, 'not_url')}" for u in lines if u not in url_list]
             if not paths and not url_list:
                 yield ("\n".join([label(ui, "nothing_to_add")] + not_urls),) + keep
                 return
@@ -250,13 +286,16 @@ def build_chat(ctx: ServerContext) -> gr.Blocks:
             if wait:
                 raise gr.Error(label("en", "rate", limit=ctx.limiter.per_minute, wait=round(wait)))
             try:
-                q = ctx.check_question(question)
-                f = filters or {}
+                q = ctx.check_question(question if isinstance(question, str) else "")
+                prior = api_history(history)
+                ctx.check_history([(t.question, t.answer) for t in prior])
+                f = filters if isinstance(filters, dict) else {}
                 flt = ctx.filters(f.get("source"), f.get("since", ""), f.get("until", ""), f.get("lang", ""))
+                if isinstance(k, bool) or not isinstance(k, (int, float)) or not 1 <= k <= 50:
+                    raise QuestionError("k is the number of passages, from 1 to 50")
             except QuestionError as err:
                 raise gr.Error(str(err)) from None
-            prior = [Turn(t.get("question", ""), t.get("answer", "")) for t in history or []]
-            return bot.ask(q, history=prior, filters=flt, k=max(1, min(int(k), 50))).to_dict()
+            return bot.ask(q, history=prior, filters=flt, k=int(k)).to_dict()
 
         gr.api(ask, api_name="ask")
     demo.queue(default_concurrency_limit=8)

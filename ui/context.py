@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 import tempfile
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from bot.model import Filters
 from bot.newsbot import NewsBot
@@ -22,6 +24,8 @@ from .labels import label
 from .limits import RateLimiter
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_INPUTS = 100  # files and URLs in one add-articles request
+MAX_OUTLETS = 100  # outlets in one filter
 
 
 class QuestionError(ValueError):
@@ -30,6 +34,20 @@ class QuestionError(ValueError):
     def __init__(self, message: str, status: int = 422):
         super().__init__(message)
         self.status = status
+
+
+def upload_name(name: str | None, index: int, limit: int = 120) -> str:
+    """A file name for an upload that can only name a file inside its own folder: the last part
+    of what the client sent, without control characters, never "." or "..", at most ``limit``
+    characters (the suffix, which picks the loader, is kept)."""
+    base = re.split(r"[/\\]", name or "")[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip()
+    if base.strip(".") == "":
+        return f"upload-{index}"
+    if len(base) > limit:
+        stem, dot, suffix = base.rpartition(".")
+        base = (stem[: limit - len(suffix) - 1] + "." + suffix) if dot and 0 < len(suffix) <= 10 else base[:limit]
+    return base
 
 
 class ArticleCatalog:
@@ -72,6 +90,20 @@ class ArticleCatalog:
         return out
 
 
+@contextmanager
+def quick_thread_switches(interval: float = 0.0005) -> Iterator[None]:
+    """While an ingest parses and chunks articles in Python, a question's thread waits for the
+    interpreter lock each time it comes back from C code (Chroma, numpy, the embedder): up to
+    the switch interval (5 ms by default) each time, seconds per question in all. A shorter
+    interval hands the lock over sooner."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, interval))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
 @dataclass
 class IngestProgress:
     report: IngestReport = field(default_factory=IngestReport)
@@ -102,7 +134,7 @@ class IngestRunner:
 
         def run() -> None:
             try:
-                with self._lock:
+                with self._lock, quick_thread_switches():
                     progress.waiting = False
                     progress.report = Ingester(self.store, self.settings).ingest(
                         inputs, progress=False,
@@ -123,12 +155,15 @@ class IngestRunner:
         """Write uploaded (name, content) pairs to a temporary folder and ingest them with ``urls``; blocks."""
         tmp = Path(tempfile.mkdtemp(prefix="newsbot-upload-"))
         inputs = []
-        for i, (name, content) in enumerate(files):
-            safe = Path(name or f"upload-{i}").name or f"upload-{i}"
-            target = tmp / f"{i:03d}" / safe
-            target.parent.mkdir()
-            target.write_bytes(content)
-            inputs.append(str(target))
+        try:
+            for i, (name, content) in enumerate(files):
+                target = tmp / f"{i:03d}" / upload_name(name, i)
+                target.parent.mkdir()
+                target.write_bytes(content)
+                inputs.append(str(target))
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
         def rename(msg: str) -> str:
             for path in inputs:
@@ -148,7 +183,8 @@ class ServerContext:
         self.bot = bot
         self.catalog = ArticleCatalog(bot.store)
         self.ingests = IngestRunner(bot.store, settings)
-        self.feedback = FeedbackLog(settings.feedback_log)
+        self.feedback = FeedbackLog(settings.feedback_log, max_record_bytes=settings.feedback_max_record_bytes,
+                                    max_bytes=settings.feedback_max_bytes)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
 
     def check_question(self, question: str, lang: str = "en") -> str:
@@ -159,10 +195,27 @@ class ServerContext:
             raise QuestionError(label(lang, "too_long", n=len(q), limit=self.settings.max_question_chars))
         return q
 
+    def check_history(self, turns: list[tuple[str, str]]) -> None:
+        """Earlier turns within NEWSBOT_MAX_HISTORY_TURNS and NEWSBOT_MAX_HISTORY_CHARS, else 422."""
+        limit = self.settings.max_history_turns
+        if len(turns) > limit:
+            raise QuestionError(f"history has {len(turns)} turns; at most {limit} are accepted "
+                                "(NEWSBOT_MAX_HISTORY_TURNS): send the latest ones")
+        size = sum(len(q or "") + len(a or "") for q, a in turns)
+        if size > self.settings.max_history_chars:
+            raise QuestionError(f"history holds {size} characters; at most {self.settings.max_history_chars} are "
+                                "accepted (NEWSBOT_MAX_HISTORY_CHARS): send fewer or shorter turns")
+
     def filters(self, source=None, since: str = "", until: str = "", lang: str = "", ui: str = "en") -> Filters:
         """Filters from form or query values; dates must be YYYY-MM-DD."""
+        sources = [source] if isinstance(source, str) else list(source or ())
+        if len(sources) > MAX_OUTLETS or any(not isinstance(x, str) or len(x) > 300 for x in sources):
+            raise QuestionError(f"the outlet filter takes at most {MAX_OUTLETS} outlet names of 300 characters")
         for name, value in (("since", since), ("until", until)):
-            if value and not _DATE_RE.match(value.strip()):
-                raise QuestionError(label(ui, "bad_date", field=name, value=value))
+            value = value or ""
+            if not isinstance(value, str) or len(value) > 40 or (value and not _DATE_RE.match(value.strip())):
+                raise QuestionError(label(ui, "bad_date", field=name, value=str(value)[:40]))
+        if not isinstance(lang or "", str) or len(lang or "") > 8:
+            raise QuestionError("the article language filter is a code such as 'fr' (at most 8 characters)")
         return Filters.from_dict({"source": source or (), "since": (since or "").strip(),
                                   "until": (until or "").strip(), "lang": lang or ""})

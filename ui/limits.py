@@ -98,3 +98,130 @@ class BodySizeLimit:
         except Exception:
             if not rejected:
                 raise
+
+
+async def send_json(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    """A complete JSON error response ``{"detail": ...}`` sent straight from a middleware."""
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *headers]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def json_problem(body: bytes) -> str:
+    """Why ``body`` is not acceptable JSON ("" when it is): malformed, NaN or Infinity, a number
+    too large for a float, or a string holding a lone surrogate (no character at all)."""
+    import math
+
+    try:
+        data = json.loads(body, parse_constant=_reject_constant)
+    except RecursionError:
+        return "request body is nested too deeply"
+    except (ValueError, UnicodeDecodeError) as exc:
+        return f"request body is not valid JSON ({exc})"
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return "request body holds a number out of range (larger than a float can hold)"
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return (f"request body holds a string with an invalid character "
+                        f"(lone surrogate U+{ord(value[exc.start]):04X})")
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return ""
+
+
+class JsonBodyCheck:
+    """ASGI middleware answering 422 to a JSON request body that parses to something no handler
+    can serialise or encode (see :func:`json_problem`), instead of letting it reach a handler and
+    fail there with a 500. ``extra(path, body)`` may add checks of its own (message or "")."""
+
+    def __init__(self, app, extra=None):
+        self.app = app
+        self.extra = extra
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers", []))
+        if b"json" not in headers.get(b"content-type", b"").lower():
+            return await self.app(scope, receive, send)
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        problem = json_problem(body) if body.strip() else ""
+        if not problem and self.extra is not None:
+            problem = self.extra(scope["path"], body)
+        if problem:
+            return await send_json(send, 422, problem)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class RouteRateLimit:
+    """ASGI middleware applying a :class:`RateLimiter` to the requests ``applies(method, path)``
+    selects (429 with Retry-After past the limit)."""
+
+    def __init__(self, app, limiter: RateLimiter, applies, what: str):
+        self.app = app
+        self.limiter = limiter
+        self.applies = applies
+        self.what = what
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and self.applies(scope["method"], scope["path"]):
+            client = (scope.get("client") or ("unknown",))[0]
+            wait = self.limiter.retry_after(client)
+            if wait:
+                return await send_json(send, 429, f"too many {self.what}: at most {self.limiter.per_minute} per "
+                                                  f"minute per client; retry in {wait:.0f} s",
+                                       [(b"retry-after", str(max(1, round(wait))).encode())])
+        await self.app(scope, receive, send)
+
+
+class FramePolicy:
+    """ASGI middleware giving every response that sets no Content-Security-Policy of its own a
+    ``frame-ancestors`` policy, so that only this server and the allowed origins may frame a page."""
+
+    def __init__(self, app, ancestors: str):
+        self.app = app
+        self.header = (b"content-security-policy", f"frame-ancestors {ancestors}".encode())
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def framed_send(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"content-security-policy" for k, _ in headers):
+                    message = dict(message, headers=headers + [self.header])
+            await send(message)
+
+        await self.app(scope, receive, framed_send)

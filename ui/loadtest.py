@@ -2,6 +2,11 @@
 
     python -m ui.loadtest --store newsbot-data              # starts the server in-process
     python -m ui.loadtest --url http://127.0.0.1:7860       # against a running server
+    python -m ui.loadtest --store DIR --ingest INPUT        # idle, then during an in-server ingest
+    python -m ui.loadtest --store DIR --cli-ingest INPUT    # idle, then during `newsbot ingest` on DIR
+
+With ``--ingest``/``--cli-ingest`` each concurrency level is measured idle first, then again while
+INPUT is being ingested (the ingest starts after the idle runs and is stopped after the last one).
 """
 from __future__ import annotations
 
@@ -60,6 +65,68 @@ def run_clients(url: str, clients: int, per_client: int, questions: list[str], t
             "throughput_per_s": round(len(latencies) / wall, 2) if wall else 0.0}
 
 
+class IngestLoad:
+    """An ingest running while questions are measured: in the server process (as the chat's
+    *Add articles* panel runs it) or as a separate ``newsbot ingest`` process on the same store."""
+
+    def __init__(self, inputs: list[str], app=None, store: Path | None = None):
+        self.inputs, self.app, self.store = inputs, app, store
+        self.progress = None
+        self.process = None
+
+    def start(self, warmup: float = 5.0) -> None:
+        if self.app is not None:
+            _, self.progress = self.app.state.newsbot.ingests.start(self.inputs)
+        else:
+            import subprocess
+            import sys
+
+            newsbot = str(Path(sys.executable).with_name("newsbot"))
+            self.process = subprocess.Popen([newsbot, "ingest", "--store", str(self.store), "--no-progress",
+                                             *self.inputs], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(warmup)  # past model loading: embedding has begun
+
+    def running(self) -> bool:
+        if self.progress is not None:
+            return not self.progress.done
+        return self.process is not None and self.process.poll() is None
+
+    def describe(self) -> str:
+        if self.progress is not None:
+            return f"in-server ingest, {self.progress.report.chunks_embedded} chunks embedded so far"
+        return "`newsbot ingest` process on the same store"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # an interrupted ingest leaves a consistent store
+            self.process.wait(30)
+
+
+def print_level(c: int, res: dict, when: str) -> None:
+    print(f"| {when} | {c} | {res['requests']} | {res['p50_ms']} | {res['p95_ms']} | {res['max_ms']} | "
+          f"{res['throughput_per_s']} | {len(res['errors'])} |", flush=True)
+    for e in res["errors"][:3]:
+        print(f"  error: {e}")
+
+
+def measure(url: str, args, ingest: IngestLoad | None) -> None:
+    import os
+
+    print("| when | concurrent clients | requests | p50 (ms) | p95 (ms) | max (ms) | answers/s | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    phases = [("idle", None)] + ([("during ingest", ingest)] if ingest else [])
+    for when, load in phases:
+        if load is not None:
+            load.start()
+        for c in args.clients:
+            res = run_clients(url, c, max(1, args.requests // c), DEFAULT_QUESTIONS, args.token)
+            print_level(c, res, when)
+        print(f"  ({when}: load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+              + (f"; {load.describe()}, still running: {load.running()}" if load else "") + ")", flush=True)
+        if load is not None:
+            load.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ui.loadtest", description=__doc__.split("\n")[0])
     parser.add_argument("--url", help="a running server; default: start one in-process on --store")
@@ -67,9 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 20])
     parser.add_argument("--requests", type=int, default=40, help="requests per concurrency level (default 40)")
     parser.add_argument("--token", default="", help="bearer token when the API requires one")
+    load = parser.add_mutually_exclusive_group()
+    load.add_argument("--ingest", nargs="+", metavar="INPUT", help="measure again during an in-server ingest of INPUT")
+    load.add_argument("--cli-ingest", nargs="+", metavar="INPUT",
+                      help="measure again during `newsbot ingest INPUT` on --store, in another process")
     args = parser.parse_args(argv)
+    if (args.ingest or args.cli_ingest) and (args.url or not args.store):
+        parser.error("--ingest and --cli-ingest need --store (an in-process server), not --url")
 
-    server = None
+    server = app = None
     url = args.url
     if not url:
         from ingest.settings import Settings
@@ -79,18 +152,17 @@ def main(argv: list[str] | None = None) -> int:
         overrides = {"rate_limit_per_minute": 1_000_000}
         if args.store:
             overrides["store"] = args.store
-        server = BackgroundServer(create_app(Settings(**overrides))).start()
+        app = create_app(Settings(**overrides))
+        server = BackgroundServer(app).start()
         url = server.url
+    ingest = None
+    if args.ingest:
+        ingest = IngestLoad(args.ingest, app=app)
+    elif args.cli_ingest:
+        ingest = IngestLoad(args.cli_ingest, store=args.store)
     try:
         run_clients(url, 1, 2, DEFAULT_QUESTIONS, args.token)  # warm-up: models, caches
-        print("| concurrent clients | requests | p50 (ms) | p95 (ms) | max (ms) | answers/s | errors |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
-        for c in args.clients:
-            res = run_clients(url, c, max(1, args.requests // c), DEFAULT_QUESTIONS, args.token)
-            print(f"| {c} | {res['requests']} | {res['p50_ms']} | {res['p95_ms']} | {res['max_ms']} | {res['throughput_per_s']} | "
-                  f"{len(res['errors'])} |", flush=True)
-            for e in res["errors"][:3]:
-                print(f"  error: {e}")
+        measure(url, args, ingest)
     finally:
         if server is not None:
             server.stop()

@@ -1,6 +1,7 @@
 """``newsbot serve``: one FastAPI app with the REST API, the widget and the Gradio chat at "/"."""
 from __future__ import annotations
 
+import hmac
 import json
 from urllib.parse import urlparse
 
@@ -14,8 +15,11 @@ from ingest.settings import Settings
 
 from .api import build_router
 from .context import ServerContext
-from .limits import BodySizeLimit
+from .limits import BodySizeLimit, FramePolicy, JsonBodyCheck, RateLimiter, RouteRateLimit
 from .widget import build_widget_router
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+_ALL_INTERFACES = ("0.0.0.0", "::", "")
 
 
 def allowed_origins(settings: Settings) -> list[str]:
@@ -46,8 +50,72 @@ class OriginGuard:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings, bot: NewsBot | None = None) -> FastAPI:
-    """The whole server; ``bot`` is built from ``settings`` unless handed in."""
+def trusted_hosts(settings: Settings, host: str = "") -> list[str]:
+    """Host header values the server answers (DNS rebinding defence): loopback names, the
+    address it listens on, and NEWSBOT_TRUSTED_HOSTS ("*" for any)."""
+    names = list(LOOPBACK_HOSTS)
+    if host and host not in _ALL_INTERFACES:
+        names.append(f"[{host}]" if ":" in host and not host.startswith("[") else host)
+    names += [h.strip() for h in settings.trusted_hosts.split(",") if h.strip()]
+    return ["*"] if "*" in names else names
+
+
+def gradio_auth(settings: Settings):
+    """Who may use the chat and the Gradio API: ``NEWSBOT_AUTH``'s user, and with
+    ``NEWSBOT_API_TOKEN`` anyone giving the token as password (one token covers every door)."""
+    user = password = ""
+    if settings.auth:
+        user, sep, password = settings.auth.partition(":")
+        if not sep or not user:
+            raise NewsbotError("NEWSBOT_AUTH must look like 'user:password'")
+    if not settings.api_token:
+        return (user, password) if user else None
+    token = settings.api_token.encode()
+
+    def check(name: str, given: str) -> bool:
+        given_b = (given or "").encode("utf-8", "replace")
+        if user and hmac.compare_digest(name.encode("utf-8", "replace"), user.encode()) \
+                and hmac.compare_digest(given_b, password.encode()):
+            return True
+        return hmac.compare_digest(given_b, token)
+
+    return check
+
+
+def _gradio_event_check(blocks):
+    """Refuses (422) a Gradio call naming an event that does not exist, instead of a 500."""
+    def check(path: str, body: bytes) -> str:
+        if not path.startswith("/gradio_api/"):
+            return ""
+        data = json.loads(body) if body.strip() else {}
+        fn = data.get("fn_index") if isinstance(data, dict) else None
+        if fn is not None and (not isinstance(fn, int) or isinstance(fn, bool) or fn not in blocks.fns):
+            return f"unknown fn_index {fn!r}: see /gradio_api/info for the events of this app"
+        return ""
+    return check
+
+
+def _add_guards(app: FastAPI, settings: Settings, ctx: ServerContext, origins: list[str], host: str, blocks) -> None:
+    """Middleware, innermost first (each add_middleware wraps the ones before it)."""
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    app.add_middleware(OriginGuard, origins=origins)
+    app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type"], max_age=600)
+    app.add_middleware(JsonBodyCheck, extra=_gradio_event_check(blocks))
+    # Uploads count against the same per-client limit as questions and ingests.
+    app.add_middleware(RouteRateLimit, limiter=ctx.limiter, what="uploads",
+                       applies=lambda method, path: method == "POST" and path.startswith("/gradio_api/upload"))
+    app.add_middleware(RouteRateLimit, limiter=RateLimiter(settings.login_attempts_per_minute), what="login attempts",
+                       applies=lambda method, path: method == "POST" and path.rstrip("/") == "/login")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(FramePolicy, ancestors=" ".join(["'self'", *origins]))
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts(settings, host))
+
+
+def create_app(settings: Settings, bot: NewsBot | None = None, host: str = "127.0.0.1") -> FastAPI:
+    """The whole server; ``bot`` is built from ``settings`` unless handed in; ``host`` is the
+    address it listens on (a trusted Host name unless it means every interface)."""
     import gradio as gr
 
     from .app import CSS, build_chat
@@ -65,26 +133,25 @@ def create_app(settings: Settings, bot: NewsBot | None = None) -> FastAPI:
 
     app.include_router(build_router(ctx))
     app.include_router(build_widget_router(origins))
-    app.add_middleware(OriginGuard, origins=origins)
-    app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
-                       allow_headers=["Authorization", "Content-Type"], max_age=600)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
-
-    auth = None
-    if settings.auth:
-        user, sep, password = settings.auth.partition(":")
-        if not sep or not user:
-            raise NewsbotError("NEWSBOT_AUTH must look like 'user:password'")
-        auth = (user, password)
-    return gr.mount_gradio_app(app, build_chat(ctx), path="/", auth=auth, css=CSS, ssr_mode=False,
-                               max_file_size=settings.max_upload_bytes, footer_links=["api"],
-                               theme=gr.themes.Soft())
+    blocks = build_chat(ctx)
+    _add_guards(app, settings, ctx, origins, host, blocks)
+    app = gr.mount_gradio_app(app, blocks, path="/", auth=gradio_auth(settings), css=CSS, ssr_mode=False,
+                              max_file_size=settings.max_upload_bytes, footer_links=["api"],
+                              theme=gr.themes.Soft())
+    # Gradio checks that a file handed to an event is one of its uploads only once the app is
+    # "launched"; mounted into FastAPI it never is, and any server path would be read and copied
+    # where /gradio_api/file= serves it. The app is served from here on: say so.
+    blocks.has_launched = True
+    return app
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, bot: NewsBot | None = None) -> None:
     import uvicorn
 
-    app = create_app(settings, bot=bot)
+    app = create_app(settings, bot=bot, host=host)
+    if host in _ALL_INTERFACES and not settings.trusted_hosts:
+        print("newsbot: listening on every interface, but only loopback Host names are answered: "
+              "list the server's public names in NEWSBOT_TRUSTED_HOSTS", flush=True)
     print(f"newsbot: chat at http://{host}:{port}/  API docs at http://{host}:{port}/docs  "
           f"widget script at http://{host}:{port}/widget.js", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

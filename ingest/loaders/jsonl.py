@@ -42,14 +42,28 @@ def load(source: str, settings: Settings, report) -> list[Article]:
             out.append(article_from_record(rec, where, Path(source).name))
         except InputError as err:
             report(err)
+        except Exception as exc:  # one odd record must not cost the file's other records
+            report(InputError(where, f"record cannot be read ({type(exc).__name__}: {exc})"))
     if not out:
         raise InputError(source, "no valid article records")
     return out
 
 
+def _check_encodable(rec: dict, where: str) -> None:
+    """JSON allows escapes such as "\\ud800" that are no text: such a record is refused whole."""
+    for key, value in rec.items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InputError(where, f"'{key}' holds an invalid character ({exc.reason}, "
+                                        f"U+{ord(value[exc.start]):04X} at {exc.start})") from None
+
+
 def article_from_record(rec, where: str, default_source: str) -> Article:
     if not isinstance(rec, dict):
         raise InputError(where, "record is not a JSON object")
+    _check_encodable(rec, where)
     text = rec.get("text")
     if not isinstance(text, str) or not text.strip():
         raise InputError(where, "record has no 'text'")

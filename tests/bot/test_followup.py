@@ -47,3 +47,29 @@ def test_failing_rewriter_falls_back_to_carry_over():
 
     assert standalone_question("Et avant ?", HISTORY, broken) == carry_over("Et avant ?", HISTORY)
     assert standalone_question("Et avant ?", HISTORY, lambda q, h: "Quand avant le 14 juin ?") == "Quand avant le 14 juin ?"
+
+
+def huge_history() -> list[Turn]:
+    names = " ".join(f"Name{i}x" for i in range(20_000))  # 20,000 distinct names, 180 KB
+    return [Turn("Who won the match?", "Lyon [1].")] * 5_000 + [Turn(f"When did {names} meet?", "A" * 1_000_000)]
+
+
+def test_only_the_latest_turns_are_read_each_cut_short():
+    from bot.followup import RECENT_TURNS, TURN_CHARS, recent_turns
+
+    turns = recent_turns(huge_history())
+    assert len(turns) == RECENT_TURNS
+    assert all(len(t.question) <= TURN_CHARS and len(t.answer) <= TURN_CHARS for t in turns)
+    assert turns[-1].question.startswith("When did Name0x Name1x")
+
+
+@pytest.mark.timeout(120)  # unbounded, this history took minutes
+def test_a_follow_up_after_a_huge_history_stays_a_short_query(seed_store):
+    from bot.newsbot import NewsBot
+
+    answer = NewsBot(seed_store).ask("And before that?", history=huge_history())
+    from bot.followup import MAX_CARRIED_WORDS  # imported here: the call above is what is tested
+
+    query = getattr(answer, "query", "")
+    assert query.startswith("And before that?") and "Name0x" in query
+    assert len(query.split()) <= len("And before that?".split()) + MAX_CARRIED_WORDS

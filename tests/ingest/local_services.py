@@ -45,7 +45,7 @@ def run_newsbot(*args: str, env: dict | None = None, timeout: float = 300) -> su
 
 class _Handler(SimpleHTTPRequestHandler):
     """Static files plus a few special paths: ``/slow/...`` never answers in time,
-    ``/redirect/X`` redirects to ``/X``."""
+    ``/drip/N`` sends an HTML page of N bytes, one byte a second, ``/redirect/X`` redirects to ``/X``."""
 
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".rss": "application/rss+xml",
                       ".atom": "application/atom+xml", ".xml": "application/xml", "": "application/octet-stream"}
@@ -53,6 +53,18 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (http.server's naming)
         if self.path.startswith("/slow/"):
             self.server.stop_event.wait(30)
+            return
+        if self.path.startswith("/drip/"):
+            size = int(self.path.split("/")[2])
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            for _ in range(size):
+                if self.server.stop_event.wait(1.0):
+                    return
+                self.wfile.write(b" ")
+                self.wfile.flush()
             return
         if self.path.startswith("/redirect/"):
             self.send_response(302)

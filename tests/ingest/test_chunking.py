@@ -185,3 +185,13 @@ def test_chunk_article_text_matches_offsets_into_the_article(text, size, overlap
     for c in chunks:
         covered.update(range(c.start, c.end))
     assert all(i in covered for i, ch in enumerate(article.text) if not ch.isspace())
+
+
+@pytest.mark.timeout(120)  # a hang guard: the quadratic splitter took hours on these texts
+@pytest.mark.parametrize("unit", ["x. y ", "a" * 50, "mot, "])
+def test_a_megabyte_without_sentence_breaks_is_chunked_in_one_pass(unit):
+    text = unit * (1_000_000 // len(unit))
+    spans = plan_chunks(text, 900, 150)
+    assert spans[0][0] == 0 and spans[-1][1] == len(text.rstrip())
+    assert all(0 < b - a <= 900 for a, b in spans)
+    assert all(a2 > a1 for (a1, _), (a2, _) in zip(spans, spans[1:]))

@@ -32,7 +32,7 @@ def test_mixed_folder_skips_each_bad_input_with_one_line(tmp_path, http_server):
     slow = http_server.url("slow/a.html")
     store = tmp_path / "store"
     proc = run_newsbot("ingest", str(docs), feed, missing, refused, slow, "--store", str(store),
-                       "--max-file-bytes", "1000", env={"NEWSBOT_FETCH_TIMEOUT": "1"})
+                       "--max-file-bytes", "1000", env={"NEWSBOT_FETCH_TIMEOUT": "3"})
     assert proc.returncode == 1
     lines = proc.stderr.strip().split("\n")
     expected = {
@@ -45,7 +45,7 @@ def test_mixed_folder_skips_each_bad_input_with_one_line(tmp_path, http_server):
         f"{feed} entry 3 (https://www.lequotidien.example/eco/vide): entry has no text",
         f"{missing}: HTTP 404",
         f"{refused}: cannot fetch (ConnectError",
-        f"{slow}: timed out after 1 s",
+        f"{slow}: timed out after 3 s",
     }
     assert len(lines) == len(expected), proc.stderr
     for prefix in expected:

@@ -78,3 +78,17 @@ def test_invalid_json_file_and_file_without_records_are_input_errors(tmp_path):
     none.write_text('{"title": "x"}\n')
     with pytest.raises(InputError, match=r"none\.jsonl: no valid article records"):
         load(none)
+
+
+def test_a_record_with_a_lone_surrogate_is_skipped_alone(tmp_path):
+    path = tmp_path / "three.jsonl"
+    lines = [json.dumps({"id": "one", "title": "First", "text": "The first article of the file."}),
+             '{"id": "two", "title": "Second \\ud800", "text": "The second article of the file."}',
+             json.dumps({"id": "three", "title": "Third", "text": "The third article of the file."}),
+             '{"id": "four", "title": "Fourth", "text": "Broken \\udfff text."}']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    articles, errors = load(path)
+    assert [a.id for a in articles] == ["one", "three"]
+    assert len(errors) == 2
+    assert errors[0].startswith(f"{path}:2: 'title' holds an invalid character") and "U+D800" in errors[0]
+    assert errors[1].startswith(f"{path}:4: 'text' holds an invalid character") and "U+DFFF" in errors[1]

@@ -87,3 +87,36 @@ def test_private_addresses_are_refused_when_blocked(http_server):
     # Not blocked (the command line's default): the same page loads.
     [article], _ = load(url)
     assert "internal page" in article.text
+
+
+def test_a_fetch_ends_at_its_deadline_however_slowly_bytes_arrive(http_server):
+    # One byte a second: each read is within the timeout, the fetch as a whole is not.
+    url = http_server.url("drip/30")
+    t0 = time.monotonic()
+    with pytest.raises(InputError) as exc:
+        load(url, fetch_timeout=2.5)
+    assert str(exc.value) == f"{url}: timed out after 2.5 s; skipped"
+    assert time.monotonic() - t0 < 2.5 + 1.5
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(http_server, monkeypatch):
+    # A name that resolves to a public address when checked and to loopback a moment later
+    # (DNS rebinding) must not reach the loopback server.
+    import socket
+
+    port = int(http_server.base.rsplit(":", 1)[1])
+    http_server.put("internal.html", "<html><body><article><p>Internal page that only the server itself "
+                    "should see, never a visitor through the add-articles panel.</p></article></body></html>")
+    real = socket.getaddrinfo
+    answers = iter(["93.184.215.14"])
+
+    def rebinding(host, *args, **kwargs):
+        if host == "rebind.newsbot.test":
+            address = next(answers, "127.0.0.1")
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with pytest.raises(InputError) as exc:
+        load(f"http://rebind.newsbot.test:{port}/internal.html", block_private_urls=True, fetch_timeout=2)
+    assert "Internal page" not in str(exc.value)

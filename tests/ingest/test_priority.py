@@ -1,0 +1,150 @@
+"""ingest/priority.py: queries go before waiting ingestion batches; ingestion runs at a lower
+CPU priority."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from ingest.priority import PriorityLock, lower_thread_priority
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_a_waiting_query_goes_before_a_waiting_batch():
+    lock = PriorityLock(max_defer=30)
+    order: list[str] = []
+    release = threading.Event()
+
+    def holder():
+        with lock.after_queries():
+            release.wait(10)
+
+    def batch():
+        with lock.after_queries():
+            order.append("batch")
+
+    def query():
+        with lock.first():
+            order.append("query")
+
+    threads = [threading.Thread(target=holder)]
+    threads[0].start()
+    wait_until(lambda: lock._held)
+    threads.append(threading.Thread(target=batch))  # the batch starts waiting first
+    threads[-1].start()
+    time.sleep(0.1)
+    threads.append(threading.Thread(target=query))
+    threads[-1].start()
+    wait_until(lambda: lock._queries_waiting == 1)
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert order == ["query", "batch"]
+
+
+def test_a_batch_is_deferred_for_at_most_max_defer_seconds():
+    lock = PriorityLock(max_defer=0.3)
+    stop = threading.Event()
+    batch_done = threading.Event()
+
+    def steady_queries():  # a query always waiting or holding the lock
+        while not stop.is_set():
+            with lock.first():
+                time.sleep(0.01)
+
+    def batch():
+        with lock.after_queries():
+            batch_done.set()
+
+    queriers = [threading.Thread(target=steady_queries) for _ in range(3)]
+    for t in queriers:
+        t.start()
+    time.sleep(0.05)
+    threading.Thread(target=batch).start()
+    assert batch_done.wait(10)
+    stop.set()
+    for t in queriers:
+        t.join(10)
+
+
+def test_the_embedder_serves_a_query_before_the_next_passage_batch(e5):
+    order: list[str] = []
+    release = threading.Event()
+
+    def holder():
+        with e5._lock.after_queries():
+            release.wait(10)
+
+    h = threading.Thread(target=holder)
+    h.start()
+    wait_until(lambda: e5._lock._held)
+    passages = threading.Thread(target=lambda: (e5.embed_documents(["passage: un texte"] * 2), order.append("passages")))
+    passages.start()
+    time.sleep(0.1)
+    query = threading.Thread(target=lambda: (e5.embed_query("une question ?"), order.append("query")))
+    query.start()
+    wait_until(lambda: e5._lock._queries_waiting == 1)
+    release.set()
+    for t in (h, passages, query):
+        t.join(30)
+    assert order == ["query", "passages"]
+
+
+def test_lower_thread_priority_lowers_only_the_calling_thread():
+    seen = {}
+
+    def worker():
+        lower_thread_priority(10)
+        seen["worker"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen["worker"] == max(10, before)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+class _GatedEmbedder:
+    """The real embedder, except that passage embedding waits for ``gate`` (an ingest mid-batch)."""
+
+    def __init__(self, embedder):
+        self.inner, self.name = embedder, embedder.name
+        self.gate, self.entered = threading.Event(), threading.Event()
+
+    def embed_documents(self, texts):
+        self.entered.set()
+        assert self.gate.wait(30)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
+def test_questions_read_the_sentence_cache_while_an_ingest_embeds(e5):
+    from ingest.sentences import SentenceVectors
+
+    embedder = _GatedEmbedder(e5)
+    cache = SentenceVectors(embedder)
+    embedder.gate.set()
+    cache.vectors([("old", "A first chunk. It is already cached.")])
+    embedder.gate.clear()
+    ingest = threading.Thread(target=cache.vectors, args=([("new", "A new chunk. The ingest embeds it now.")],))
+    ingest.start()
+    assert embedder.entered.wait(10)
+    read = {}
+    question = threading.Thread(target=lambda: read.update(cache.vectors([("old", "A first chunk. It is already cached.")])))
+    question.start()
+    question.join(5)
+    done_while_embedding = not question.is_alive()
+    embedder.gate.set()
+    ingest.join(30)
+    question.join(30)
+    assert done_while_embedding and read["old"].shape[0] == 2
+    assert cache.vectors([("new", "A new chunk. The ingest embeds it now.")])["new"].shape[0] == 2
