@@ -48,15 +48,28 @@ def test_delete_article_removes_its_chunks_from_chroma_and_bm25(filled):
     assert filled.delete_article("no-such-id") == 0
 
 
-def test_bm25_index_is_rebuilt_when_another_writer_changed_the_store(filled, e5):
+def test_bm25_index_catches_up_with_a_write_killed_before_it_reached_the_index(filled, e5):
     assert filled.lexical().search("storm")
     other = Store(filled.path, e5)  # as another process would
     storm = next(a for a in other.articles() if a["title"] == "Storm on the coast")
-    with other._lock:  # remove the chunks without refreshing the index, as a killed writer would
-        other._bump_generation()
-        other.collection.delete(ids=list(other.article_chunk_ids(storm["id"])))
+    ids = list(other.article_chunk_ids(storm["id"]))
+    with other._write_lock():  # log and write Chroma, then stop before the BM25 index, as a killed writer would
+        other._begin_write(ids)
+        other.collection.delete(ids=ids)
     assert filled.lexical().search("storm") == []
     assert len(filled.lexical()) == filled.count() == 2
+    assert filled.lexical().generation == filled.generation()
+
+
+def test_bm25_index_is_rebuilt_when_the_change_log_does_not_cover_a_write(filled, e5):
+    """A writer that logged nothing (an older version) still leaves a consistent index behind it."""
+    assert filled.lexical().search("storm")
+    storm = next(a for a in filled.articles() if a["title"] == "Storm on the coast")
+    meta = dict(filled.collection.metadata)
+    filled.collection.modify(metadata=dict(meta, generation=meta["generation"] + 1))
+    filled.collection.delete(ids=list(filled.article_chunk_ids(storm["id"])))
+    assert Store(filled.path, e5).lexical().search("storm") == []
+    assert sorted(filled.lexical().ids) == sorted(filled.chunk_ids())
 
 
 def test_incomplete_articles_are_detected(filled):
