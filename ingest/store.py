@@ -45,7 +45,8 @@ REINDEX_COLLECTION = COLLECTION + "-reindex"
 _BATCH = 2000
 _LOG_KEEP = 1000  # change-log entries kept (older generations are pruned)
 _LOG_MAX_IDS = 5000  # a larger write is logged without its ids: an index behind it is rebuilt
-_WRITE_PATIENCE_S = 60  # an unfinished write logged by another folder's writer is awaited this long
+_WRITE_PATIENCE_S = 60
+LEXICAL_DIR = "lexical-tantivy"  # beside chroma/ in an embedded store's folder  # an unfinished write logged by another folder's writer is awaited this long
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class Store:
 
     @property
     def lexical_dir(self) -> Path:
-        return self.path / f"lexical-tantivy{self._lexical_suffix}"
+        return self.path / f"{LEXICAL_DIR}{self._lexical_suffix}"
 
     @property
     def _old_lexical_dir(self) -> Path:
