@@ -410,6 +410,13 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     b.add_argument("-k", type=int, default=5)
     b.add_argument("--out", type=Path, help="write the result as JSON")
     b.add_argument("--plot", type=Path, help="write the latency and memory curves as PNG")
+    b = which.add_parser("lexical", help="BM25 index candidates (bm25s, SQLite FTS5, tantivy) on one tier")
+    b.add_argument("--source-store", type=Path, help="real store the tier is built from (default: --store)")
+    b.add_argument("--work", type=Path, default=Path("bench-stores"), help="folder for the indexes (removed after)")
+    b.add_argument("--size", type=int, default=100000)
+    b.add_argument("--qa", type=Path, default=shared / "eval" / "piaf_dev.jsonl")
+    b.add_argument("--questions", type=int, default=100)
+    b.add_argument("--out", type=Path, help="write the result as JSON")
 
 
 def run_bench_command(args, settings) -> int:
@@ -427,6 +434,13 @@ def run_bench_command(args, settings) -> int:
         if not (Path(src) / "chroma").exists():
             raise BenchmarkError(f"{src}: no store there; pass --source-store with an ingested store")
         source = Store(src, make_embedder(settings.embedder, settings.model_load_timeout))
+    if args.bench == "lexical":
+        from .lexical_bench import bench_lexical
+
+        res = bench_lexical(source, args.size, args.work, args.qa, args.questions,
+                            log=lambda m: print(m, file=sys.stderr, flush=True))
+        print(json.dumps(res, indent=1))
+    elif args.bench == "query":
         tiers = [int(t) for t in args.tiers.split(",") if t.strip()]
         res = bench_query(source, args.work, tiers, args.qa, args.questions, args.k, settings.embedder,
                           log=lambda m: print(m, file=sys.stderr, flush=True))

@@ -160,7 +160,7 @@ class LexicalIndex:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         index = cls(folder, tantivy.Index(_schema(), path=str(folder), reuse=False))
-        index.apply([], [], generation)
+        index.apply_tokens([], [], generation)
         (folder / _MARKER).write_text(json.dumps({"format": FORMAT}), encoding="utf-8")
         return index
 
@@ -186,21 +186,24 @@ class LexicalIndex:
         """In one commit: remove ``deletes`` (chunk ids), add or replace ``upserts`` ((id, text,
         metadata) triples), and record ``generation``; ``reset`` first empties the index.
         Only the process holding the store's write lock may call this."""
+        rows = ((cid, chunk_tokens(text, meta), meta) for cid, text, meta in upserts)
+        self.apply_tokens(rows, deletes, generation, reset=reset, bulk=reset)
+
+    def apply_tokens(self, upserts: Iterable[tuple[str, list[str], dict]], deletes: Iterable[str], generation: int,
+                     reset: bool = False, bulk: bool = False) -> None:
+        """:meth:`apply` with chunks already analysed: (id, tokens, metadata) triples."""
         import tantivy
 
-        upserts = upserts if isinstance(upserts, list) else list(upserts)
-        heap = _BULK_WRITE_HEAP if reset or len(upserts) > 5000 else _SMALL_WRITE_HEAP
-        writer = self._index.writer(heap_size=heap, num_threads=1)
+        writer = self._index.writer(heap_size=_BULK_WRITE_HEAP if bulk else _SMALL_WRITE_HEAP, num_threads=1)
         try:
             if reset:
                 writer.delete_all_documents()
             for cid in deletes:
                 writer.delete_documents_by_term("id", cid)
-            for cid, text, meta in upserts:
+            for cid, toks, meta in upserts:
                 if not reset:
                     writer.delete_documents_by_term("id", cid)
-                writer.add_document(tantivy.Document(id=cid, body=" ".join(chunk_tokens(text, meta)),
-                                                     group=filter_group(meta)))
+                writer.add_document(tantivy.Document(id=cid, body=" ".join(toks), group=filter_group(meta)))
             writer.delete_documents_by_term("id", _STATE_ID)
             writer.add_document(tantivy.Document(id=_STATE_ID, generation=int(generation)))
             writer.commit()
@@ -243,12 +246,15 @@ class LexicalIndex:
     def search(self, query: str, k: int = 10, allowed: Callable[[dict], bool] | None = None) -> list[tuple[str, float]]:
         """Top ``k`` (chunk id, BM25 score) pairs; ``allowed(meta) -> bool`` filters chunks by their
         :data:`FILTER_KEYS`."""
-        import tantivy
-
         if k <= 0 or len(self) == 0:
             return []
-        toks = tokenize_query(query, self.langs)
-        if not toks:
+        return self.search_tokens(tokenize_query(query, self.langs), k, allowed)
+
+    def search_tokens(self, toks: list[str], k: int, allowed: Callable[[dict], bool] | None = None) -> list[tuple[str, float]]:
+        """:meth:`search` with the query already analysed (any of ``toks`` may match)."""
+        import tantivy
+
+        if not toks or k <= 0:
             return []
         schema = self._index.schema
         should = tantivy.Occur.Should
