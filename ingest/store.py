@@ -129,7 +129,7 @@ class Store:
                 f"run 'newsbot reindex --embedder {config_name(embedder.name)}' to re-embed it with "
                 f"{embedder.name}, or use --embedder {config_name(built_with)} (NEWSBOT_EMBEDDER)"
             )
-        self._changes = self._client.get_or_create_collection(collection + "-changes", embedding_function=None)
+        self._change_log = None
         self._lexical: LexicalIndex | None = None
         self._write_lock_held = False
 
@@ -149,6 +149,13 @@ class Store:
     @property
     def _lexical_suffix(self) -> str:
         return "" if not self.chroma_url else "-" + urlparse(self.chroma_url).netloc.replace(":", "_")
+
+    @property
+    def _changes(self):
+        """The change log: one record per generation, with the chunk ids that write touched."""
+        if self._change_log is None:
+            self._change_log = self._client.get_or_create_collection(self._name + "-changes", embedding_function=None)
+        return self._change_log
 
     @property
     def _writer_id(self) -> str:
