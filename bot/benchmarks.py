@@ -437,8 +437,9 @@ def run_bench_command(args, settings) -> int:
     if args.bench == "lexical":
         from .lexical_bench import bench_lexical
 
-        res = bench_lexical(source, args.size, args.work, args.qa, args.questions,
-                            log=lambda m: print(m, file=sys.stderr, flush=True))
+        chunks, vectors = read_source_chunks(source)
+        res = bench_lexical(chunks, lambda a, b: tier_chunks(chunks, vectors, args.size, a, b)[0], args.size,
+                            args.work, args.qa, args.questions, log=lambda m: print(m, file=sys.stderr, flush=True))
         print(json.dumps(res, indent=1))
     elif args.bench == "query":
         tiers = [int(t) for t in args.tiers.split(",") if t.strip()]

@@ -193,11 +193,9 @@ def hit_at_5(chunks, qa: Path, backend: str) -> float:
     return round(100 * hits / len(items), 2)
 
 
-def bench_lexical(source_store, size: int, work: Path, qa: Path, questions: int, log=print) -> dict:
-    """Every backend on the ``size``-chunk tier (one process each), and hit@5 on the real chunks."""
-    from .benchmarks import read_source_chunks, tier_chunks
-
-    chunks, vectors = read_source_chunks(source_store)
+def bench_lexical(chunks: list, tier_slice, size: int, work: Path, qa: Path, questions: int, log=print) -> dict:
+    """Every backend on the ``size``-chunk tier (one process each), and hit@5 on the real ``chunks``
+    (the source store's); ``tier_slice(start, stop)`` gives the tier's chunks ``start..stop``."""
     work = Path(work) / f"lexical-{size}"
     work.mkdir(parents=True, exist_ok=True)
     tokens_file = work / "tokens.jsonl"
@@ -205,7 +203,7 @@ def bench_lexical(source_store, size: int, work: Path, qa: Path, questions: int,
     t0 = time.perf_counter()
     with open(tokens_file, "w", encoding="utf-8") as f:
         for a in range(0, size, 5000):
-            part, _ = tier_chunks(chunks, vectors, size, a, a + 5000)
+            part = tier_slice(a, min(a + 5000, size))
             for c in part:
                 f.write(json.dumps([c.id, chunk_tokens(c.text, c.metadata)], ensure_ascii=False) + "\n")
                 texts.append((c.id, c.text, {"title": c.metadata.get("title", ""), "lang": c.metadata.get("lang", "")}))
