@@ -222,6 +222,12 @@ class LexicalIndex:
         return self._groups
 
     @property
+    def metas(self) -> list[dict]:
+        """The filterable metadata (:data:`FILTER_KEYS`) found in the index, one entry per
+        distinct combination (not per chunk)."""
+        return list(self._group_metas().values())
+
+    @property
     def langs(self) -> list[str]:
         """Languages of the indexed chunks that have a stemmer (French and English if none)."""
         return sorted({m.get("lang", "") for m in self._group_metas().values()} & set(STEMMER_LANGS)) or ["fr", "en"]
