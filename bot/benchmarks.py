@@ -3,10 +3,11 @@
 ``bench ingest`` times the full pipeline (load, chunk, embed, upsert, BM25 rebuild) and the
 embedder alone on the same chunk texts in the same batches, in wall-clock and CPU time.
 
-``bench query`` builds stores of 1k, 10k and 100k chunks from a real store by a deterministic
-procedure (:func:`tier_chunks`) and measures each in its own process (``python -m
-bot.benchmarks query-tier``): query latency of ``NewsBot.ask`` and of its parts, and peak RSS.
-The procedure and the results are in docs/benchmarks.md.
+``bench query`` builds stores of 1k to 1M chunks from a real store by a deterministic
+procedure (:func:`tier_chunks`), in batches that a later run resumes, and measures each in its
+own process (``python -m bot.benchmarks query-tier``): query latency of ``NewsBot.ask`` and of its
+parts, peak RSS, and the cost of writing one article (ingest, pick-up by another opening of the
+store, delete). The procedure and the results are in docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from ingest.errors import NewsbotError
 from ingest.model import Chunk
+from ingest.store import LEXICAL_DIR
 
 from .metrics import percentile
 
@@ -149,28 +151,81 @@ def tier_chunks(chunks: list, vectors: np.ndarray, size: int, start: int = 0, st
     return out_chunks, out_vecs
 
 
-def build_tier(folder: Path, size: int, chunks: list, vectors: np.ndarray, embedder, batch: int = 2000) -> float:
-    """Write the ``size``-chunk tier into an embedded store at ``folder`` (kept if already complete)."""
+def build_tier(folder: Path, size: int, chunks: list, vectors: np.ndarray, embedder, batch: int = 2000,
+               log=lambda m: None) -> float:
+    """Write the ``size``-chunk tier into an embedded store at ``folder``, in batches of ``batch``
+    (each one :meth:`Store.upsert`, which also updates the BM25 index); returns the seconds spent.
+
+    A complete tier (``bench-tier.json`` matching the recipe) is kept; a partial one (progress in
+    ``bench-tier-progress.json``) is resumed after its last written batch, its seconds added up."""
     from ingest.store import Store
 
-    marker = folder / TIER_MARKER
+    marker, progress = folder / TIER_MARKER, folder / "bench-tier-progress.json"
     recipe = {"size": size, "sources": len(chunks), "sigma": NOISE_SIGMA, "seed": NOISE_SEED,
               "first_id": chunks[0].id, "last_id": chunks[-1].id}
     if marker.exists() and json.loads(marker.read_text()) == recipe:
         return 0.0
-    import shutil
+    state = json.loads(progress.read_text()) if progress.exists() else {}
+    if state.get("recipe") != recipe:
+        import shutil
 
-    shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        state = {"recipe": recipe, "done": 0, "seconds": 0.0}
     t0 = time.perf_counter()
     store = Store(folder, embedder)
-    for a in range(0, size, batch):
+    for a in range(state["done"], size, batch):
         cs, vs = tier_chunks(chunks, vectors, size, a, a + batch)
         store.upsert(cs, [v.tolist() for v in vs])
-    store.refresh_lexical()
-    if store.count() != size:
-        raise BenchmarkError(f"tier {folder} holds {store.count()} chunks, expected {size}")
+        state.update(done=a + len(cs), seconds=state["seconds"] + time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        progress.write_text(json.dumps(state))
+        if (a // batch) % 25 == 0:
+            log(f"tier {size}: {state['done']:,} chunks written, {state['seconds']:.0f} s")
+    if store.count() != size or len(store.lexical()) != size:
+        raise BenchmarkError(f"tier {folder} holds {store.count()} chunks ({len(store.lexical())} in BM25), expected {size}")
     marker.write_text(json.dumps(recipe))
-    return time.perf_counter() - t0
+    return state["seconds"] + time.perf_counter() - t0
+
+
+# A short article written for the benchmark (not from any corpus): what one write adds.
+BENCH_ARTICLE = {
+    "id": "bench-one-article", "title": "Crue exceptionnelle de la Vézère à Montignac",
+    "source": "newsbot-bench", "published": "2026-11-20", "lang": "fr",
+    "text": ("La Vézère est sortie de son lit dans la nuit de mardi à mercredi à Montignac, après trois jours "
+             "de pluies continues sur le Limousin. L'eau a atteint 5,20 mètres sous le pont, un niveau "
+             "inédit depuis la crue de 1960.\n\nLes pompiers ont évacué quarante-deux habitants des quartiers "
+             "bas et la grotte de Lascaux IV a fermé ses portes par précaution. La préfecture de la Dordogne "
+             "a placé six communes en vigilance rouge jusqu'à jeudi soir."),
+}
+BENCH_ARTICLE_PROBE = "Vézère Montignac crue"
+
+
+def measure_one_article_write(store, settings) -> dict:
+    """Ingest :data:`BENCH_ARTICLE` into ``store`` (model loaded), time how long a second opening
+    of the store (a serving process) takes to find it by BM25, then delete it (the tier is left
+    as it was)."""
+    from ingest.pipeline import Ingester
+    from ingest.store import Store
+
+    server = Store(store.path, store.embedder)
+    server.lexical()
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-article-") as tmp:
+        path = Path(tmp) / "article.jsonl"
+        path.write_text(json.dumps(BENCH_ARTICLE, ensure_ascii=False) + "\n", encoding="utf-8")
+        t0 = time.perf_counter()
+        report = Ingester(store, settings.model_copy(update={"store": store.path})).ingest([str(path)], progress=False)
+        t1 = time.perf_counter()
+        hits = server.lexical().search(BENCH_ARTICLE_PROBE, 5)
+        t2 = time.perf_counter()
+        found = any(ch.metadata.get("article_id") == BENCH_ARTICLE["id"] for ch in server.get_chunks([c for c, _ in hits]))
+        removed = store.delete_article(BENCH_ARTICLE["id"])
+        t3 = time.perf_counter()
+    if report.errors or not report.chunks_embedded or removed != report.chunks_embedded:
+        raise BenchmarkError(f"one-article write: {report.summary()}; {removed} chunks deleted")
+    return {"chunks": report.chunks_embedded, "ingest_s": round(t1 - t0, 3),
+            "embed_s": round(report.embed_seconds + report.sentence_seconds, 3),
+            "pickup_by_other_opening_s": round(t2 - t1, 3), "found_by_bm25_there": found,
+            "delete_s": round(t3 - t2, 3)}
 
 
 def _rss_mb() -> float:
@@ -219,6 +274,8 @@ def measure_tier(store_dir: Path, qa: Path, questions: int, k: int, embedder_nam
     def stats(xs):
         return {"p50": round(percentile(xs, 50), 2), "p95": round(percentile(xs, 95), 2)}
 
+    peak_queries = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    write = measure_one_article_write(store, settings)
     return {
         "loadavg_1m": round(os.getloadavg()[0], 2),
         "chunks": store.count(),
@@ -231,8 +288,31 @@ def measure_tier(store_dir: Path, qa: Path, questions: int, k: int, embedder_nam
         "dense_search_ms": stats(dense),
         "bm25_search_ms": stats(lexical),
         "rss_after_open_mb": round(rss_model_and_client, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak_queries, 1),
+        "peak_rss_with_write_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "one_article_write": write,
     }
+
+
+def time_cli_one_article(folder: Path, embedder_name: str) -> dict:
+    """``newsbot ingest`` of :data:`BENCH_ARTICLE` into the tier as a fresh process (start, model
+    load and write), then ``newsbot delete`` of it: the cost a one-article write has from the shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update(TQDM_DISABLE="1", NEWSBOT_EMBEDDER=embedder_name)
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-article-") as tmp:
+        path = Path(tmp) / "article.jsonl"
+        path.write_text(json.dumps(BENCH_ARTICLE, ensure_ascii=False) + "\n", encoding="utf-8")
+        out = {}
+        for name, args in (("ingest", ["ingest", str(path), "--json"]), ("delete", ["delete", BENCH_ARTICLE["id"]])):
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "bot.cli", *args, "--store", str(folder)],
+                                  capture_output=True, text=True, env=env)
+            out[f"{name}_process_s"] = round(time.perf_counter() - t0, 2)
+            if proc.returncode != 0:
+                raise BenchmarkError(f"newsbot {name} into {folder} failed:\n{proc.stderr[-2000:]}")
+            if name == "ingest":
+                out["ingest_report_s"] = round(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"], 2)
+    return out
 
 
 def bench_query(source_store, work: Path, tiers: list[int], qa: Path, questions: int, k: int,
@@ -242,7 +322,7 @@ def bench_query(source_store, work: Path, tiers: list[int], qa: Path, questions:
     results = []
     for size in tiers:
         folder = Path(work) / f"tier-{size}"
-        built = build_tier(folder, size, chunks, vectors, source_store.embedder)
+        built = build_tier(folder, size, chunks, vectors, source_store.embedder, log=log)
         log(f"tier {size}: {'built in %.0f s' % built if built else 'reused'} at {folder}; measuring ...")
         cmd = [sys.executable, "-m", "bot.benchmarks", "query-tier", "--store", str(folder), "--qa", str(qa),
                "--questions", str(questions), "-k", str(k), "--embedder", embedder_name]
@@ -251,21 +331,29 @@ def bench_query(source_store, work: Path, tiers: list[int], qa: Path, questions:
             raise BenchmarkError(f"tier {size}: measuring process failed:\n{proc.stderr[-2000:]}")
         res = json.loads(proc.stdout.strip().splitlines()[-1])
         res["build_seconds"] = round(built, 1)
+        res["one_article_cli"] = time_cli_one_article(folder, embedder_name)
+        res["disk_mb"] = {"chroma": _folder_mb(folder / "chroma"), "lexical": _folder_mb(folder / LEXICAL_DIR)}
         results.append(res)
         log(json.dumps(res))
     return {"source_chunks": len(chunks), "tiers": results, "noise_sigma": NOISE_SIGMA, "seed": NOISE_SEED}
 
 
+def _folder_mb(folder: Path) -> float:
+    return round(sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file()) / 1e6, 1)
+
+
 def format_query_table(result: dict) -> str:
-    lines = ["| chunks | ask p50 ms | ask p95 ms | 1st pass p50 / p95 | embed p50 | dense p50 / p95 | BM25 p50 / p95 "
-             "| open + 1st query s | peak RSS MB |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| chunks | ask p50 ms | ask p95 ms | embed p50 | dense p50 / p95 | BM25 p50 / p95 "
+             "| open + 1st query s | peak RSS MB | one-article ingest s (in process / CLI) | picked up by a 2nd opening s "
+             "| build s |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for t in result["tiers"]:
-        lines.append(f"| {t['chunks']:,} | {t['ask_ms']['p50']} | {t['ask_ms']['p95']} | "
-                     f"{t['ask_cold_ms']['p50']} / {t['ask_cold_ms']['p95']} | {t['embed_query_ms']['p50']} | "
+        w, cli = t.get("one_article_write", {}), t.get("one_article_cli", {})
+        lines.append(f"| {t['chunks']:,} | {t['ask_ms']['p50']} | {t['ask_ms']['p95']} | {t['embed_query_ms']['p50']} | "
                      f"{t['dense_search_ms']['p50']} / {t['dense_search_ms']['p95']} | "
                      f"{t['bm25_search_ms']['p50']} / {t['bm25_search_ms']['p95']} | "
-                     f"{t['open_and_first_query_s']} | {t['peak_rss_mb']} |")
+                     f"{t['open_and_first_query_s']} | {t['peak_rss_mb']} | {w.get('ingest_s')} / "
+                     f"{cli.get('ingest_process_s')} | {w.get('pickup_by_other_opening_s')} | {t.get('build_seconds')} |")
     return "\n".join(lines)
 
 
@@ -313,15 +401,22 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     b.add_argument("--articles", type=Path, default=shared / "corpus" / "piaf" / "articles.jsonl")
     b.add_argument("--limit", type=int, help="only the first N articles")
     b.add_argument("--out", type=Path, help="write the result as JSON")
-    b = which.add_parser("query", help="query latency and peak memory at 1k, 10k, 100k chunks")
+    b = which.add_parser("query", help="query latency, peak memory and one-article write cost at 1k to 1M chunks")
     b.add_argument("--source-store", type=Path, help="real store the tiers are built from (default: --store)")
     b.add_argument("--work", type=Path, default=Path("bench-stores"), help="folder for the tier stores (reused)")
-    b.add_argument("--tiers", default="1000,10000,100000")
+    b.add_argument("--tiers", default="1000,10000,100000,1000000")
     b.add_argument("--qa", type=Path, default=shared / "eval" / "piaf_dev.jsonl")
     b.add_argument("--questions", type=int, default=100)
     b.add_argument("-k", type=int, default=5)
     b.add_argument("--out", type=Path, help="write the result as JSON")
     b.add_argument("--plot", type=Path, help="write the latency and memory curves as PNG")
+    b = which.add_parser("lexical", help="BM25 index candidates (bm25s, SQLite FTS5, tantivy) on one tier")
+    b.add_argument("--source-store", type=Path, help="real store the tier is built from (default: --store)")
+    b.add_argument("--work", type=Path, default=Path("bench-stores"), help="folder for the indexes (removed after)")
+    b.add_argument("--size", type=int, default=100000)
+    b.add_argument("--qa", type=Path, default=shared / "eval" / "piaf_dev.jsonl")
+    b.add_argument("--questions", type=int, default=100)
+    b.add_argument("--out", type=Path, help="write the result as JSON")
 
 
 def run_bench_command(args, settings) -> int:
@@ -339,6 +434,14 @@ def run_bench_command(args, settings) -> int:
         if not (Path(src) / "chroma").exists():
             raise BenchmarkError(f"{src}: no store there; pass --source-store with an ingested store")
         source = Store(src, make_embedder(settings.embedder, settings.model_load_timeout))
+    if args.bench == "lexical":
+        from .lexical_bench import bench_lexical
+
+        chunks, vectors = read_source_chunks(source)
+        res = bench_lexical(chunks, lambda a, b: tier_chunks(chunks, vectors, args.size, a, b)[0], args.size,
+                            args.work, args.qa, args.questions, log=lambda m: print(m, file=sys.stderr, flush=True))
+        print(json.dumps(res, indent=1))
+    elif args.bench == "query":
         tiers = [int(t) for t in args.tiers.split(",") if t.strip()]
         res = bench_query(source, args.work, tiers, args.qa, args.questions, args.k, settings.embedder,
                           log=lambda m: print(m, file=sys.stderr, flush=True))

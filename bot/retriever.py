@@ -213,8 +213,8 @@ class HybridSearch:
         """Does any stored chunk have a publication date? (A store without dates gets no window
         searches, which could only come back empty.) Checked once per BM25 index."""
         index = self.store.lexical()
-        if self._dated[0] is not index:
-            self._dated = (index, any(int(m.get("published_ts") or 0) > 0 for m in index.metas))
+        if self._dated[0] != (id(index), index.generation):  # the index is reloaded in place by writes
+            self._dated = ((id(index), index.generation), any(int(m.get("published_ts") or 0) > 0 for m in index.metas))
         return self._dated[1]
 
     def _candidates(self, query: str, vec, depth: int, filters: Filters, passages: dict[str, Passage],

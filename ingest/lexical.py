@@ -1,19 +1,24 @@
-"""BM25 index over chunks (``bm25s``), with accent folding, stop words and Snowball stemming.
+"""BM25 index over chunks, with accent folding, stop words and Snowball stemming.
 
 Chunks are stemmed with their own language's stemmer; a query is expanded to the stems of every
 language present in the index, so one index serves French and English articles.
+
+The index is a tantivy index on disk (Lucene-style segments): the analysed tokens of each chunk
+are written as one document, so adding or removing chunks costs what they hold, not the size of
+the store, and a commit is atomic and durable. Every process that opens the folder reads the
+same index and sees a commit after :meth:`LexicalIndex.reload`. The generation of the Chroma
+collection the index reflects is stored in the index itself, in the same commit as the chunks.
 """
 from __future__ import annotations
 
 import json
-import os
+import math
 import re
 import shutil
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-
-import numpy as np
+from typing import Callable, Iterable
 
 STEMMER_LANGS = {"fr": "french", "en": "english", "de": "german", "es": "spanish", "it": "italian",
                  "pt": "portuguese", "nl": "dutch"}
@@ -88,96 +93,185 @@ def tokenize_query(text: str, langs: list[str]) -> list[str]:
     return out
 
 
+FORMAT = "newsbot-lexical-tantivy-1"
+_MARKER = "newsbot-lexical.json"
+_STATE_ID = "#state"  # the document holding the generation (chunk ids never start with '#')
+# Metadata a search filter (``allowed``) may look at; chunks sharing these values form one group.
+FILTER_KEYS = ("source", "published", "published_ts", "lang")
+_SMALL_WRITE_HEAP = 15_000_000
+_BULK_WRITE_HEAP = 128_000_000
+
+
+def _schema():
+    import tantivy
+
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    # Pre-analysed tokens joined by spaces: the analysis is ours (see :func:`tokenize`).
+    sb.add_text_field("body", stored=False, tokenizer_name="whitespace", index_option="freq")
+    sb.add_text_field("group", stored=False, tokenizer_name="raw", index_option="basic")
+    sb.add_unsigned_field("generation", stored=True)
+    return sb.build()
+
+
+def filter_group(meta: dict) -> str:
+    """The filterable metadata of a chunk as one term (JSON with sorted keys)."""
+    return json.dumps({k: meta.get(k, "") for k in FILTER_KEYS}, sort_keys=True, ensure_ascii=False)
+
+
+def chunk_tokens(text: str, meta: dict) -> list[str]:
+    """What BM25 indexes of a chunk: its text and its article's title, in the chunk's language."""
+    return tokenize(text + " " + meta.get("title", ""), meta.get("lang", "")) or ["\u2205"]
+
+
 class LexicalIndex:
-    """BM25 over chunk ids; keeps each chunk's filterable metadata (source, published, lang)."""
+    """BM25 over chunk ids in a tantivy index at ``folder``; filters see each chunk's
+    :data:`FILTER_KEYS`.
 
-    def __init__(self, ids: list[str], metas: list[dict], bm25=None, generation: int = 0):
-        self.ids = ids
-        self.metas = metas
-        self.generation = generation
-        self._bm25 = bm25
-        self.langs = sorted({m.get("lang", "") for m in metas if m.get("lang", "") in STEMMER_LANGS}) or ["fr", "en"]
-        self._pos = {cid: i for i, cid in enumerate(ids)}
-        self._vocab = set(bm25.vocab_dict) if bm25 is not None else set()
-        self._idf: dict[str, float] | None = None
+    Open with :meth:`open` (None when the folder holds no index of this format) or :meth:`create`;
+    write with :meth:`apply` (one atomic commit); :meth:`reload` picks up other processes' commits.
+    """
 
-    def __len__(self) -> int:
-        return len(self.ids)
+    def __init__(self, folder: Path, index):
+        self.folder = Path(folder)
+        self._index = index
+        self.generation = 0
+        self.reload()
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], metas: list[dict], generation: int = 0) -> "LexicalIndex":
-        import bm25s
+    def open(cls, folder: Path | str) -> "LexicalIndex | None":
+        """The index saved in ``folder``, or None if there is none, or of another format, or unreadable."""
+        import tantivy
 
-        if not ids:
-            return cls([], [], None, generation)
-        corpus = [tokenize(t + " " + m.get("title", ""), m.get("lang", "")) or ["\u2205"] for t, m in zip(texts, metas)]
-        bm25 = bm25s.BM25()
-        bm25.index(corpus, show_progress=False)
-        keep = ("source", "published", "published_ts", "lang", "article_id")
-        return cls(ids, [{k: m.get(k, "") for k in keep} for m in metas], bm25, generation)
-
-    def save(self, folder: Path) -> None:
-        """Write to ``folder`` atomically (a temp folder renamed over the old one)."""
-        folder = Path(folder)
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if self._bm25 is not None:
-            self._bm25.save(str(tmp / "bm25"), show_progress=False)
-        with open(tmp / "chunks.json", "w", encoding="utf-8") as f:
-            json.dump({"generation": self.generation, "ids": self.ids, "metas": self.metas}, f)
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
-
-    @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex | None":
-        """The saved index, or None if there is none or it is unreadable."""
         folder = Path(folder)
         try:
-            with open(folder / "chunks.json", encoding="utf-8") as f:
-                data = json.load(f)
-            bm25 = None
-            if data["ids"]:
-                import bm25s
-
-                bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
-            return cls(data["ids"], data["metas"], bm25, int(data.get("generation", 0)))
-        except (OSError, ValueError, KeyError):
+            if json.loads((folder / _MARKER).read_text(encoding="utf-8")).get("format") != FORMAT:
+                return None
+            return cls(folder, tantivy.Index.open(str(folder)))
+        except (OSError, ValueError, KeyError, AttributeError):
             return None
+
+    @classmethod
+    def create(cls, folder: Path | str, generation: int = 0) -> "LexicalIndex":
+        """A new empty index in ``folder`` (anything there is removed)."""
+        import tantivy
+
+        folder = Path(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        index = cls(folder, tantivy.Index(_schema(), path=str(folder), reuse=False))
+        index.apply_tokens([], [], generation)
+        (folder / _MARKER).write_text(json.dumps({"format": FORMAT}), encoding="utf-8")
+        return index
+
+    def reload(self) -> None:
+        """See the latest commit (of this process or another)."""
+        import tantivy
+
+        self._index.reload()
+        self._searcher = self._index.searcher()
+        hits = self._searcher.search(tantivy.Query.term_query(self._index.schema, "id", _STATE_ID), 1, count=False).hits
+        state = self._searcher.doc(hits[0][1]) if hits else None
+        self.generation = int(state["generation"][0]) if state else 0
+        self._has_state = state is not None
+        self._groups: dict[str, dict] | None = None
+        self._idf: dict[str, float] = {}
+
+    def __len__(self) -> int:
+        return self._searcher.num_docs - (1 if self._has_state else 0)
+
+    # ---- writes -------------------------------------------------------------------------------
+    def apply(self, upserts: Iterable[tuple[str, str, dict]], deletes: Iterable[str], generation: int,
+              reset: bool = False) -> None:
+        """In one commit: remove ``deletes`` (chunk ids), add or replace ``upserts`` ((id, text,
+        metadata) triples), and record ``generation``; ``reset`` first empties the index.
+        Only the process holding the store's write lock may call this."""
+        rows = ((cid, chunk_tokens(text, meta), meta) for cid, text, meta in upserts)
+        self.apply_tokens(rows, deletes, generation, reset=reset, bulk=reset)
+
+    def apply_tokens(self, upserts: Iterable[tuple[str, list[str], dict]], deletes: Iterable[str], generation: int,
+                     reset: bool = False, bulk: bool = False) -> None:
+        """:meth:`apply` with chunks already analysed: (id, tokens, metadata) triples."""
+        import tantivy
+
+        writer = self._index.writer(heap_size=_BULK_WRITE_HEAP if bulk else _SMALL_WRITE_HEAP, num_threads=1)
+        try:
+            if reset:
+                writer.delete_all_documents()
+            for cid in deletes:
+                writer.delete_documents_by_term("id", cid)
+            for cid, toks, meta in upserts:
+                if not reset:
+                    writer.delete_documents_by_term("id", cid)
+                writer.add_document(tantivy.Document(id=cid, body=" ".join(toks), group=filter_group(meta)))
+            writer.delete_documents_by_term("id", _STATE_ID)
+            writer.add_document(tantivy.Document(id=_STATE_ID, generation=int(generation)))
+            writer.commit()
+            writer.wait_merging_threads()
+        except BaseException:
+            writer.rollback()
+            raise
+        self.reload()
+
+    # ---- reads --------------------------------------------------------------------------------
+    def _group_metas(self) -> dict[str, dict]:
+        """Every filter group of the index with its metadata (as many as distinct groups, not chunks)."""
+        if self._groups is None:
+            terms = self._searcher.terms_with_prefix("group", "")
+            self._groups = {t: json.loads(t) for t, n in terms if n > 0}
+        return self._groups
+
+    @property
+    def metas(self) -> list[dict]:
+        """The filterable metadata (:data:`FILTER_KEYS`) found in the index, one entry per
+        distinct combination (not per chunk)."""
+        return list(self._group_metas().values())
+
+    @property
+    def langs(self) -> list[str]:
+        """Languages of the indexed chunks that have a stemmer (French and English if none)."""
+        return sorted({m.get("lang", "") for m in self._group_metas().values()} & set(STEMMER_LANGS)) or ["fr", "en"]
+
+    @property
+    def ids(self) -> list[str]:
+        """Every chunk id in the index (reads the whole index: for maintenance, not per question)."""
+        import tantivy
+
+        hits = self._searcher.search(tantivy.Query.all_query(), max(1, self._searcher.num_docs), count=False).hits
+        ids = (self._searcher.doc(addr)["id"][0] for _, addr in hits)
+        return [cid for cid in ids if cid != _STATE_ID]
 
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency of a stemmed token (0 for tokens absent from the index)."""
-        if self._idf is None:
-            self._idf = {}
-            if self._bm25 is not None:
-                indptr = self._bm25.scores["indptr"]
-                n = len(self.ids)
-                for tok, i in self._bm25.vocab_dict.items():
-                    if i + 1 < len(indptr):
-                        df = int(indptr[i + 1] - indptr[i])
-                        self._idf[tok] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
-        return self._idf.get(token, 0.0)
+        if token not in self._idf:
+            df = self._searcher.doc_freq("body", token)
+            n = len(self)
+            self._idf[token] = math.log(1 + (n - df + 0.5) / (df + 0.5)) if df and n else 0.0
+        return self._idf[token]
 
-    def search(self, query: str, k: int = 10, allowed=None) -> list[tuple[str, float]]:
-        """Top ``k`` (chunk id, BM25 score) pairs; ``allowed(meta) -> bool`` filters chunks."""
-        if self._bm25 is None or k <= 0:
+    def search(self, query: str, k: int = 10, allowed: Callable[[dict], bool] | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` (chunk id, BM25 score) pairs; ``allowed(meta) -> bool`` filters chunks by their
+        :data:`FILTER_KEYS`."""
+        if k <= 0 or len(self) == 0:
             return []
-        toks = [t for t in tokenize_query(query, self.langs) if t in self._vocab]
-        if not toks:
+        return self.search_tokens(tokenize_query(query, self.langs), k, allowed)
+
+    def search_tokens(self, toks: list[str], k: int, allowed: Callable[[dict], bool] | None = None) -> list[tuple[str, float]]:
+        """:meth:`search` with the query already analysed (any of ``toks`` may match)."""
+        import tantivy
+
+        if not toks or k <= 0:
             return []
-        mask = None
+        schema = self._index.schema
+        should = tantivy.Occur.Should
+        q = tantivy.Query.boolean_query([(should, tantivy.Query.term_query(schema, "body", t)) for t in toks])
         if allowed is not None:
-            mask = np.fromiter((1.0 if allowed(m) else 0.0 for m in self.metas), dtype=np.float32, count=len(self.metas))
-            if not mask.any():
+            groups = self._group_metas()
+            ok = [g for g, meta in groups.items() if allowed(meta)]
+            if not ok:
                 return []
-        k = min(k, len(self.ids))
-        docs, scores = self._bm25.retrieve([toks], k=k, show_progress=False, weight_mask=mask, n_threads=1)
-        out = []
-        for d, s in zip(docs[0], scores[0]):
-            if s > 0:
-                out.append((self.ids[int(d)], float(s)))
-        return out
+            if len(ok) < len(groups):
+                only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(schema, "group", ok), 0.0)
+                q = tantivy.Query.boolean_query([(tantivy.Occur.Must, q), (tantivy.Occur.Must, only)])
+        hits = self._searcher.search(q, k, count=False).hits
+        return [(self._searcher.doc(addr)["id"][0], float(score)) for score, addr in hits if score > 0]

@@ -113,9 +113,9 @@ class Ingester:
             if bar is not None:
                 bar.close()
             report.seconds = time.perf_counter() - t0
-        index = self.store.refresh_lexical()
+        # Each store write has updated the BM25 index with its own chunks: nothing to rebuild here.
         if report.chunks_removed:
-            self.sentences.prune(set(index.ids))
+            self.sentences.prune(self.store.chunk_ids())
         report.seconds = time.perf_counter() - t0
         if on_progress:
             on_progress(report)

@@ -5,13 +5,32 @@ unchanged chunk is never embedded twice and a changed article's stale chunks are
 comparing ids. (LangChain's ``index()`` would need a second database, a record manager, that
 must be kept consistent with Chroma under interruption; the ids make that unnecessary.)
 
-The BM25 index is derived data: it carries the collection's *generation*, a counter bumped in the
-collection's metadata before every write. An index whose generation differs is rebuilt from
-Chroma, so a killed ingest never leaves the two out of step.
+The BM25 index (:mod:`ingest.lexical`) is derived data, kept beside the store and shared by every
+process that opens the same folder. It carries the collection's *generation*, a counter bumped in
+the collection's metadata before every write. A write, under the store's write lock (a file lock
+beside the index, released by the system if the writer is killed):
+
+1. records the ids it touches in a change log (the ``<collection>-changes`` Chroma collection,
+   entry ``generation + 1``), then bumps the generation;
+2. writes Chroma (upsert, relabel, delete);
+3. applies the same chunks to the BM25 index and records the new generation, in one commit;
+4. marks its change-log entry done.
+
+A process whose index is behind the collection's generation (its writer was killed, or wrote into
+another folder's index) and who can take the write lock re-reads only the logged ids from Chroma
+and applies them; it rebuilds the whole index only when the log does not cover the gap (a
+collection written by an older version, a re-index). Serving processes thus pick up a write by
+reloading the shared index, without a rebuild.
 """
 from __future__ import annotations
 
+import fcntl
+import json
+import shutil
+import socket
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -24,6 +43,10 @@ from .model import Chunk
 COLLECTION = "newsbot"
 REINDEX_COLLECTION = COLLECTION + "-reindex"
 _BATCH = 2000
+_LOG_KEEP = 1000  # change-log entries kept (older generations are pruned)
+_LOG_MAX_IDS = 5000  # a larger write is logged without its ids: an index behind it is rebuilt
+_WRITE_PATIENCE_S = 60
+LEXICAL_DIR = "lexical-tantivy"  # beside chroma/ in an embedded store's folder  # an unfinished write logged by another folder's writer is awaited this long
 
 
 @dataclass(frozen=True)
@@ -106,7 +129,9 @@ class Store:
                 f"run 'newsbot reindex --embedder {config_name(embedder.name)}' to re-embed it with "
                 f"{embedder.name}, or use --embedder {config_name(built_with)} (NEWSBOT_EMBEDDER)"
             )
+        self._change_log = None
         self._lexical: LexicalIndex | None = None
+        self._write_lock_held = False
 
     @property
     def location(self) -> str:
@@ -114,20 +139,85 @@ class Store:
 
     @property
     def lexical_dir(self) -> Path:
-        suffix = "" if not self.chroma_url else "-" + urlparse(self.chroma_url).netloc.replace(":", "_")
-        return self.path / f"lexical{suffix}"
+        return self.path / f"{LEXICAL_DIR}{self._lexical_suffix}"
+
+    @property
+    def _old_lexical_dir(self) -> Path:
+        """Where versions before the tantivy index kept a bm25s index (migrated on first use)."""
+        return self.path / f"lexical{self._lexical_suffix}"
+
+    @property
+    def _lexical_suffix(self) -> str:
+        return "" if not self.chroma_url else "-" + urlparse(self.chroma_url).netloc.replace(":", "_")
+
+    @property
+    def _changes(self):
+        """The change log: one record per generation, with the chunk ids that write touched."""
+        if self._change_log is None:
+            self._change_log = self._client.get_or_create_collection(self._name + "-changes", embedding_function=None)
+        return self._change_log
+
+    @property
+    def _writer_id(self) -> str:
+        """Names this folder's writers in the change log (a write lock guards this folder only)."""
+        return f"{socket.gethostname()}:{self.lexical_dir.resolve()}"
 
     # ---- generation bookkeeping -------------------------------------------------------------
     def generation(self) -> int:
         col = self._client.get_collection(self._name, embedding_function=None)
         return int((col.metadata or {}).get("generation", 0))
 
-    def _bump_generation(self) -> int:
-        # Read afresh: another process (a concurrent ingest) may have bumped it since we opened.
+    @contextmanager
+    def _write_lock(self, wait: bool = True):
+        """This folder's write lock (a file lock, so a killed holder releases it); yields whether it
+        is held (``wait=False`` does not wait for another holder). Re-entrant within a process."""
+        with self._lock:
+            if self._write_lock_held:
+                yield True
+                return
+            path = self.lexical_dir.with_name(self.lexical_dir.name + ".lock")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a+b") as f:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                except BlockingIOError:
+                    yield False
+                    return
+                self._write_lock_held = True
+                try:
+                    yield True
+                finally:
+                    self._write_lock_held = False
+                    fcntl.flock(f, fcntl.LOCK_UN)
+
+    def _begin_write(self, ids: list[str]) -> int:
+        """Log the chunk ids a write touches under the next generation, then bump the generation
+        (read afresh: another process may have bumped it since we opened)."""
         meta = dict(self._client.get_collection(self._name, embedding_function=None).metadata or {})
-        meta["generation"] = int(meta.get("generation", 0)) + 1
+        gen = int(meta.get("generation", 0)) + 1
+        self._log_change(gen, ids, done=False)
+        meta["generation"] = gen
         self.collection.modify(metadata=meta)
-        return meta["generation"]
+        return gen
+
+    def _log_change(self, gen: int, ids: list[str], done: bool) -> None:
+        logged = json.dumps(sorted(set(ids))) if len(ids) <= _LOG_MAX_IDS else "*"
+        self._changes.upsert(ids=[str(gen)], embeddings=[[1.0]], metadatas=[{
+            "generation": gen, "ids": logged, "writer": self._writer_id, "time": time.time(), "done": done}])
+
+    def _end_write(self, gen: int, ids: list[str]) -> None:
+        self._log_change(gen, ids, done=True)
+        if gen % 100 == 0:
+            self._changes.delete(where={"generation": {"$lte": gen - _LOG_KEEP}})
+
+    @contextmanager
+    def _writing(self, ids: list[str]):
+        """One logged write: yields the new generation and the BM25 index (current before the write)."""
+        with self._write_lock():
+            index = self._current_lexical()
+            gen = self._begin_write(ids)
+            yield gen, index
+            self._end_write(gen, ids)
 
     # ---- reads --------------------------------------------------------------------------------
     def count(self) -> int:
@@ -238,13 +328,14 @@ class Store:
                relabelled: Iterable[Chunk] = ()) -> None:
         """Add ``chunks`` (one or more whole articles), give ``relabelled`` chunks (same text and
         vector) their new metadata, and delete ``stale_ids``, in that order: an interruption
-        leaves an article with too many chunks, repaired by the next run, never with too few."""
+        leaves an article with too many chunks, repaired by the next run, never with too few.
+        The BM25 index gets the same changes (only these chunks are analysed)."""
         stale = list(stale_ids)
         relabelled = list(relabelled)
         if not chunks and not stale and not relabelled:
             return
-        with self._lock:
-            self._bump_generation()
+        touched = [c.id for c in chunks] + [c.id for c in relabelled] + stale
+        with self._writing(touched) as (gen, index):
             if chunks:
                 self.collection.upsert(
                     ids=[c.id for c in chunks],
@@ -257,44 +348,119 @@ class Store:
                                        metadatas=[_clean_meta(c.metadata) for c in relabelled])
             if stale:
                 self.collection.delete(ids=stale)
+            index.apply([(c.id, c.text, _clean_meta(c.metadata)) for c in chunks + relabelled], stale, gen)
 
     def delete_article(self, article_id: str) -> int:
         """Remove an article's chunks; returns how many were removed."""
         ids = list(self.article_chunk_ids(article_id))
         if ids:
-            with self._lock:
-                self._bump_generation()
+            with self._writing(ids) as (gen, index):
                 self.collection.delete(ids=ids)
-            self.refresh_lexical()
+                index.apply([], ids, gen)
         return len(ids)
+
+    def chunk_ids(self) -> set[str]:
+        """Every chunk id in Chroma."""
+        out: set[str] = set()
+        offset = 0
+        while True:
+            res = self.collection.get(include=[], limit=_BATCH, offset=offset)
+            if not res["ids"]:
+                return out
+            out.update(res["ids"])
+            offset += len(res["ids"])
 
     # ---- lexical index ------------------------------------------------------------------------
     def lexical(self) -> LexicalIndex:
-        """The BM25 index, loaded once and rebuilt from Chroma when out of step."""
+        """The shared BM25 index, brought up to the collection's generation: a commit of another
+        process is picked up by a reload; a gap nobody is filling (a killed writer, a writer into
+        another folder's index) is replayed from the change log. While another process of this
+        folder is writing, the index of the generation before is served."""
         with self._lock:
+            gen = self.generation()
             if self._lexical is None:
-                self._lexical = LexicalIndex.load(self.lexical_dir)
-            if self._lexical is None or self._lexical.generation != self.generation() or len(self._lexical) != self.count():
-                self.refresh_lexical()
-            return self._lexical
+                self._lexical = self._open_lexical()
+            index = self._lexical
+            if index.generation != gen:
+                index.reload()
+            if index.generation != gen:
+                with self._write_lock(wait=False) as held:
+                    if held and self._gap_is_abandoned(index.generation, gen):
+                        self._catch_up(index, gen)
+            return index
 
     def lexical_if_current(self) -> LexicalIndex:
         """Like :meth:`lexical`; cheap enough to call per query (one metadata read)."""
         return self.lexical()
 
     def refresh_lexical(self) -> LexicalIndex:
-        """Rebuild the BM25 index from every chunk in Chroma and save it."""
-        with self._lock:
-            gen = self.generation()
-            ids, texts, metas = [], [], []
-            for ch, _ in self.iter_chunks():
-                ids.append(ch.id)
-                texts.append(ch.text)
-                metas.append(ch.metadata)
-            index = LexicalIndex.build(ids, texts, metas, generation=gen)
-            index.save(self.lexical_dir)
-            self._lexical = index
+        """Rebuild the BM25 index from every chunk in Chroma (after a re-index, or to repair it)."""
+        with self._write_lock():
+            if self._lexical is None:
+                self._lexical = self._open_lexical()
+            self._rebuild_lexical(self._lexical, self.generation())
+            return self._lexical
+
+    def _open_lexical(self) -> LexicalIndex:
+        """The index in :attr:`lexical_dir`; built from Chroma when missing or of an older format
+        (a bm25s index left by an earlier version is then removed)."""
+        index = LexicalIndex.open(self.lexical_dir)
+        if index is not None:
             return index
+        with self._write_lock():
+            index = LexicalIndex.open(self.lexical_dir)  # another process may have built it meanwhile
+            if index is None:
+                index = LexicalIndex.create(self.lexical_dir, generation=-1)
+                self._rebuild_lexical(index, self.generation())
+                shutil.rmtree(self._old_lexical_dir, ignore_errors=True)
+            return index
+
+    def _current_lexical(self) -> LexicalIndex:
+        """Under the write lock: the index, caught up with the collection's generation."""
+        if self._lexical is None:
+            self._lexical = self._open_lexical()
+        index = self._lexical
+        index.reload()
+        gen = self.generation()
+        if index.generation != gen:
+            self._catch_up(index, gen)
+        return index
+
+    def _gap_is_abandoned(self, have: int, want: int) -> bool:
+        """With this folder's write lock held: whether the writes between generations ``have`` and
+        ``want`` are finished or abandoned (a writer of this folder that let go of the lock is gone;
+        another folder's writer is given :data:`_WRITE_PATIENCE_S` to finish)."""
+        if want < have:
+            return True
+        res = self._changes.get(ids=[str(want)], include=["metadatas"])
+        if not res["ids"]:
+            return True
+        entry = res["metadatas"][0] or {}
+        return bool(entry.get("done")) or entry.get("writer") == self._writer_id \
+            or time.time() - float(entry.get("time", 0)) > _WRITE_PATIENCE_S
+
+    def _catch_up(self, index: LexicalIndex, gen: int) -> None:
+        """Under the write lock: apply the logged changes from the index's generation to ``gen``
+        (re-reading those chunks from Chroma), or rebuild when the log does not cover the gap."""
+        if gen < index.generation:
+            return self._rebuild_lexical(index, gen)
+        res = self._changes.get(where={"generation": {"$gt": index.generation}}, include=["metadatas"])
+        logged = {int(m["generation"]): m.get("ids", "*") for m in res["metadatas"] if m}
+        wanted = range(index.generation + 1, gen + 1)
+        if any(logged.get(g, "*") == "*" for g in wanted):
+            return self._rebuild_lexical(index, gen)
+        ids = sorted({cid for g in wanted for cid in json.loads(logged[g])})
+        present = []
+        for i in range(0, len(ids), _BATCH):
+            got = self.collection.get(ids=ids[i:i + _BATCH], include=["documents", "metadatas"])
+            present.extend(zip(got["ids"], got["documents"], (m or {} for m in got["metadatas"])))
+        found = {cid for cid, _, _ in present}
+        index.apply(present, [cid for cid in ids if cid not in found], gen)
+
+    def _rebuild_lexical(self, index: LexicalIndex, gen: int) -> None:
+        """Under the write lock: re-index every chunk of Chroma, in one commit."""
+        rows = ((ch.id, ch.text, ch.metadata) for ch, _ in self.iter_chunks())
+        index.apply(rows, [], gen, reset=True)
 
 
 def _clean_meta(meta: dict) -> dict:

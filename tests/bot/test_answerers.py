@@ -64,7 +64,7 @@ def test_question_language(question, lang):
     assert question_language(question) == lang
 
 
-@pytest.mark.parametrize("qid", ["s01", "s02", "s04", "s06", "s08"])
+@pytest.mark.parametrize("qid", ["s02", "s03", "s04", "s06", "s08"])
 def test_answer_quotes_the_sentence_with_the_answer(bot, qid):
     item = SEED[qid]
     answer = bot.ask(item["question"])

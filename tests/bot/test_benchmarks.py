@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bot.benchmarks import NOISE_SIGMA, tier_chunks
 from ingest.store import StoredChunk
@@ -43,3 +44,41 @@ def test_tier_is_deterministic_and_slices_agree_with_the_whole():
     np.testing.assert_array_equal(np.asarray(again_vecs), np.asarray(whole_vecs))
     assert [c.id for c in part] == [c.id for c in whole[7:]]
     np.testing.assert_array_equal(np.asarray(part_vecs), np.asarray(whole_vecs[7:]))
+
+
+def test_an_interrupted_tier_build_resumes_after_its_last_batch(tmp_path, e5, monkeypatch):
+    from bot import benchmarks
+    from ingest.store import Store
+
+    chunks, vecs = _sources()
+    writes = []
+    real = Store.upsert
+    monkeypatch.setattr(Store, "upsert", lambda self, cs, *a, **kw: writes.append(len(cs)) or real(self, cs, *a, **kw))
+
+    def stop(message):
+        raise KeyboardInterrupt(message)
+
+    folder = tmp_path / "tier-12"
+    with pytest.raises(KeyboardInterrupt):
+        benchmarks.build_tier(folder, 12, chunks, vecs, e5, batch=5, log=stop)  # stops after the first batch
+    assert writes == [5] and not (folder / benchmarks.TIER_MARKER).exists()
+    assert benchmarks.build_tier(folder, 12, chunks, vecs, e5, batch=5) > 0
+    assert writes == [5, 5, 2]  # resumed, not restarted
+    store = Store(folder, e5)
+    assert store.count() == 12 == len(store.lexical())
+    assert benchmarks.build_tier(folder, 12, chunks, vecs, e5, batch=5) == 0.0 and writes == [5, 5, 2]
+
+
+def test_one_article_write_is_measured_and_undone(tmp_path, e5):
+    from bot.benchmarks import measure_one_article_write
+    from ingest.settings import Settings
+    from ingest.store import Store
+
+    chunks, vecs = _sources()
+    store = Store(tmp_path / "tier", e5)
+    store.upsert(*tier_chunks(chunks, vecs, 12))
+    generation = store.generation()
+    res = measure_one_article_write(store, Settings(store=store.path))
+    assert res["chunks"] >= 1 and res["found_by_bm25_there"] is True
+    assert res["ingest_s"] > 0 and res["pickup_by_other_opening_s"] >= 0 and res["delete_s"] > 0
+    assert store.count() == 12 == len(store.lexical()) and store.generation() == generation + 2

@@ -104,7 +104,9 @@ def chroma_rows(store: Path) -> int:
         return 0
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as con:
-            return con.execute("select count(*) from embeddings").fetchone()[0]
+            # Chunks of the store's collection only (its change log is another collection).
+            return con.execute("select count(*) from embeddings e join segments s on e.segment_id = s.id "
+                               "join collections c on s.collection = c.id where c.name = 'newsbot'").fetchone()[0]
     except sqlite3.Error:
         return 0
 

@@ -1,0 +1,74 @@
+"""ingest/lexical.py: analysis (folding, stop words, stems) and the on-disk BM25 index."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest.lexical import FORMAT, LexicalIndex, tokenize, tokenize_query
+
+FR = {"lang": "fr", "title": "Grève à la SNCF", "source": "Le Monde", "published": "2024-03-04", "published_ts": 1709510400}
+EN = {"lang": "en", "title": "Storm on the coast", "source": "The Guardian", "published": "2024-03-05", "published_ts": 1709596800}
+
+
+@pytest.fixture
+def index(tmp_path) -> LexicalIndex:
+    ix = LexicalIndex.create(tmp_path / "lexical")
+    ix.apply([("fr-1", "Les cheminots sont en grève depuis lundi.", FR),
+              ("fr-2", "Le trafic des trains régionaux est très perturbé.", FR),
+              ("en-1", "A storm cut power to thousands of homes on Monday.", EN)], [], generation=7)
+    return ix
+
+
+def test_analysis_folds_accents_drops_stop_words_and_stems_per_language():
+    assert tokenize("Les cheminots sont en grève", "fr") == ["cheminot", "grev"]
+    assert tokenize("The storms were raging", "en") == ["storm", "rage"]
+    assert set(tokenize_query("Quand la grève des cheminots?", ["fr", "en"])) >= {"grev", "cheminot"}
+
+
+def test_search_ranks_by_bm25_over_stemmed_tokens_in_each_language(index):
+    [(top, score), *_] = index.search("Pourquoi les cheminots font-ils grève ?")
+    assert top == "fr-1" and score > 0
+    assert [cid for cid, _ in index.search("storms")] == ["en-1"]  # stemmed: storms -> storm
+    assert index.search("zorglub") == [] and index.search("le la les") == []
+    assert len(index) == 3 and index.generation == 7 and sorted(index.ids) == ["en-1", "fr-1", "fr-2"]
+    assert index.langs == ["en", "fr"]
+
+
+def test_filters_see_the_filter_metadata_of_each_chunk(index):
+    assert index.search("grève storm", allowed=lambda m: m["source"] == "The Guardian") == \
+        [(cid, s) for cid, s in index.search("grève storm") if cid == "en-1"]
+    # the article title is indexed with each chunk: both French chunks match "grève"
+    assert {c for c, _ in index.search("grève storm", allowed=lambda m: m["published_ts"] < 1709596800)} == {"fr-1", "fr-2"}
+    assert index.search("grève", allowed=lambda m: m["lang"] == "de") == []
+
+
+def test_upsert_replaces_delete_removes_and_idf_follows(index):
+    rare, common = index.idf("cheminot"), index.idf("grev")
+    assert rare > 0 and index.idf("absent") == 0.0
+    index.apply([("fr-2", "Les cheminots reprennent le travail.", FR)], ["en-1"], generation=8)
+    assert sorted(index.ids) == ["fr-1", "fr-2"] and len(index) == 2
+    assert index.search("storm") == [] and index.search("trains") == []
+    assert {c for c, _ in index.search("cheminots")} == {"fr-1", "fr-2"}
+    assert index.idf("cheminot") < rare  # now in 2 of 2 chunks
+    assert common > 0
+
+
+def test_commits_are_durable_and_seen_by_another_reader(index, tmp_path):
+    other = LexicalIndex.open(tmp_path / "lexical")  # as another process would
+    assert other.generation == 7 and len(other) == 3
+    index.apply([("en-2", "Flooding followed the storm.", EN)], [], generation=8)
+    assert other.generation == 7 and len(other) == 3  # a reader sees a commit once it reloads
+    other.reload()
+    assert other.generation == 8 and {c for c, _ in other.search("flooding")} == {"en-2"}
+
+
+def test_a_folder_of_another_format_is_not_opened(tmp_path):
+    old = tmp_path / "lexical"
+    old.mkdir()
+    (old / "chunks.json").write_text(json.dumps({"generation": 3, "ids": ["a"], "metas": [{}]}))
+    assert LexicalIndex.open(old) is None
+    assert LexicalIndex.open(tmp_path / "missing") is None
+    LexicalIndex.create(old)
+    assert json.loads((old / "newsbot-lexical.json").read_text())["format"] == FORMAT
+    assert LexicalIndex.open(old) is not None and not (old / "chunks.json").exists()
