@@ -62,40 +62,15 @@ def fetch_feed(feed: str, settings: Settings, state: FeedState) -> tuple[int, by
         if not path.is_file():
             raise InputError(feed, "no such feed file")
         return 200, path.read_bytes(), {}
-    import httpx
-
-    from .loaders.url import private_address_reason
+    from .loaders.url import request
 
     headers = {"User-Agent": "newsbot/0.1 (+feed watcher)"}
     if state.etag:
         headers["If-None-Match"] = state.etag
     if state.last_modified:
         headers["If-Modified-Since"] = state.last_modified
-
-    def check(request) -> None:
-        reason = private_address_reason(str(request.url))
-        if reason:
-            raise InputError(feed, reason)
-
-    hooks = {"request": [check]} if settings.block_private_urls else {}
-    try:
-        with httpx.Client(timeout=settings.fetch_timeout, follow_redirects=True, headers=headers,
-                          event_hooks=hooks) as client:
-            with client.stream("GET", feed) as resp:
-                if resp.status_code == 304:
-                    return 304, b"", dict(resp.headers)
-                if resp.status_code >= 400:
-                    raise InputError(feed, f"HTTP {resp.status_code} {resp.reason_phrase}")
-                body = bytearray()
-                for part in resp.iter_bytes():
-                    body.extend(part)
-                    if len(body) > settings.max_file_bytes:
-                        raise InputError(feed, f"response larger than {settings.max_file_bytes} bytes")
-                return resp.status_code, bytes(body), dict(resp.headers)
-    except httpx.TimeoutException:
-        raise InputError(feed, f"timed out after {settings.fetch_timeout:g} s") from None
-    except httpx.HTTPError as exc:
-        raise InputError(feed, f"cannot fetch ({type(exc).__name__}: {exc})") from None
+    status, body, got, _url = request(feed, settings, headers)
+    return status, body, got
 
 
 class FeedWatcher:

@@ -115,9 +115,11 @@ def _transport(deadline: float, block_private: bool):
     return transport
 
 
-def fetch(source: str, settings: Settings) -> tuple[bytes, str, str]:
-    """(body, content type, final URL) of a GET, limited in size and, redirects and slow
-    servers included, to ``settings.fetch_timeout`` seconds in all.
+def request(source: str, settings: Settings, headers: dict | None = None) -> tuple[int, bytes, dict, str]:
+    """(HTTP status, body, response headers with lower-case names, final URL) of a GET, limited
+    in size and, redirects and slow servers included, to ``settings.fetch_timeout`` seconds in
+    all. A status of 400 or more is an :class:`InputError`; 304 (a conditional request whose
+    resource did not change) comes back with an empty body.
 
     With ``settings.block_private_urls`` every connection, redirects included, is refused when
     it would reach a loopback or private address.
@@ -131,8 +133,11 @@ def fetch(source: str, settings: Settings) -> tuple[bytes, str, str]:
         with httpx.Client(timeout=settings.fetch_timeout, follow_redirects=True,
                           trust_env=not settings.block_private_urls,
                           transport=_transport(deadline, settings.block_private_urls),
-                          headers={"User-Agent": "newsbot/0.1 (+article ingestion)"}) as client:
+                          headers={"User-Agent": "newsbot/0.1 (+article ingestion)", **(headers or {})}) as client:
             with client.stream("GET", source) as resp:
+                got = {k.lower(): v for k, v in resp.headers.items()}
+                if resp.status_code == 304:
+                    return 304, b"", got, str(resp.url)
                 if resp.status_code >= 400:
                     raise InputError(source, f"HTTP {resp.status_code} {resp.reason_phrase}")
                 body = bytearray()
@@ -140,13 +145,19 @@ def fetch(source: str, settings: Settings) -> tuple[bytes, str, str]:
                     body.extend(part)
                     if len(body) > settings.max_file_bytes:
                         raise InputError(source, f"response larger than {settings.max_file_bytes} bytes")
-                return bytes(body), resp.headers.get("content-type", ""), str(resp.url)
+                return resp.status_code, bytes(body), got, str(resp.url)
     except _PrivateAddress as exc:
         raise InputError(source, str(exc)) from None
     except httpx.TimeoutException:
         raise InputError(source, f"timed out after {settings.fetch_timeout:g} s") from None
     except httpx.HTTPError as exc:
         raise InputError(source, f"cannot fetch ({type(exc).__name__}: {exc})") from None
+
+
+def fetch(source: str, settings: Settings) -> tuple[bytes, str, str]:
+    """(body, content type, final URL) of a GET: :func:`request` without the status."""
+    _status, body, headers, url = request(source, settings)
+    return body, headers.get("content-type", ""), url
 
 
 def load(source: str, settings: Settings, report) -> list[Article]:
