@@ -65,7 +65,7 @@ class BM25Baseline:
     """The store's own BM25 index alone: no dense search, no fusion."""
 
     name = "bm25"
-    description = "BM25 alone: the store's lexical index (bm25s, accent folding, stemming), top-k"
+    description = "BM25 alone: the store's lexical index (tantivy BM25 over stemmed, accent-folded words), top-k"
 
     def __init__(self, store: Store):
         self.store = store
