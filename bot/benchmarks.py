@@ -461,9 +461,13 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m bot.benchmarks ingest|query ...`` (same as ``newsbot bench``), or the internal ``query-tier``."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] != "query-tier":
-        from .cli import main as cli_main
+        from .cli_common import common_parser, settings_from_args
 
-        return cli_main(["bench", *argv])
+        bench = argparse.ArgumentParser(prog="python -m bot.benchmarks", parents=[common_parser()],
+                                        description="Benchmarks (the same as newsbot bench).")
+        add_bench_arguments(bench)
+        args = bench.parse_args(argv)
+        return run_bench_command(args, settings_from_args(args))
     p = argparse.ArgumentParser(prog="python -m bot.benchmarks")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("query-tier", help="(internal) measure one tier store in this process, print JSON")

