@@ -195,6 +195,9 @@ class LexicalIndex:
         import tantivy
 
         writer = self._index.writer(heap_size=_BULK_WRITE_HEAP if bulk else _SMALL_WRITE_HEAP, num_threads=1)
+        # A writer killed during its commit leaves files its meta.json never listed; this commit
+        # would reuse their names (same opstamp) and fail with FileAlreadyExists. Remove them first.
+        writer.garbage_collect_files()
         try:
             if reset:
                 writer.delete_all_documents()

@@ -131,7 +131,9 @@ def test_interrupted_ingest_leaves_a_consistent_store_and_resumes(tmp_path, sig)
     out, err = proc.communicate(timeout=60)
     if sig == signal.SIGINT:
         assert proc.returncode == 130 and "interrupted; run the same command again to finish" in err
-    stats = json.loads(run_newsbot("stats", "--store", str(store), "--json").stdout)
+    after = run_newsbot("stats", "--store", str(store), "--json")
+    assert after.returncode == 0, after.stderr
+    stats = json.loads(after.stdout)
     assert 0 < stats["chunks"] < 80  # written in part
     assert stats["chunks"] == stats["lexical_chunks"] and stats["incomplete_articles"] == 0
     assert stats["chunks"] == 2 * stats["articles"]

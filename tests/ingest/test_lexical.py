@@ -72,3 +72,20 @@ def test_a_folder_of_another_format_is_not_opened(tmp_path):
     LexicalIndex.create(old)
     assert json.loads((old / "newsbot-lexical.json").read_text())["format"] == FORMAT
     assert LexicalIndex.open(old) is not None and not (old / "chunks.json").exists()
+
+
+def test_a_commit_cut_short_by_a_killed_writer_does_not_block_the_next_one(tmp_path):
+    """A writer killed after writing its commit's files but before its meta.json leaves files the
+    next commit would name again (same opstamp); the next writer must clear them, not fail."""
+    folder = tmp_path / "lex"
+    index = LexicalIndex.create(folder)
+    meta = {"lang": "fr", "source": "s", "published": "", "published_ts": 0}
+    index.apply([(f"c{i}", f"texte numéro {i} sur la réforme", meta) for i in range(5)], [], 1)
+    before = (folder / "meta.json").read_bytes()
+    index.apply([("c1", "texte changé", meta)], ["c2"], 2)
+    (folder / "meta.json").write_bytes(before)  # the kill: the commit's files stay, meta.json is the old one
+    reopened = LexicalIndex.open(folder)
+    assert (reopened.generation, len(reopened)) == (1, 5)
+    reopened.apply([("c1", "texte changé", meta)], ["c2"], 2)
+    assert (reopened.generation, len(reopened)) == (2, 4)
+    assert [cid for cid, _ in reopened.search("changé")] == ["c1"]
