@@ -16,7 +16,8 @@ from ingest.chunking import split_sentences
 from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
 
 from .model import Answer, Citation, Passage
-from .questions import OTHER, has_expected_answer, question_type
+from .questions import OTHER, WHEN, has_expected_answer, question_type
+from .timeq import asks_latest, newest_day
 
 REFUSAL = {
     "en": "The articles do not say.",
@@ -73,9 +74,9 @@ class ScoredSentence:
 # string in the chosen sentence or not) with coordinate search on one half of the questions,
 # validated on the other half; see docs/answers.md. Every feature is defined for any question and
 # article, in French or English.
-FEATURES = ("coverage", "lead", "trail", "bigrams", "typed", "novelty", "rank", "sim_gap", "length")
+FEATURES = ("coverage", "lead", "trail", "bigrams", "typed", "novelty", "rank", "sim_gap", "length", "newest")
 DEFAULT_WEIGHTS = {"coverage": 3.0, "lead": 1.0, "trail": 0.5, "bigrams": 1.0, "typed": 0.5, "novelty": 1.0,
-                   "rank": -0.75, "sim_gap": 5.0, "length": 0.0}
+                   "rank": -0.75, "sim_gap": 5.0, "length": 0.0, "newest": 1.0}
 # A question in another language than the passage shares few words with it (names, numbers):
 # its sentences are judged mostly by meaning (embedding similarity) and answer type.
 CROSS_LANGUAGE_WEIGHTS = dict(DEFAULT_WEIGHTS, coverage=1.5, bigrams=0.0, sim_gap=15.0)
@@ -95,7 +96,12 @@ class SentenceScorer:
     - ``typed``: the sentence holds the kind of answer asked for (a date for "when"…);
     - ``novelty``: share of the sentence's words not in the question (a pure echo answers nothing);
     - ``rank``: log of its passage's rank; ``sim_gap``: embedding similarity to the question minus
-      the best sentence's (any language; 0 when the search computed none); ``length``: log words.
+      the best sentence's (any language; 0 when the search computed none); ``length``: log words;
+    - ``newest``: for a question asking when something last happened, 1 for the dated sentence(s)
+      naming the latest day among the candidates.
+
+    A passage in another language than the question (``lang``) is matched with the question's
+    words and their translations (:mod:`ingest.bilingual`).
 
     ``idf_source()`` returns, once per question, ``idf(stem) -> float``: the rarity of a stemmed
     word in the store (0 when unknown); words the store has never seen count as the rarest, so a
@@ -103,14 +109,16 @@ class SentenceScorer:
     """
 
     def __init__(self, idf_source: Callable[[], Callable[[str], float]] | None = None, max_idf: float = 8.0,
-                 weights: dict[str, float] | None = None, cross_weights: dict[str, float] | None = None):
+                 weights: dict[str, float] | None = None, cross_weights: dict[str, float] | None = None,
+                 translate: bool = True):
         self.idf_source = idf_source
+        self.translate = translate
         self.max_idf = max_idf
         self.weights = dict(DEFAULT_WEIGHTS, **(weights or {}))
         self.cross_weights = dict(CROSS_LANGUAGE_WEIGHTS, **(cross_weights or {}))
 
-    def _weights(self, question: str) -> dict[str, tuple[set[str], float]]:
-        forms = query_word_forms(question, ["fr", "en"])
+    def _weights(self, question: str, translate: bool = False) -> dict[str, tuple[set[str], float]]:
+        forms = query_word_forms(question, ["fr", "en"], translate=translate)
         idf = self.idf_source() if self.idf_source is not None else None
         out = {}
         for w, fs in forms.items():
@@ -121,25 +129,36 @@ class SentenceScorer:
             out[w] = (fs, weight)
         return out
 
-    def features(self, question: str, passages: list[Passage]) -> list[tuple[int, int, int, dict[str, float]]]:
-        """``(passage_rank, start, end, features)`` of every sentence of ``passages``."""
-        weights = self._weights(question)
+    def _question_terms(self, question: str, translate: bool) -> tuple[dict, float, set[str]]:
+        """The question's weighted word forms, their total weight, and every form as a set."""
+        weights = self._weights(question, translate)
         total = sum(w for _, w in weights.values()) or 1.0
+        q_set = {w for w in words(question) if w not in QUESTION_WORDS} | {f for fs, _ in weights.values() for f in fs}
+        return weights, total, q_set
+
+    def features(self, question: str, passages: list[Passage], lang: str = "") -> list[tuple[int, int, int, dict[str, float]]]:
+        """``(passage_rank, start, end, features)`` of every sentence of ``passages``. ``lang``: the
+        question's language, when known; a passage in another language is matched with the
+        question's words and their translations (:mod:`ingest.bilingual`)."""
+        terms = {False: self._question_terms(question, False)}
         kind = question_type(question)
         q_words = [w for w in words(question) if w not in QUESTION_WORDS]
-        q_set = set(q_words) | {f for fs, _ in weights.values() for f in fs}
         q_bigrams = _bigrams(q_words)
         best_sim = max((x for p in passages for _, _, x in p.sentences), default=None)
         out = []
         for rank, p in enumerate(passages):
-            lang = p.metadata.get("lang", "")
+            lang_p = p.metadata.get("lang", "")
+            translate = self.translate and bool(lang) and bool(lang_p) and lang_p != lang
+            if translate not in terms:
+                terms[translate] = self._question_terms(question, translate)
+            weights, total, q_set = terms[translate]
             sims = {(a, b): x for a, b, x in p.sentences}
             spans = split_sentences(p.text)
             rows = []
             for a, b in spans:
                 sent = p.text[a:b]
                 plain = words(sent)
-                stems = tokenize(sent, lang)
+                stems = tokenize(sent, lang_p)
                 toks = set(stems) | set(plain)
                 cov = sum(w for fs, w in weights.values() if fs & toks) / total
                 novel = sum(1 for w, st in zip(plain, stems) if w not in q_set and st not in q_set) / max(1, len(plain))
@@ -154,21 +173,36 @@ class SentenceScorer:
                     "typed": 1.0 if kind != OTHER and has_expected_answer(kind, p.text[a:b], question) else 0.0,
                     "novelty": novel, "rank": math.log1p(rank),
                     "sim_gap": (sim - best_sim) if (sim is not None and best_sim is not None) else 0.0,
-                    "length": math.log(max(n, 1)),
+                    "length": math.log(max(n, 1)), "newest": 0.0,
                 }
                 out.append((rank, a, b, f))
+        if kind == WHEN and asks_latest(question):
+            _mark_newest(out, passages)
         return out
 
     def score(self, question: str, passages: list[Passage], lang: str = "") -> list[ScoredSentence]:
         """Sentences by decreasing score; ``lang`` is the question's language when known."""
         out = []
-        for rank, a, b, f in self.features(question, passages):
+        for rank, a, b, f in self.features(question, passages, lang):
             plang = passages[rank].metadata.get("lang", "")
             w = self.cross_weights if lang and plang and plang != lang else self.weights
             score = sum(w[k] * f[k] for k in FEATURES)
             out.append(ScoredSentence(rank, a, b, f["coverage"], bool(f["typed"]), score))
         out.sort(key=lambda s: s.score, reverse=True)
         return out
+
+
+def _mark_newest(rows: list[tuple[int, int, int, dict[str, float]]], passages: list[Passage]) -> None:
+    """For "when did … last …": ``newest`` = 1 for the dated sentences naming the latest day among
+    all candidates (dates resolved against each article's publication date), 0 for the others."""
+    days = {}
+    for rank, a, b, f in rows:
+        if f["typed"]:
+            meta = passages[rank].metadata
+            days[(rank, a)] = newest_day(passages[rank].text[a:b], meta.get("published", ""), meta.get("lang", ""))
+    latest = max((d for d in days.values() if d is not None), default=None)
+    for rank, a, b, f in rows:
+        f["newest"] = 1.0 if latest is not None and days.get((rank, a)) == latest else 0.0
 
 
 class ExtractiveAnswerer:
@@ -183,7 +217,7 @@ class ExtractiveAnswerer:
 
     def __init__(self, idf_source: Callable[[], Callable[[str], float]] | None = None, top_passages: int = 5,
                  max_sentences: int = 3, follow_ratio: float = 0.5, min_evidence: float = 1.72,
-                 cross_language_margin: float = 0.12, coverage_weight: float = 0.2,
+                 cross_language_margin: float = 0.14, coverage_weight: float = 0.2,
                  scorer: SentenceScorer | None = None):
         self.scorer = scorer or SentenceScorer(idf_source)
         self.top_passages = top_passages
@@ -202,7 +236,9 @@ class ExtractiveAnswerer:
 
     def threshold(self, passages: list[Passage], lang: str) -> float:
         """The evidence needed to answer. Embeddings of a question and a passage in different
-        languages are less similar even when they match, so the bar is lower across languages."""
+        languages are less similar even when they match, so the bar is lower across languages:
+        by the margin at which English questions on French articles are refused as often as their
+        French originals (``python -m bot.training.crossrefusal``, docs/answers.md)."""
         langs = {p.metadata.get("lang", "") for p in passages[:1]}
         cross = bool(lang) and bool(langs - {"", lang})
         return self.min_evidence - (self.cross_language_margin if cross else 0.0)

@@ -49,13 +49,15 @@ class NewsBotSystem:
 
     WITHOUT_AS_OF = "newsbot-no-as-of"
 
-    def __init__(self, bot, use_as_of: bool = True):
+    def __init__(self, bot, use_as_of: bool = True, name: str = ""):
         self.bot = bot
         self.use_as_of = use_as_of
-        self.name = "newsbot" if use_as_of else self.WITHOUT_AS_OF
+        self.name = name or ("newsbot" if use_as_of else self.WITHOUT_AS_OF)
+        answerer = getattr(bot.answerer, "answerer_name", "")
         self.description = ("NewsBot.ask: the bot as users get it (hybrid retrieval, its answerer, its refusals), "
                             + ("each question asked as of its as_of date" if use_as_of
-                               else "every question asked as of today (its as_of ignored)"))
+                               else "every question asked as of today (its as_of ignored)")
+                            + (", answering with the trained reader (NEWSBOT_READER=true)" if answerer == "reader" else ""))
 
     def ask(self, question: str, k: int, as_of: str = "") -> Answer:
         return self.bot.ask(question, k=k, as_of=as_of if self.use_as_of else None)

@@ -240,6 +240,18 @@ def build_systems(bot, settings, compare: bool, progress: bool | None = None, da
         return
     if dated:
         yield NewsBotSystem.WITHOUT_AS_OF, plain(NewsBotSystem(bot, use_as_of=False))
+
+    def reader():
+        from .newsbot import NewsBot, store_idf
+        from .reader import Reader, ReadingAnswerer
+
+        if not Reader.available():
+            raise RuntimeError("the reader's model is not installed")
+        answerer = ReadingAnswerer(idf_source=lambda: store_idf(bot.store))
+        return NewsBotSystem(NewsBot(bot.store, search=bot.search, answerer=answerer), name="newsbot-reader"), None
+
+    if getattr(bot.answerer, "answerer_name", "") != "reader":
+        yield "newsbot-reader", reader
     yield "bm25", plain(BM25Baseline(bot.store))
     yield "dense", plain(DenseBaseline(bot.store))
 

@@ -103,6 +103,20 @@ def question_time(question: str, as_of: date) -> TimeScope:
     return TimeScope(as_of, since, until, bool(m), tuple(words))
 
 
+def asks_latest(question: str) -> bool:
+    """Whether ``question`` asks for the most recent occurrence ("when did they last speak",
+    "la dernière fois"), whatever period it names."""
+    return bool(_RECENT_RE.search(fold(question)))
+
+
+def newest_day(text: str, published: str, lang: str = "") -> date | None:
+    """The latest day that a time phrase of ``text`` reaches, resolved against the article's
+    publication date; an undated article's phrases are resolved against today, which keeps their
+    order ("jeudi" after "14 juin" after "avril")."""
+    found = resolve_dates(text, published or date.today().isoformat(), lang)
+    return max((e.last for e in found), default=None)
+
+
 @dataclass(frozen=True)
 class TimePolicy:
     """How much time weighs in retrieval. Windows are searched like the whole store (dense and

@@ -20,6 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .bilingual import translations
+
 STEMMER_LANGS = {"fr": "french", "en": "english", "de": "german", "es": "spanish", "it": "italian",
                  "pt": "portuguese", "nl": "dutch"}
 
@@ -67,16 +69,20 @@ def tokenize(text: str, lang: str) -> list[str]:
     return st.stemWords(toks) if st else toks
 
 
-def query_word_forms(text: str, langs: list[str]) -> dict[str, set[str]]:
-    """Each content word of a query (question words dropped) with its stems in every language of ``langs``."""
+def query_word_forms(text: str, langs: list[str], translate: bool = False) -> dict[str, set[str]]:
+    """Each content word of a query (question words dropped) with its stems in every language of
+    ``langs``; with ``translate``, also its English/French translations (:mod:`ingest.bilingual`)
+    and their stems, so that a word can be found in an article of the other language."""
     out: dict[str, set[str]] = {}
     for w in words(text):
         if w in QUESTION_WORDS or w in out:
             continue
         forms = {w}
-        for lang in langs:
-            st = _stemmer(lang)
-            forms.add(st.stemWord(w) if st else w)
+        for v in (w, *translations(w)) if translate else (w,):
+            forms.add(v)
+            for lang in langs:
+                st = _stemmer(lang)
+                forms.add(st.stemWord(v) if st else v)
         out[w] = forms
     return out
 

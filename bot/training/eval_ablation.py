@@ -24,28 +24,35 @@ from ingest.store import Store
 
 from .. import metrics as m
 from . import emit
-from ..answerers import ExtractiveAnswerer
+from ..answerers import ExtractiveAnswerer, SentenceScorer
 from ..newsbot import NewsBot, store_idf
 from ..questions import question_language
 from ..reader import Reader, ReadingAnswerer
 
 
-def answerers(store: Store, reader: Reader, no_refusal: bool) -> dict:
+ANSWERERS = ("scorer", "scorer-untranslated", "reader", "both")
+
+
+def answerers(store: Store, no_refusal: bool, names: tuple[str, ...] = ANSWERERS) -> dict:
+    """The answerers compared: the scorer (with the English-French lexicon), the scorer without
+    it, the reader alone and the reader with the scorer's rank."""
     idf = lambda: store_idf(store)  # noqa: E731
     low = {"min_evidence": -math.inf} if no_refusal else {}
     rlow = {"min_confidence": -math.inf} if no_refusal else {}
-    return {
-        "scorer": ExtractiveAnswerer(idf_source=idf, **low),
-        "reader": ReadingAnswerer(idf_source=idf, reader=reader, mode="reader", **rlow),
-        "both": ReadingAnswerer(idf_source=idf, reader=reader, mode="both", **rlow),
+    reader = Reader() if {"reader", "both"} & set(names) else None
+    make = {
+        "scorer": lambda: ExtractiveAnswerer(idf_source=idf, **low),
+        "scorer-untranslated": lambda: ExtractiveAnswerer(scorer=SentenceScorer(idf, translate=False), **low),
+        "reader": lambda: ReadingAnswerer(idf_source=idf, reader=reader, mode="reader", **rlow),
+        "both": lambda: ReadingAnswerer(idf_source=idf, reader=reader, mode="both", **rlow),
     }
+    return {name: make[name]() for name in names}
 
 
-def run(store_dir: Path, qa: list[dict], no_refusal: bool = False) -> dict:
+def run(store_dir: Path, qa: list[dict], no_refusal: bool = False, names: tuple[str, ...] = ANSWERERS) -> dict:
     store = Store(store_dir, make_embedder("e5-small"))
-    reader = Reader()
-    systems = answerers(store, reader, no_refusal)
-    bot = NewsBot(store, answerer=systems["scorer"])
+    systems = answerers(store, no_refusal, names)
+    bot = NewsBot(store, answerer=next(iter(systems.values())))
     rows = {name: [] for name in systems}
     for q in qa:
         passages = bot.search.search(q["question"], k=5)
@@ -95,13 +102,18 @@ def main(argv=None) -> None:
     ap.add_argument("--out")
     ap.add_argument("--no-refusal", action="store_true")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--answerers", default=",".join(ANSWERERS),
+                    help=f"comma-separated, of {', '.join(ANSWERERS)} (default: all)")
     args = ap.parse_args(argv)
+    names = tuple(n.strip() for n in args.answerers.split(",") if n.strip())
+    if not names or set(names) - set(ANSWERERS):
+        ap.error(f"--answerers takes names among {', '.join(ANSWERERS)}")
     qa = [json.loads(x) for x in open(args.qa, encoding="utf-8") if x.strip()]
     if args.limit:
         qa = qa[: args.limit]
     t0 = time.time()
     result = {"qa": Path(args.qa).name, "store": str(args.store), "no_refusal": args.no_refusal,
-              "loadavg_1m": round(os.getloadavg()[0], 2), "systems": run(Path(args.store), qa, args.no_refusal)}
+              "loadavg_1m": round(os.getloadavg()[0], 2), "systems": run(Path(args.store), qa, args.no_refusal, names)}
     result["seconds"] = round(time.time() - t0, 1)
     emit(result, args.out)
 

@@ -121,7 +121,8 @@ def test_eval_command_compare_on_seed_store(seed_store, tmp_path):
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["n"] == 3 and result["store_chunks"] == seed_store.count()
     assert METRIC_KEYS <= set(result["metrics"])
-    assert list(result["systems"]) == ["newsbot", "bm25", "dense", "langchain"]
+    # The shipped reader answers over the bot's own retrieval, for the reader-against-scorer comparison.
+    assert list(result["systems"]) == ["newsbot", "newsbot-reader", "bm25", "dense", "langchain"]
     assert result["systems"]["newsbot"]["metrics"] == result["metrics"]
     assert [r["id"] for r in result["records"]] == ["s01", "s05", "s09"]
     for name, system in result["systems"].items():
@@ -136,6 +137,7 @@ def test_eval_command_compare_on_seed_store(seed_store, tmp_path):
     # every chunk, so these systems must find both (BM25 drops chunks sharing no word with the question).
     for name in ("newsbot", "dense", "langchain"):
         assert result["systems"][name]["metrics"]["hit@10"] == 1.0, name
+    assert result["systems"]["newsbot-reader"]["metrics"]["hit@10"] == 1.0  # same retrieval, another answerer
     # Baselines never refuse: the unanswerable s09 is not refused, so refusal recall is 0/1.
     for name in ("bm25", "dense", "langchain"):
         assert result["systems"][name]["metrics"]["refusal_recall"] == 0.0, name
