@@ -150,6 +150,61 @@ def _clean(phrase: str, kind: str, lang: str) -> str:
     return phrase
 
 
+_MONTH_NUMBER = {m: i + 1 for i, m in enumerate(_MONTHS["en"])}
+_MONTH_NUMBER.update({"janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
+                      "juillet": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11,
+                      "décembre": 12, "decembre": 12})
+_WEEKDAY_NUMBER = {d: i for ds in _WEEKDAYS.values() for i, d in enumerate(ds)}
+_RELATIVE_DAYS = {"today": 0, "tonight": 0, "aujourd'hui": 0, "aujourd’hui": 0, "ce soir": 0, "yesterday": 1,
+                  "hier": 1, "the day before yesterday": 2, "avant-hier": 2}
+_DAYS_AGO_RE = re.compile(r"^(?:il y a\s+)?(\d{1,2})\s+(?:days?|jours?)(?:\s+ago)?$")
+
+
+def _latest_on_or_before(base: date, month: int, day: int) -> date | None:
+    """The latest ``day`` of ``month`` not after ``base`` (this year's, else last year's)."""
+    for year in (base.year, base.year - 1):
+        try:
+            d = date(year, month, day)
+        except ValueError:
+            return None
+        if d <= base:
+            return d
+    return None
+
+
+def _quick(text: str, kind: str, base: date) -> tuple[date, str] | None:
+    """The common phrases computed directly, as dateparser would (past dates preferred), without
+    its cost (seconds on first use, tens of milliseconds a phrase after); None for the others."""
+    low = " ".join(text.lower().replace(",", " ").split())
+    if kind in ("weekday", "weekday_last"):
+        wd = _WEEKDAY_NUMBER.get(low)
+        if wd is None:
+            return None
+        back = (base.weekday() - wd) % 7 or (7 if kind == "weekday_last" else 0)
+        return base - timedelta(days=back), "day"
+    if kind == "relative":
+        if low in _RELATIVE_DAYS:
+            return base - timedelta(days=_RELATIVE_DAYS[low]), "day"
+        m = _DAYS_AGO_RE.match(low)
+        return (base - timedelta(days=int(m.group(1))), "day") if m else None
+    tokens = low.split()
+    months = [_MONTH_NUMBER[t.rstrip(".")] for t in tokens if t.rstrip(".") in _MONTH_NUMBER]
+    years = [int(t) for t in tokens if re.fullmatch(r"(?:19|20)\d\d", t)]
+    days = [int(re.sub(r"(st|nd|rd|th)$", "", t)) for t in tokens if re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", t)]
+    if kind == "year" and len(years) == 1 and not months:
+        return date(years[0], 1, 1), "year"
+    if kind == "month" and len(months) == 1 and not days and len(years) <= 1:
+        got = date(years[0], months[0], 1) if years else _latest_on_or_before(base, months[0], 1)
+        return (got, "month") if got else None
+    if kind == "date" and len(months) == 1 and len(days) == 1 and len(years) <= 1:
+        try:
+            got = date(years[0], months[0], days[0]) if years else _latest_on_or_before(base, months[0], days[0])
+        except ValueError:
+            return None
+        return (got, "day") if got else None
+    return None
+
+
 def resolve(phrase: str, kind: str, base: date, lang: str) -> tuple[date, str] | None:
     """What a matched phrase means relative to ``base``.
 
@@ -158,6 +213,14 @@ def resolve(phrase: str, kind: str, base: date, lang: str) -> tuple[date, str] |
     is the one before.
     """
     text = _clean(phrase, kind, lang)
+    quick = _quick(text, kind, base)
+    if quick is not None:
+        return quick
+    return _resolve_slowly(text, kind, base, lang)
+
+
+def _resolve_slowly(text: str, kind: str, base: date, lang: str) -> tuple[date, str] | None:
+    """:func:`resolve` by dateparser."""
     if kind == "weekday":
         got = parse_phrase(text, base + timedelta(days=1), lang)
         return (got[0], "day") if got else None

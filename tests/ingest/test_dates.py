@@ -70,3 +70,27 @@ def test_periods_and_values():
     assert period_bounds(date(2024, 2, 10), "month") == (date(2024, 2, 1), date(2024, 2, 29))
     assert period_bounds(THURSDAY, "year") == (date(2025, 1, 1), date(2025, 12, 31))
     assert [iso_value(THURSDAY, p) for p in ("day", "week", "month", "year")] == ["2025-07-03", "2025-W27", "2025-07", "2025"]
+
+
+QUICK_PHRASES = [
+    ("jeudi", "weekday", "fr"), ("vendredi", "weekday", "fr"), ("Sunday's", "weekday", "en"),
+    ("jeudi dernier", "weekday_last", "fr"), ("last Monday", "weekday_last", "en"),
+    ("14 juin", "date", "fr"), ("le 1er août", "date", "fr"), ("14 juin 2023", "date", "fr"),
+    ("the 3rd of March, 2024", "date", "en"), ("June 14", "date", "en"), ("31 décembre", "date", "fr"),
+    ("avril 2024", "month", "fr"), ("août", "month", "fr"), ("December", "month", "en"), ("2022", "year", "fr"),
+    ("hier", "relative", "fr"), ("il y a 3 jours", "relative", "fr"), ("avant-hier", "relative", "fr"),
+    ("yesterday", "relative", "en"), ("today", "relative", "en"), ("12 days ago", "relative", "en"),
+]
+
+
+@pytest.mark.parametrize("base", [date(2025, 7, 4), date(2024, 2, 29), date(2023, 1, 1), date(2020, 12, 31),
+                                  date(2026, 11, 26)])
+def test_common_phrases_are_resolved_without_dateparser_exactly_as_dateparser_does(base):
+    from ingest.dates import _clean, _quick, _resolve_slowly, period_bounds
+
+    for phrase, kind, lang in QUICK_PHRASES:
+        text = _clean(phrase, kind, lang)
+        quick = _quick(text, kind, base)
+        assert quick is not None, phrase
+        slow = _resolve_slowly(text, kind, base, lang)
+        assert slow is not None and period_bounds(*quick) == period_bounds(*slow), (phrase, base, quick, slow)
