@@ -215,7 +215,7 @@ def test_compare_with_dated_questions_runs_the_bot_without_as_of_and_reports_a_f
     assert main(["eval", str(qa), "--store", str(seed_store.path), "--out", str(out), "--compare", "--no-progress",
                  "-k", "5"]) == 0
     result = json.loads(out.read_text(encoding="utf-8"))
-    assert list(result["systems"]) == ["newsbot", "newsbot-no-as-of", "bm25", "dense"]
+    assert list(result["systems"]) == ["newsbot", "newsbot-no-as-of", "newsbot-reader", "bm25", "dense"]
     assert result["failed"] == {"langchain": "RuntimeError: Batch size of 5696 is greater than max batch size of 5461"}
     for system in result["systems"].values():
         assert system["metrics"]["dated"] == 2 and "current_hit@5" in system["metrics"]
