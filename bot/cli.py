@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     p = sub.add_parser("bench", parents=[common], help="benchmarks: ingest throughput, query latency and memory vs size")
-    from .benchmarks import add_bench_arguments
+    from .eval.benchmarks import add_bench_arguments
 
     add_bench_arguments(p)
     return parser
@@ -265,13 +265,13 @@ def parse_interval(text: str) -> float:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import run_eval_command
+    from .eval.evaluate import run_eval_command
 
     return run_eval_command(args, _settings(args))
 
 
 def cmd_bench(args) -> int:
-    from .benchmarks import run_bench_command
+    from .eval.benchmarks import run_bench_command
 
     return run_bench_command(args, _settings(args))
 

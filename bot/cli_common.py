@@ -1,5 +1,5 @@
 """The options every command shares and the settings they make; used by ``bot.cli`` and by the
-modules that are also run on their own (``python -m bot.benchmarks``), so neither imports the other."""
+modules that are also run on their own (``python -m bot.eval.benchmarks``), so neither imports the other."""
 from __future__ import annotations
 
 import argparse

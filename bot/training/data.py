@@ -1,7 +1,7 @@
 """Training examples for the answer reader: a question and its candidate sentences, labelled.
 
 A candidate is labelled positive when it contains one of the question's answer strings
-(normalised as the evaluation does, :func:`bot.metrics.contains_answer`), and carries the
+(normalised as the evaluation does, :func:`bot.answermatch.contains_answer`), and carries the
 answer's character span inside the sentence for the span head.
 
 - PIAF (French questions, and English versions of some of them): the candidates are exactly what

@@ -22,7 +22,7 @@ import numpy as np
 from ingest.embedders import make_embedder
 from ingest.store import Store
 
-from .. import metrics as m
+from ..eval import metrics as m
 from . import emit
 from ..answerers import ExtractiveAnswerer, SentenceScorer
 from ..newsbot import NewsBot, store_idf

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bot.answerers import ExtractiveAnswerer, SentenceScorer
-from bot.metrics import first_sentence
+from bot.eval.metrics import first_sentence
 from bot.model import Passage
 from bot.newsbot import NewsBot, store_idf
 from bot.training.lexicon import csls, induce

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import metrics as m
+from bot.eval import metrics as m
 from bot.model import Passage
 from bot.newsbot import NewsBot, default_answerer
 from bot.reader import Reader, ReadingAnswerer, best_span, encode_sentence

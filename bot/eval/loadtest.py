@@ -1,9 +1,9 @@
 """Latency of ``POST /api/ask`` with 1 and 20 concurrent clients (a benchmark command, not a test).
 
-    python -m ui.loadtest --store newsbot-data              # starts the server in-process
-    python -m ui.loadtest --url http://127.0.0.1:7860       # against a running server
-    python -m ui.loadtest --store DIR --ingest INPUT        # idle, then during an in-server ingest
-    python -m ui.loadtest --store DIR --cli-ingest INPUT    # idle, then during `newsbot ingest` on DIR
+    python -m bot.eval.loadtest --store newsbot-data              # starts the server in-process
+    python -m bot.eval.loadtest --url http://127.0.0.1:7860       # against a running server
+    python -m bot.eval.loadtest --store DIR --ingest INPUT        # idle, then during an in-server ingest
+    python -m bot.eval.loadtest --store DIR --cli-ingest INPUT    # idle, then during `newsbot ingest` on DIR
 
 With ``--ingest``/``--cli-ingest`` each concurrency level is measured idle first, then again while
 INPUT is being ingested (the ingest starts after the idle runs and is stopped after the last one).
@@ -128,7 +128,7 @@ def measure(url: str, args, ingest: IngestLoad | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ui.loadtest", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.eval.loadtest", description=__doc__.split("\n")[0])
     parser.add_argument("--url", help="a running server; default: start one in-process on --store")
     parser.add_argument("--store", type=Path, help="store folder for the in-process server")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 20])
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if not url:
         from ingest.settings import Settings
 
-        from .server import BackgroundServer, create_app
+        from ui.server import BackgroundServer, create_app
 
         overrides = {"rate_limit_per_minute": 1_000_000}
         if args.store:

@@ -16,7 +16,7 @@ from ingest.lexical import words
 from ingest.model import Article
 from ingest.store import Store
 
-from .model import Answer, Citation, Passage
+from ..model import Answer, Citation, Passage
 
 
 class System(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.benchmarks import NOISE_SIGMA, tier_chunks
+from bot.eval.benchmarks import NOISE_SIGMA, tier_chunks
 from ingest.store import StoredChunk
 
 
@@ -47,7 +47,7 @@ def test_tier_is_deterministic_and_slices_agree_with_the_whole():
 
 
 def test_an_interrupted_tier_build_resumes_after_its_last_batch(tmp_path, e5, monkeypatch):
-    from bot import benchmarks
+    from bot.eval import benchmarks
     from ingest.store import Store
 
     chunks, vecs = _sources()
@@ -70,7 +70,7 @@ def test_an_interrupted_tier_build_resumes_after_its_last_batch(tmp_path, e5, mo
 
 
 def test_one_article_write_is_measured_and_undone(tmp_path, e5):
-    from bot.benchmarks import measure_one_article_write
+    from bot.eval.benchmarks import measure_one_article_write
     from ingest.settings import Settings
     from ingest.store import Store
 

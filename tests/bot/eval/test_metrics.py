@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import metrics as m
+from bot.eval import metrics as m
 
 
 def test_normalize_folds_case_and_every_kind_of_whitespace():

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.baselines import BM25Baseline, DenseBaseline, LangChainBaseline, best_sentence_answer, reconstruct_articles
-from bot.metrics import normalize
+from bot.eval.baselines import BM25Baseline, DenseBaseline, LangChainBaseline, best_sentence_answer, reconstruct_articles
+from bot.eval.metrics import normalize
 from bot.model import Passage
 from conftest import read_jsonl
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from bot.cli import main
-from bot.evaluate import EvalInputError, QAItem, QuestionRecord, aggregate, load_qa, score_answer
+from bot.eval.evaluate import EvalInputError, QAItem, QuestionRecord, aggregate, load_qa, score_answer
 from bot.model import Answer, Citation, Passage
 from conftest import PIAF_QA, SEED_QA, read_jsonl
 
@@ -202,7 +202,7 @@ def test_load_qa_reads_as_of_and_names_a_bad_one(tmp_path):
 
 def test_compare_with_dated_questions_runs_the_bot_without_as_of_and_reports_a_failing_baseline(
         seed_store, tmp_path, monkeypatch, capsys):
-    from bot import baselines
+    from bot.eval import baselines
 
     def broken(*args, **kwargs):
         raise RuntimeError("Batch size of 5696 is greater than max batch size of 5461")

@@ -2,7 +2,7 @@
 
 Every system is asked every question through ``ask(question, k) -> Answer`` in this process,
 over the same store; each answer becomes one :class:`QuestionRecord` and the records are
-aggregated into the metrics defined in :mod:`bot.metrics` and docs/evaluation.md.
+aggregated into the metrics defined in :mod:`bot.eval.metrics` and docs/evaluation.md.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from typing import Sequence
 from ingest.errors import NewsbotError
 
 from . import metrics as m
-from .model import Answer
-from .timeq import AsOfError, parse_as_of
+from ..model import Answer
+from ..timeq import AsOfError, parse_as_of
 
 HIT_KS = (1, 3, 5, 10)
 CURRENT_DAYS = 14  # current_hit@k: the answer in a passage published in the 14 days up to as_of
@@ -447,7 +447,7 @@ def _command_line(args) -> str:
 
 def run_eval_command(args, settings) -> int:
     """``newsbot eval``: print the metrics table; write ``--out`` JSON and ``--report`` Markdown."""
-    from .newsbot import NewsBot
+    from ..newsbot import NewsBot
 
     items = load_qa(args.qa)
     if getattr(args, "limit", None):

@@ -5,7 +5,7 @@ embedder alone on the same chunk texts in the same batches, in wall-clock and CP
 
 ``bench query`` builds stores of 1k to 1M chunks from a real store by a deterministic
 procedure (:func:`tier_chunks`), in batches that a later run resumes, and measures each in its
-own process (``python -m bot.benchmarks query-tier``): query latency of ``NewsBot.ask`` and of its
+own process (``python -m bot.eval.benchmarks query-tier``): query latency of ``NewsBot.ask`` and of its
 parts, peak RSS, and the cost of writing one article (ingest, pick-up by another opening of the
 store, delete). The procedure and the results are in docs/benchmarks.md.
 """
@@ -241,7 +241,7 @@ def measure_tier(store_dir: Path, qa: Path, questions: int, k: int, embedder_nam
     from ingest.settings import Settings
 
     from .evaluate import load_qa
-    from .newsbot import NewsBot
+    from ..newsbot import NewsBot
 
     items = load_qa(qa)[:questions]
     settings = Settings(store=store_dir, embedder=embedder_name)
@@ -324,7 +324,7 @@ def bench_query(source_store, work: Path, tiers: list[int], qa: Path, questions:
         folder = Path(work) / f"tier-{size}"
         built = build_tier(folder, size, chunks, vectors, source_store.embedder, log=log)
         log(f"tier {size}: {'built in %.0f s' % built if built else 'reused'} at {folder}; measuring ...")
-        cmd = [sys.executable, "-m", "bot.benchmarks", "query-tier", "--store", str(folder), "--qa", str(qa),
+        cmd = [sys.executable, "-m", "bot.eval.benchmarks", "query-tier", "--store", str(folder), "--qa", str(qa),
                "--questions", str(questions), "-k", str(k), "--embedder", embedder_name]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, TQDM_DISABLE="1"))
         if proc.returncode != 0:
@@ -394,7 +394,7 @@ def plot_query(result: dict, path: Path) -> None:
 # ---- commands ----------------------------------------------------------------------------------
 
 def add_bench_arguments(p: argparse.ArgumentParser) -> None:
-    """The ``bench`` sub-commands (shared by ``newsbot bench`` and ``python -m bot.benchmarks``)."""
+    """The ``bench`` sub-commands (shared by ``newsbot bench`` and ``python -m bot.eval.benchmarks``)."""
     shared = Path(__file__).resolve().parents[2] / "shared"
     which = p.add_subparsers(dest="bench", required=True)
     b = which.add_parser("ingest", help="pipeline throughput vs the embedder alone")
@@ -458,17 +458,17 @@ def run_bench_command(args, settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bot.benchmarks ingest|query ...`` (same as ``newsbot bench``), or the internal ``query-tier``."""
+    """``python -m bot.eval.benchmarks ingest|query ...`` (same as ``newsbot bench``), or the internal ``query-tier``."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] != "query-tier":
-        from .cli_common import common_parser, settings_from_args
+        from ..cli_common import common_parser, settings_from_args
 
-        bench = argparse.ArgumentParser(prog="python -m bot.benchmarks", parents=[common_parser()],
+        bench = argparse.ArgumentParser(prog="python -m bot.eval.benchmarks", parents=[common_parser()],
                                         description="Benchmarks (the same as newsbot bench).")
         add_bench_arguments(bench)
         args = bench.parse_args(argv)
         return run_bench_command(args, settings_from_args(args))
-    p = argparse.ArgumentParser(prog="python -m bot.benchmarks")
+    p = argparse.ArgumentParser(prog="python -m bot.eval.benchmarks")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("query-tier", help="(internal) measure one tier store in this process, print JSON")
     t.add_argument("--store", type=Path, required=True)

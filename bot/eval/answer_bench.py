@@ -1,9 +1,9 @@
 """Measurements behind docs/answers.md: retrieval hit rates, answer sentence rates, refusal
 precision/recall (with a threshold sweep) and latency of ``NewsBot.ask``.
 
-    python -m bot.answer_bench retrieval --store STORE --qa piaf_dev.jsonl [--set rrf_k=60 --set sentence_weight=0]
-    python -m bot.answer_bench answers   --store STORE --qa piaf_dev.jsonl
-    python -m bot.answer_bench refusal   --store HALF_STORE --qa piaf_dev.jsonl [--seed-store S --seed-qa seed_dev.jsonl]
+    python -m bot.eval.answer_bench retrieval --store STORE --qa piaf_dev.jsonl [--set rrf_k=60 --set sentence_weight=0]
+    python -m bot.eval.answer_bench answers   --store STORE --qa piaf_dev.jsonl
+    python -m bot.eval.answer_bench refusal   --store HALF_STORE --qa piaf_dev.jsonl [--seed-store S --seed-qa seed_dev.jsonl]
 
 A hit is a passage containing one of the answer strings (case- and whitespace-insensitive).
 For ``refusal``, a QA item is answerable when its ``article_id`` is in the store (or, without an
@@ -37,7 +37,7 @@ def answer_sentences(answer: str) -> list[str]:
 def _bot(store: Path, min_evidence: float | None = None):
     from ingest.settings import Settings
 
-    from .newsbot import NewsBot
+    from ..newsbot import NewsBot
 
     bot = NewsBot.from_settings(Settings(store=store))
     if min_evidence is not None:
@@ -124,7 +124,7 @@ def bench_refusal(args) -> dict:
     conf = _confidences(args.store, read_qa(args.qa, args.limit))
     if args.seed_store and args.seed_qa:
         conf += _confidences(args.seed_store, read_qa(args.seed_qa))
-    from .answerers import ExtractiveAnswerer
+    from ..answerers import ExtractiveAnswerer
 
     default = ExtractiveAnswerer().min_evidence
     sweep = [refusal_scores(conf, t / 100) for t in range(164, 182, 2)]
@@ -135,7 +135,7 @@ def bench_refusal(args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bot.answer_bench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m bot.eval.answer_bench", description=__doc__.splitlines()[0])
     p.add_argument("what", choices=["retrieval", "answers", "refusal"])
     p.add_argument("--store", type=Path, required=True)
     p.add_argument("--qa", type=Path, required=True)

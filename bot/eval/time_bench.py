@@ -1,12 +1,12 @@
 """Choosing the :class:`~bot.timeq.TimePolicy` weights on dated training questions, cheaply.
 
-``python -m bot.time_bench weights ARTICLES.jsonl QUESTIONS.jsonl`` chunks the articles, builds a BM25
+``python -m bot.eval.time_bench weights ARTICLES.jsonl QUESTIONS.jsonl`` chunks the articles, builds a BM25
 index in memory (no embedding: minutes instead of hours on a CPU) and, for a grid of policies,
 fuses the BM25 ranking of the whole store (up to ``as_of``) with the rankings of the policy's
 publication windows exactly as :class:`~bot.retriever.HybridSearch` does, then prints hit@5
 and current_hit@5 per policy. BM25 stands in for the hybrid search: the policy's job is to
 move this week's passages up among candidates, which both lists supply in the same way.
-``python -m bot.time_bench latency STORE QUESTIONS.jsonl`` times the search with and without it.
+``python -m bot.eval.time_bench latency STORE QUESTIONS.jsonl`` times the search with and without it.
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from ingest.loaders.common import make_article
 
 from . import metrics as m
 from .evaluate import CURRENT_DAYS
-from .model import Filters
-from .retriever import fuse_rrf, lexical_allowed
-from .timeq import TimePolicy, parse_as_of, question_time
+from ..model import Filters
+from ..retriever import fuse_rrf, lexical_allowed
+from ..timeq import TimePolicy, parse_as_of, question_time
 
 
 def build_index(articles_path: Path) -> tuple[LexicalIndex, dict[str, tuple[str, str]]]:
@@ -99,7 +99,7 @@ def search_latency(store_path: Path, questions_path: Path, limit: int = 200, rep
     from ingest.settings import Settings
     from ingest.store import Store
 
-    from .retriever import HybridSearch
+    from ..retriever import HybridSearch
 
     settings = Settings(store=store_path)
     store = Store(store_path, make_embedder(settings.embedder, settings.model_load_timeout))
@@ -120,7 +120,7 @@ def search_latency(store_path: Path, questions_path: Path, limit: int = 200, rep
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bot.time_bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bot.eval.time_bench", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     w = sub.add_parser("weights", help="hit@5 and current_hit@5 of time policies on BM25 (no embedding)")
     w.add_argument("articles", type=Path)

@@ -3,7 +3,7 @@
 Three indexes of the same pre-analysed tokens (:func:`ingest.lexical.chunk_tokens`): ``bm25s``
 (rebuilt whole on every write, as the store did before), SQLite FTS5 (standard library,
 incremental, ``bm25()`` ranking) and tantivy (Lucene-style segments; the store's index). For a
-tier of the query benchmark (:func:`bot.benchmarks.tier_chunks`), each is measured in its own
+tier of the query benchmark (:func:`bot.eval.benchmarks.tier_chunks`), each is measured in its own
 process: build time, the cost of writing one more chunk (durably), query latency (top 30, the
 retriever's depth), RSS added by opening and querying it, and disk. BM25-alone hit@5 is measured
 on the real chunks of the source store with the QA file's answers.
@@ -213,7 +213,7 @@ def bench_lexical(chunks: list, tier_slice, size: int, work: Path, qa: Path, que
     log(f"{size} chunks analysed in {analyse_s:.1f} s")
     results = []
     for backend in BACKENDS:
-        cmd = [sys.executable, "-m", "bot.lexical_bench", backend, str(tokens_file), str(work), str(qa), str(questions)]
+        cmd = [sys.executable, "-m", "bot.eval.lexical_bench", backend, str(tokens_file), str(work), str(qa), str(questions)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"{backend}: {proc.stderr[-2000:]}")

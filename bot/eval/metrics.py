@@ -11,7 +11,7 @@ import math
 import re
 from typing import Sequence
 
-from .answermatch import contains_answer, normalize  # noqa: F401  (part of this module's API)
+from ..answermatch import contains_answer, normalize  # noqa: F401  (part of this module's API)
 
 _MARKER_RE = re.compile(r"\[(\d+)\]")
 _MARKER_WITH_SPACE_RE = re.compile(r"\s*\[\d+\]")
