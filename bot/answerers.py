@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Callable, Protocol
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, replace
+from typing import Callable, ClassVar, Iterator
 
 from ingest.chunking import split_sentences
 from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
@@ -49,8 +50,39 @@ def quotable(sentence: str, question: str = "") -> bool:
     return True
 
 
-class Answerer(Protocol):
-    def answer(self, question: str, passages: list[Passage], lang: str = "en") -> Answer: ...
+class Answerer(ABC):
+    """The one contract of every answerer; ``NewsBot`` relies on nothing else.
+
+    - :meth:`answer` (required): the answer to ``question`` from ``passages`` (best first), in
+      ``lang``; ``avoid`` holds earlier answers of the conversation, not to be repeated.
+    - :meth:`stream`: events ``{"type": "token" | "notice", "text"}`` then one
+      ``{"type": "answer", "answer"}``; by default only the final answer. An answerer that writes
+      its answer piece by piece sets ``streams_tokens`` and yields its tokens.
+    - :meth:`rewrite`: a follow-up rewritten as a standalone question, or None (the default)
+      to let the bot carry the earlier question's words over.
+    - :meth:`order_passages`: the passages in the order this answerer trusts them (default: as given).
+    - :meth:`describe`: its name and settings, recorded with every evaluation result.
+    """
+
+    answerer_name: ClassVar[str] = "answerer"
+    streams_tokens: ClassVar[bool] = False
+
+    @abstractmethod
+    def answer(self, question: str, passages: list[Passage], lang: str = "en", avoid: tuple[str, ...] = ()) -> Answer:
+        ...
+
+    def stream(self, question: str, passages: list[Passage], lang: str = "en",
+               avoid: tuple[str, ...] = ()) -> Iterator[dict]:
+        yield {"type": "answer", "answer": self.answer(question, passages, lang, avoid)}
+
+    def rewrite(self, question: str, history) -> str | None:
+        return None
+
+    def order_passages(self, question: str, passages: list[Passage], lang: str = "en") -> list[Passage]:
+        return passages
+
+    def describe(self) -> dict:
+        return {"answerer": self.answerer_name}
 
 
 def refusal(question: str, lang: str, confidence: float = 0.0) -> Answer:
@@ -205,27 +237,44 @@ def _mark_newest(rows: list[tuple[int, int, int, dict[str, float]]], passages: l
         f["newest"] = 1.0 if latest is not None and days.get((rank, a)) == latest else 0.0
 
 
-class ExtractiveAnswerer:
+@dataclass(frozen=True)
+class AnswerConfig:
+    """How the extractive answerer picks and refuses (the companion of :class:`~bot.retriever.SearchConfig`;
+    both are recorded with every evaluation and benchmark result). Tuning builds new ones."""
+
+    top_passages: int = 5  # passages whose sentences are scored
+    max_sentences: int = 3  # sentences quoted at most
+    follow_ratio: float = 0.5  # a further sentence is quoted when it scores at least this share of the best
+    min_evidence: float = 1.72  # refuse below this evidence (see ExtractiveAnswerer.evidence)
+    cross_language_margin: float = 0.14  # the bar is this much lower across languages (fitted, docs/answers.md)
+    coverage_weight: float = 0.2  # weight of the best sentence's word coverage in the evidence
+
+
+class ExtractiveAnswerer(Answerer):
     """Quotes the best-supported sentences of the top passages, each with its citation.
 
     Refuses when the evidence (embedding similarity of the best passage and sentence, word
     coverage of the best sentence) is below a threshold calibrated on PIAF questions asked of a
-    store without their article (see ``docs/answers.md``).
+    store without their article (see ``docs/answers.md``). ``config`` (or single fields given by
+    name, e.g. ``max_sentences=1``) sets how.
     """
 
     answerer_name = "extractive"
 
-    def __init__(self, idf_source: Callable[[], Callable[[str], float]] | None = None, top_passages: int = 5,
-                 max_sentences: int = 3, follow_ratio: float = 0.5, min_evidence: float = 1.72,
-                 cross_language_margin: float = 0.14, coverage_weight: float = 0.2,
-                 scorer: SentenceScorer | None = None):
+    def __init__(self, idf_source: Callable[[], Callable[[str], float]] | None = None,
+                 config: AnswerConfig | None = None, scorer: SentenceScorer | None = None, **fields):
         self.scorer = scorer or SentenceScorer(idf_source)
-        self.top_passages = top_passages
-        self.max_sentences = max_sentences
-        self.follow_ratio = follow_ratio
-        self.min_evidence = min_evidence
-        self.cross_language_margin = cross_language_margin
-        self.coverage_weight = coverage_weight
+        self.config = replace(config or AnswerConfig(), **fields)
+
+    top_passages = property(lambda self: self.config.top_passages)
+    max_sentences = property(lambda self: self.config.max_sentences)
+    follow_ratio = property(lambda self: self.config.follow_ratio)
+    min_evidence = property(lambda self: self.config.min_evidence)
+    cross_language_margin = property(lambda self: self.config.cross_language_margin)
+    coverage_weight = property(lambda self: self.config.coverage_weight)
+
+    def describe(self) -> dict:
+        return {"answerer": self.answerer_name, **asdict(self.config)}
 
     def evidence(self, passages: list[Passage], best: ScoredSentence | None) -> float:
         """How strongly the passages support an answer: the best passage's and the best sentence's

@@ -1,4 +1,6 @@
-"""The ``newsbot`` command: ingest, stats, delete, reindex, ask, serve, watch, eval.
+"""The ``newsbot`` command: ingest, stats, articles, delete, reindex, ask, serve, watch, and (registered
+by :mod:`bot.eval.cli`) eval and bench. Each command module adds its sub-commands through a
+``register_commands(sub, common)`` hook; this one holds ``main`` and maps errors to exit statuses.
 
 Heavy modules (torch, gradio) are imported only by the commands that need them, so
 ``newsbot ask`` starts fast with the default embedder.
@@ -8,19 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from .cli_common import common_parser, settings_from_args
 
 
-_common = common_parser
-
-
-def build_parser() -> argparse.ArgumentParser:
-    common = _common()
-    parser = argparse.ArgumentParser(prog="newsbot", description="Answers questions about news articles, with cited passages.")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def register_commands(sub, common: argparse.ArgumentParser) -> None:
+    """The store and answering commands; ``bot.eval.cli`` registers ``eval`` and ``bench`` the same way."""
     p = sub.add_parser("ingest", parents=[common], help="add files, folders, URLs or feeds to the store")
     p.add_argument("inputs", nargs="+", help="files (.txt .md .html .json .jsonl .xml/.rss/.atom), folders, http(s) URLs")
     p.add_argument("--chunk-size", type=int, help="target chunk size in characters")
@@ -28,17 +23,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-file-bytes", type=int, help="skip inputs larger than this")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-
-    p = sub.add_parser("stats", parents=[common], help="counts of articles and chunks")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("articles", parents=[common], help="list the stored articles")
-    p.add_argument("--json", action="store_true")
-
+    p.set_defaults(run=cmd_ingest)
+    for name, run, help_text in (("stats", cmd_stats, "counts of articles and chunks"),
+                                 ("articles", cmd_articles, "list the stored articles")):
+        p = sub.add_parser(name, parents=[common], help=help_text)
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(run=run)
     p = sub.add_parser("delete", parents=[common], help="remove an article by id")
     p.add_argument("ids", nargs="+")
-
+    p.set_defaults(run=cmd_delete)
     p = sub.add_parser("reindex", parents=[common], help="re-embed every chunk with the configured embedder")
+    p.set_defaults(run=cmd_reindex)
 
     p = sub.add_parser("ask", parents=[common], help="ask a question")
     p.add_argument("question")
@@ -50,35 +45,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", help="only articles in this language (e.g. fr)")
     p.add_argument("--history", help="JSON list of earlier turns [{\"question\", \"answer\"}] for a follow-up")
     p.add_argument("--as-of", help="ask as of this date (YYYY-MM-DD; default today): later articles are never cited")
+    p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("serve", parents=[common], help="start the web chat, REST API and widget")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--watch", nargs="+", metavar="FEED", help="also poll these RSS/Atom feeds (URLs or files) into the store")
     p.add_argument("--every", type=parse_interval, default="15m", help="polling period of --watch (e.g. 30s, 15m, 1h)")
+    p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("watch", parents=[common], help="poll RSS/Atom feeds and ingest new and changed items")
     p.add_argument("feeds", nargs="+", metavar="FEED_OR_URL", help="feed URLs (or feed files)")
     p.add_argument("--every", type=parse_interval, default="15m", help="polling period (e.g. 30s, 15m, 1h; default 15m)")
     p.add_argument("--once", action="store_true", help="poll every feed once and exit")
+    p.set_defaults(run=cmd_watch)
 
-    p = sub.add_parser("eval", parents=[common], help="score the bot on a QA file")
-    p.add_argument("qa", type=Path)
-    p.add_argument("-k", type=int, default=10)
-    p.add_argument("--out", type=Path)
-    p.add_argument("--report", type=Path)
-    p.add_argument("--compare", action="store_true", help="also run the baselines")
-    p.add_argument("--limit", type=int, help="only the first N questions")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    p = sub.add_parser("bench", parents=[common], help="benchmarks: ingest throughput, query latency and memory vs size")
-    from .eval.benchmarks import add_bench_arguments
+def build_parser() -> argparse.ArgumentParser:
+    from .eval.cli import register_commands as register_eval_commands
 
-    add_bench_arguments(p)
+    common = common_parser()
+    parser = argparse.ArgumentParser(prog="newsbot", description="Answers questions about news articles, with cited passages.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for register in (register_commands, register_eval_commands):
+        register(sub, common)
     return parser
 
 
-_settings = settings_from_args
 
 
 def _open_store(settings):
@@ -93,7 +86,7 @@ def cmd_ingest(args) -> int:
     from ingest.pipeline import Ingester
     from ingest.priority import lower_thread_priority
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     lower_thread_priority(settings.ingest_niceness)  # a server answering on this machine goes first
     store = _open_store(settings)
     report = Ingester(store, settings).ingest(args.inputs, progress=False if args.no_progress else None)
@@ -105,7 +98,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    store = _open_store(_settings(args))
+    store = _open_store(settings_from_args(args))
     stats = store.stats()
     if args.json:
         print(json.dumps(stats, ensure_ascii=False))
@@ -116,7 +109,7 @@ def cmd_stats(args) -> int:
 
 
 def cmd_articles(args) -> int:
-    store = _open_store(_settings(args))
+    store = _open_store(settings_from_args(args))
     arts = store.articles()
     if args.json:
         print(json.dumps(arts, ensure_ascii=False))
@@ -127,7 +120,7 @@ def cmd_articles(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    store = _open_store(_settings(args))
+    store = _open_store(settings_from_args(args))
     status = 0
     for aid in args.ids:
         n = store.delete_article(aid)
@@ -136,9 +129,6 @@ def cmd_delete(args) -> int:
         else:
             print(f"{aid}: no such article in {store.location}", file=sys.stderr)
             status = 1
-    from ingest.sentences import SentenceVectors
-
-    SentenceVectors.beside(store).prune(set(store.lexical().ids))
     return status
 
 
@@ -148,7 +138,7 @@ def cmd_reindex(args) -> int:
     from ingest.embedders import make_embedder
     from ingest.reindex import reindex
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     embedder = make_embedder(settings.embedder, settings.model_load_timeout)
     with tqdm(unit=" chunks", desc="reindex", file=sys.stderr, disable=None) as bar:
         def progress(done: int, total: int) -> None:
@@ -161,20 +151,20 @@ def cmd_reindex(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from ingest.errors import NewsbotError
-
+    from .errors import QuestionError
+    from .followup import turns_from
     from .model import Filters
-    from .newsbot import NewsBot, Turn
+    from .newsbot import NewsBot
     from .timeq import parse_as_of
 
     history = None
     if args.history:
         try:
-            history = [Turn(str(t.get("question", "")), str(t.get("answer", ""))) for t in json.loads(args.history)]
-        except (ValueError, AttributeError, TypeError) as exc:
-            raise NewsbotError(f"--history is not a JSON list of {{\"question\", \"answer\"}} objects ({exc})") from None
+            history = turns_from(json.loads(args.history))
+        except ValueError as exc:
+            raise QuestionError(f"--history is not a JSON list of {{\"question\", \"answer\"}} objects ({exc})") from None
     as_of = parse_as_of(args.as_of)
-    settings = _settings(args)
+    settings = settings_from_args(args)
     bot = NewsBot.from_settings(settings)
     filters = Filters.from_dict({"source": args.source, "since": args.since, "until": args.until, "lang": args.lang})
     if args.json:
@@ -184,7 +174,7 @@ def cmd_ask(args) -> int:
     answer = None
     streamed = ""
     for event in bot.stream(args.question, history=history, filters=filters, k=args.k, as_of=as_of):
-        if event["type"] == "token" and getattr(bot.answerer, "answerer_name", "") == "llm":
+        if event["type"] == "token":
             print(event["text"], end="", flush=True)
             streamed += event["text"]
         elif event["type"] == "answer":
@@ -214,7 +204,7 @@ def cmd_serve(args) -> int:
 
     from .newsbot import NewsBot
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     if not args.watch:
         serve(settings, host=args.host, port=args.port)
         return 0
@@ -240,7 +230,7 @@ def cmd_watch(args) -> int:
 
     from ingest.watch import FeedWatcher
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     watcher = FeedWatcher(_open_store(settings), settings, args.feeds, every=args.every)
     if args.once:
         return 0 if all(r.ok for r in watcher.poll_due(force=True)) else 1
@@ -264,41 +254,15 @@ def parse_interval(text: str) -> float:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
-def cmd_eval(args) -> int:
-    from .eval.evaluate import run_eval_command
-
-    return run_eval_command(args, _settings(args))
-
-
-def cmd_bench(args) -> int:
-    from .eval.benchmarks import run_bench_command
-
-    return run_bench_command(args, _settings(args))
-
-
-COMMANDS = {
-    "ingest": cmd_ingest,
-    "stats": cmd_stats,
-    "articles": cmd_articles,
-    "delete": cmd_delete,
-    "reindex": cmd_reindex,
-    "ask": cmd_ask,
-    "serve": cmd_serve,
-    "watch": cmd_watch,
-    "eval": cmd_eval,
-    "bench": cmd_bench,
-}
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from ingest.errors import NewsbotError
 
     try:
-        return COMMANDS[args.command](args)
-    except NewsbotError as err:
+        return args.run(args)
+    except NewsbotError as err:  # the one place errors become exit statuses (see bot.errors)
         print(f"newsbot: {err}", file=sys.stderr)
-        return 2
+        return err.exit_code
     except KeyboardInterrupt:
         print("newsbot: interrupted; run the same command again to finish", file=sys.stderr)
         return 130

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from ingest.lexical import QUESTION_WORDS, fold, words
 
+from .errors import QuestionError
+
 # Openings and words that make a question lean on the one before it.
 _LEADS = re.compile(
     r"^\s*(and|et|but|mais|also|aussi|then|puis|ensuite|what about|how about|and what about|et (pour|concernant|quant a)"
@@ -34,6 +36,26 @@ class Turn:
 
     question: str
     answer: str = ""
+
+
+def turns_from(history) -> list[Turn]:
+    """The turns of a conversation as clients send it: a list of ``{"question", "answer"}`` objects,
+    the answer a string or an answer object holding one under ``"answer"`` (as the chat keeps it).
+    The one way every door builds :class:`Turn` objects; a :class:`QuestionError` says what is wrong."""
+    if history is None:
+        return []
+    if not isinstance(history, list) or not all(isinstance(t, dict) for t in history):
+        raise QuestionError('history is a list of {"question", "answer"} objects')
+    turns = []
+    for t in history:
+        answer = t.get("answer", "")
+        if isinstance(answer, dict):
+            answer = answer.get("answer", "")
+        question = t.get("question", "")
+        if not isinstance(question, str) or not isinstance(answer, str):
+            raise QuestionError("each turn's question and answer are strings")
+        turns.append(Turn(question, answer))
+    return turns
 
 
 def recent_turns(history: list[Turn] | None, turns: int = RECENT_TURNS, chars: int = TURN_CHARS) -> list[Turn]:

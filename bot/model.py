@@ -1,7 +1,29 @@
 """Plain data of the answering side: filters, retrieved passages, citations and answers."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
+
+# A citation marker in an answer: "[n]" refers to citation n. The one pattern of the answerers,
+# the metrics and the rendering; a run of markers ("[1] [2]") with the space before it is one cut.
+_MARKER = r"\[(\d+)\]"
+MARKER_RE = re.compile(_MARKER)
+_MARKER_RUN_RE = re.compile(r"(?:\s*" + _MARKER.replace("(", "(?:") + ")+")
+
+
+def citation_markers(answer: str) -> list[int]:
+    """The numbers of every ``[n]`` marker in ``answer``, in order, repeats included."""
+    return [int(m) for m in MARKER_RE.findall(answer)]
+
+
+def strip_markers(answer: str) -> str:
+    """``answer`` without its ``[n]`` markers (and the space before each)."""
+    return _MARKER_RUN_RE.sub("", answer)
+
+
+def quoted_parts(answer: str) -> list[str]:
+    """The pieces of ``answer`` between its markers (the quoted sentences of an extractive answer)."""
+    return [s for s in (x.strip() for x in _MARKER_RUN_RE.split(answer)) if s]
 
 
 @dataclass(frozen=True)

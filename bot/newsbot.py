@@ -8,6 +8,7 @@ extractive fallback) → time phrases of the cited passages resolved to dates.
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from datetime import date
 from typing import Iterator
 
@@ -15,11 +16,11 @@ from ingest.embedders import make_embedder
 from ingest.settings import Settings
 from ingest.store import Store
 
-from .answerers import Answerer, ExtractiveAnswerer
+from .answerers import AnswerConfig, Answerer, ExtractiveAnswerer
 from .followup import Turn, recent_turns, standalone_question
 from .model import Answer, Filters
 from .questions import question_language
-from .retriever import CrossEncoderReranker, HybridSearch
+from .retriever import CrossEncoderReranker, HybridSearch, SearchConfig
 from .timeq import date_citations, parse_as_of, question_time
 
 __all__ = ["NewsBot", "Turn"]
@@ -30,37 +31,43 @@ def store_idf(store: Store):
     return store.lexical().idf
 
 
-def default_answerer(store: Store, reader: bool = False) -> Answerer:
+def default_answerer(store: Store, reader: bool = False, config: AnswerConfig | None = None) -> Answerer:
     """The reader when asked for and its model is installed, else the hand-weighted scorer."""
     from .reader import Reader, ReadingAnswerer
 
     if reader and Reader.available():
-        return ReadingAnswerer(idf_source=lambda: store_idf(store))
-    return ExtractiveAnswerer(idf_source=lambda: store_idf(store))
+        return ReadingAnswerer(idf_source=lambda: store_idf(store), **({"config": config} if config else {}))
+    return ExtractiveAnswerer(idf_source=lambda: store_idf(store), config=config)
 
 
 class NewsBot:
-    def __init__(self, store: Store, search: HybridSearch | None = None, answerer: Answerer | None = None,
-                 settings: Settings | None = None):
-        self.settings = settings or Settings()
+    def __init__(self, store: Store, search: HybridSearch | None = None, answerer: Answerer | None = None):
         self.store = store
         self.search = search or HybridSearch(store)
         self.answerer = answerer or default_answerer(store)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "NewsBot":
+    def from_settings(cls, settings: Settings, search_config: SearchConfig | None = None,
+                      answer_config: AnswerConfig | None = None) -> "NewsBot":
+        """The bot ``settings`` describe; ``search_config``/``answer_config`` replace the defaults
+        (tuning and benchmarks build bots this way instead of changing one in place)."""
         embedder = make_embedder(settings.embedder, settings.model_load_timeout)
         store = Store(settings.store, embedder, chroma_url=settings.chroma_url)
         reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
-        search = HybridSearch(store, reranker=reranker)
-        answerer: Answerer = default_answerer(store, settings.reader)
+        search = HybridSearch(store, config=search_config, reranker=reranker)
+        answerer: Answerer = default_answerer(store, settings.reader, answer_config)
         if settings.llm_base_url:
             from .llm import LLMAnswerer
 
             answerer = LLMAnswerer.from_settings(settings, fallback=answerer, embedder=embedder)
-        return cls(store, search=search, answerer=answerer, settings=settings)
+        return cls(store, search=search, answerer=answerer)
 
-    def _language(self, question: str, history: list[Turn] | None) -> str:
+    def configs(self) -> dict:
+        """How this bot searches and answers: ``{"search": SearchConfig, "answer": the answerer's
+        settings}`` as JSON values, recorded with every evaluation and benchmark result."""
+        return {"search": asdict(self.search.config), "answer": self.answerer.describe()}
+
+    def answer_language(self, question: str, history: list[Turn] | None) -> str:
         """The answer's language: the question's, else the conversation's, else English."""
         lang = question_language(question)
         if not lang:
@@ -71,9 +78,8 @@ class NewsBot:
     def _prepare(self, question: str, history: list[Turn] | None, filters: Filters | None, k: int,
                  as_of: str | date | None):
         t0 = time.perf_counter()
-        lang = self._language(question, history)
-        rewrite = getattr(self.answerer, "rewrite", None)
-        query = standalone_question(question, history, rewrite)
+        lang = self.answer_language(question, history)
+        query = standalone_question(question, history, self.answerer.rewrite)
         scope = question_time(query, parse_as_of(as_of))
         passages = self.search.search(query, k=k, filters=filters, time=scope)
         return query, lang, passages, scope, time.perf_counter() - t0
@@ -89,28 +95,21 @@ class NewsBot:
 
     def stream(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None,
                k: int = 5, tokens: bool = True, as_of: str | date | None = None) -> Iterator[dict]:
-        """Yield ``{"type": "token", "text": ...}`` events (and ``{"type": "notice", "text": ...}`` when
-        the LLM is unavailable or a citation was dropped), then ``{"type": "answer", "answer": Answer}``.
+        """Yield the answerer's ``{"type": "token", "text": ...}`` events (only when it
+        ``streams_tokens``; an extractive answer comes whole) and ``{"type": "notice", "text": ...}``
+        events (the LLM is unavailable, a citation was dropped), then ``{"type": "answer", "answer": Answer}``.
         Only the latest turns of ``history`` are read (see :func:`recent_turns`)."""
         history = recent_turns(history)
         query, lang, passages, scope, retrieve_s = self._prepare(question, history, filters, k, as_of)
         t1 = time.perf_counter()
         answer = None
-        stream_answer = getattr(self.answerer, "stream_answer", None)
-        if stream_answer is not None:
-            for event in stream_answer(question if query == question else query, passages, lang):
-                if event["type"] == "answer":
-                    answer = event["answer"]
-                elif tokens or event["type"] == "notice":
-                    yield event
-        else:
-            earlier = tuple(t.answer for t in history or () if t.answer) if query != question else ()
-            answer = self.answerer.answer(query, passages, lang=lang, avoid=earlier) if earlier \
-                else self.answerer.answer(query, passages, lang=lang)
-            if tokens:
-                words = answer.answer.split(" ")
-                for i, word in enumerate(words):
-                    yield {"type": "token", "text": word + (" " if i < len(words) - 1 else "")}
+        # A rewritten follow-up must not be answered by repeating what the conversation already said.
+        earlier = tuple(t.answer for t in history or () if t.answer) if query != question else ()
+        for event in self.answerer.stream(query, passages, lang, earlier):
+            if event["type"] == "answer":
+                answer = event["answer"]
+            elif tokens or event["type"] == "notice":
+                yield event
         answer.question = question
         answer.passages = passages
         answer.as_of = scope.as_of.isoformat()

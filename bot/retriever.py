@@ -158,22 +158,15 @@ class CrossEncoderReranker:
 class HybridSearch:
     """Dense + BM25 search over one :class:`Store`, fused by reciprocal rank."""
 
-    def __init__(self, store: Store, depth: int | None = None, config: SearchConfig | None = None,
+    def __init__(self, store: Store, config: SearchConfig | None = None,
                  reranker: Reranker | None = None, sentences: SentenceVectors | None = None,
                  time_policy: TimePolicy | None = None):
-        config = config or SearchConfig()
-        if depth is not None:
-            config = SearchConfig(**{**config.__dict__, "depth": depth})
         self.store = store
-        self.config = config
+        self.config = config or SearchConfig()
         self.reranker = reranker
         self.time_policy = time_policy or TimePolicy()
         self._dated: tuple = (None, False)
         self.sentences = sentences if sentences is not None else SentenceVectors.beside(store)
-
-    @property
-    def depth(self) -> int:
-        return self.config.depth
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None,
                time: TimeScope | None = None) -> list[Passage]:

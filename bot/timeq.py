@@ -15,15 +15,25 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from ingest.dates import find_time_expressions, resolve_dates
-from ingest.errors import NewsbotError
 from ingest.lexical import fold
 
+from .errors import QuestionError
 from .model import Citation, Filters, Passage
 from .questions import question_language
 
 
-class AsOfError(NewsbotError):
+# The one way a day is written in questions, filters and QA files: YYYY-MM-DD.
+ISO_DAY = r"\d{4}-\d{2}-\d{2}"
+_ISO_DAY_RE = re.compile(ISO_DAY)
+
+
+class AsOfError(QuestionError):
     """An ``as_of`` value that is not a calendar date."""
+
+
+def is_iso_day(text: str) -> bool:
+    """True when ``text`` is written YYYY-MM-DD (whether the day exists is for ``date.fromisoformat``)."""
+    return bool(_ISO_DAY_RE.fullmatch(text))
 
 
 def parse_as_of(value: str | date | None, today: date | None = None) -> date:
@@ -33,7 +43,7 @@ def parse_as_of(value: str | date | None, today: date | None = None) -> date:
     text = str(value or "").strip()
     if not text:
         return today or date.today()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if is_iso_day(text):
         try:
             return date.fromisoformat(text)
         except ValueError:

@@ -1,12 +1,23 @@
-"""The project's own exceptions: each one names the thing at fault and the fix."""
+"""The project's own exceptions: each one names the thing at fault and the fix.
+
+The whole tree, with the errors of answering and evaluation, is drawn in :mod:`bot.errors`.
+Each class says what it becomes at the edges: ``exit_code`` for the command line, ``http_status``
+for the server; ``bot.cli.main`` and ``ui.server`` map them, each in one place.
+"""
 
 
 class NewsbotError(Exception):
     """Base class of every error newsbot reports to a user."""
 
+    exit_code = 2
+    http_status = 503
+
 
 class InputError(NewsbotError):
     """One input (file, URL, record) could not be read; the rest of a batch goes on."""
+
+    exit_code = 1  # 'newsbot ingest' exits 1 when any input was skipped
+    http_status = 422
 
     def __init__(self, source: str, reason: str):
         super().__init__(f"{source}: {reason}; skipped")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable
 
 from .chunking import chunk_article
 from .errors import InputError
@@ -190,6 +190,3 @@ def embedding_text(title: str, text: str) -> str:
     """What the embedder sees of a passage: the article title gives it its context."""
     return f"{title}\n{text}" if title and not text.startswith(title) else text
 
-
-def ingest(inputs: Iterable[str], store: Store, settings: Settings, **kwargs) -> IngestReport:
-    return Ingester(store, settings).ingest(list(inputs), **kwargs)

@@ -8,24 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import StoreError
 from .pipeline import embedding_text
-from .store import COLLECTION, REINDEX_COLLECTION, Store, _client
+from .store import REINDEX_COLLECTION, Store, drop_reindex_collection, existing_collection
 
 
 def reindex(path: Path, embedder, chroma_url: str = "", batch: int = 64, progress=None) -> int:
     """Re-embed every chunk of the store at ``path`` with ``embedder``; returns the chunk count.
 
     ``progress(done, total)`` is called after each batch."""
-    client = _client(Path(path), chroma_url)
-    try:
-        old = client.get_collection(COLLECTION, embedding_function=None)
-    except Exception:
-        raise StoreError(f"no store at {chroma_url or path}: nothing to re-index (run 'newsbot ingest' first)") from None
-    try:
-        client.delete_collection(REINDEX_COLLECTION)
-    except Exception:  # none left by an earlier run
-        pass
+    old = existing_collection(path, chroma_url)
+    drop_reindex_collection(path, chroma_url)
     new = Store(path, embedder, chroma_url=chroma_url, collection=REINDEX_COLLECTION)
     total = old.count()
     n = 0
@@ -34,16 +26,10 @@ def reindex(path: Path, embedder, chroma_url: str = "", batch: int = 64, progres
         if not res["ids"]:
             break
         texts = [embedding_text((m or {}).get("title", ""), d) for d, m in zip(res["documents"], res["metadatas"])]
-        vectors = embedder.embed_documents(texts)
-        new.collection.upsert(ids=res["ids"], embeddings=vectors, documents=res["documents"], metadatas=res["metadatas"])
+        new.write_embedded(res["ids"], embedder.embed_documents(texts), res["documents"], res["metadatas"])
         n += len(res["ids"])
         if progress:
             progress(n, total)
-    # A later generation than the old collection's, so no saved BM25 index is taken as current.
-    meta = dict(new.collection.metadata or {})
-    meta.update(generation=int((old.metadata or {}).get("generation", 0)) + 1, reindex_complete=True)
-    new.collection.modify(metadata=meta)
-    client.delete_collection(COLLECTION)
-    new.collection.modify(name=COLLECTION)
+    new.take_over(int((old.metadata or {}).get("generation", 0)) + 1)
     Store(path, embedder, chroma_url=chroma_url).refresh_lexical()
     return n

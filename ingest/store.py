@@ -102,6 +102,25 @@ def _recover_reindex(client) -> None:
         new.modify(name=COLLECTION)
 
 
+def existing_collection(path: Path | str, chroma_url: str = ""):
+    """The chunk collection of the store at ``path`` as it is, whatever embedder built it (what a
+    re-index reads); a :class:`StoreError` when there is no store there."""
+    try:
+        return _client(Path(path), chroma_url).get_collection(COLLECTION, embedding_function=None)
+    except StoreError:
+        raise
+    except Exception:
+        raise StoreError(f"no store at {chroma_url or path}: nothing to re-index (run 'newsbot ingest' first)") from None
+
+
+def drop_reindex_collection(path: Path | str, chroma_url: str = "") -> None:
+    """Remove what an unfinished re-index of the store at ``path`` left, if anything."""
+    try:
+        _client(Path(path), chroma_url).delete_collection(REINDEX_COLLECTION)
+    except Exception:  # none left by an earlier run
+        pass
+
+
 class Store:
     """Chunks with their vectors (Chroma) and their BM25 index, kept in step."""
 
@@ -351,13 +370,33 @@ class Store:
             index.apply([(c.id, c.text, _clean_meta(c.metadata)) for c in chunks + relabelled], stale, gen)
 
     def delete_article(self, article_id: str) -> int:
-        """Remove an article's chunks; returns how many were removed."""
+        """Remove an article's chunks, and the sentence vectors kept beside the store for them;
+        returns how many chunks were removed."""
+        from .sentences import SentenceVectors
+
         ids = list(self.article_chunk_ids(article_id))
         if ids:
             with self._writing(ids) as (gen, index):
                 self.collection.delete(ids=ids)
                 index.apply([], ids, gen)
+            SentenceVectors.beside(self).prune(set(self.lexical().ids))
         return len(ids)
+
+    def write_embedded(self, ids: list[str], vectors: list, documents: list[str], metadatas: list[dict]) -> None:
+        """Write chunks already embedded, as they are, leaving the BM25 index alone: a re-index copies
+        a whole store into its own collection this way, then the index is rebuilt once."""
+        self.collection.upsert(ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas)
+
+    def take_over(self, generation: int) -> None:
+        """Make this complete re-index collection the store's own: marked complete at ``generation``
+        (later than the old one's, so no saved BM25 index is taken as current), the old collection
+        dropped, this one renamed. A crash in between is finished by the next opening of the store."""
+        meta = dict(self.collection.metadata or {})
+        meta.update(generation=generation, reindex_complete=True)
+        self.collection.modify(metadata=meta)
+        self._client.delete_collection(COLLECTION)
+        self.collection.modify(name=COLLECTION)
+        self._name = COLLECTION
 
     def chunk_ids(self) -> set[str]:
         """Every chunk id in Chroma."""
@@ -388,10 +427,6 @@ class Store:
                     if held and self._gap_is_abandoned(index.generation, gen):
                         self._catch_up(index, gen)
             return index
-
-    def lexical_if_current(self) -> LexicalIndex:
-        """Like :meth:`lexical`; cheap enough to call per query (one metadata read)."""
-        return self.lexical()
 
     def refresh_lexical(self) -> LexicalIndex:
         """Rebuild the BM25 index from every chunk in Chroma (after a re-index, or to repair it)."""

@@ -1,7 +1,9 @@
 """The REST API: ask (JSON or server-sent events), health, the article list, uploads and feedback.
 
 Handlers are plain functions run in FastAPI's thread pool, so slow answers and ingests never
-block the event loop; they only translate between HTTP and ``ServerContext``/``NewsBot``.
+block the event loop; they only translate between HTTP and ``ServerContext``: a question goes
+through :meth:`ServerContext.prepare`, and the project's errors become HTTP statuses in the
+server's one exception handler (``ui.server``).
 """
 from __future__ import annotations
 
@@ -14,13 +16,12 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Reques
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bot.newsbot import Turn
-from ingest.errors import NewsbotError
+from bot.timeq import ISO_DAY
 
-from .context import MAX_INPUTS, QuestionError, ServerContext
+from .context import MAX_INPUTS, PreparedQuestion, ServerContext
 from .feedback import FeedbackTooLarge
 
-_DATE = r"^(\d{4}-\d{2}-\d{2})?$"
+_DATE = f"^({ISO_DAY})?$"
 
 
 class TurnIn(BaseModel):
@@ -135,7 +136,13 @@ class FeedbackIn(BaseModel):
     filters: FiltersIn | None = None
 
 
-def build_router(ctx: ServerContext) -> APIRouter:
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _guards(ctx: ServerContext) -> tuple[list, list]:
+    """(dependencies of the question routes: the token; of the other guarded routes: the token and
+    the rate limit). Questions are rate-limited by :meth:`ServerContext.prepare` itself."""
     settings = ctx.settings
 
     def require_token(request: Request) -> None:
@@ -148,76 +155,61 @@ def build_router(ctx: ServerContext) -> APIRouter:
                                 headers={"WWW-Authenticate": "Bearer"})
 
     def rate_limit(request: Request) -> None:
-        client = request.client.host if request.client else "unknown"
-        wait = ctx.limiter.retry_after(client)
-        if wait:
-            raise HTTPException(429, f"too many requests: at most {ctx.limiter.per_minute} per minute per client "
-                                     f"(NEWSBOT_RATE_LIMIT_PER_MINUTE); retry in {wait:.0f} s",
-                                headers={"Retry-After": str(max(1, round(wait)))})
+        ctx.check_rate(_client(request))
 
-    guarded = [Depends(require_token), Depends(rate_limit)]
-    router = APIRouter(prefix="/api", tags=["newsbot"])
+    return [Depends(require_token)], [Depends(require_token), Depends(rate_limit)]
 
-    def prepare(req: AskRequest):
-        try:
-            question = ctx.check_question(req.question)
-            ctx.check_history([(t.question, t.answer) for t in req.history])
-            f = req.filters or FiltersIn()
-            filters = ctx.filters(f.source, f.since, f.until, f.lang)
-        except QuestionError as err:
-            raise HTTPException(err.status, str(err)) from None
-        history = [Turn(t.question, t.answer) for t in req.history]
-        return question, history, filters
 
-    @router.get("/health", response_model=Health, summary="Is the server up, and what does the store hold")
-    def health() -> dict:
-        arts = ctx.catalog.articles()
-        return {"status": "ok", "articles": len(arts), "chunks": ctx.bot.store.count(),
-                "embedder": ctx.bot.store.embedder.name, "ingesting": ctx.ingests.busy}
+def _prepare(ctx: ServerContext, req: AskRequest, request: Request) -> PreparedQuestion:
+    f = req.filters or FiltersIn()
+    return ctx.prepare(req.question, [t.model_dump() for t in req.history], f.model_dump(), _client(request), k=req.k)
 
-    @router.post("/ask", response_model=AnswerOut, response_model_exclude_none=True, dependencies=guarded,
+
+def _sse(ctx: ServerContext, prepared: PreparedQuestion, as_of) -> Iterator[str]:
+    try:
+        for event in ctx.answer_events(prepared, as_of=as_of):
+            if event["type"] == "token":
+                yield f"event: token\ndata: {json.dumps({'text': event['text']}, ensure_ascii=False)}\n\n"
+            elif event["type"] == "answer":
+                yield f"event: answer\ndata: {json.dumps(event['answer'].to_dict(), ensure_ascii=False)}\n\n"
+    except Exception as err:  # the stream has started: report in-band
+        yield f"event: error\ndata: {json.dumps({'detail': str(err)}, ensure_ascii=False)}\n\n"
+
+
+_STREAM_DOC = ("Server-sent events: `token` events (`{\"text\"}`) as the answer is written, then one "
+               "`answer` event with the same object as POST /api/ask (or an `error` event).")
+
+
+def _add_ask_routes(router: APIRouter, ctx: ServerContext, asking: list) -> None:
+    @router.post("/ask", response_model=AnswerOut, response_model_exclude_none=True, dependencies=asking,
                  summary="Answer a question with cited passages",
                  responses={413: {"description": "request body too large"},
                             422: {"description": "question too long, empty, or bad filters"},
                             429: {"description": "rate limit reached"}})
-    def ask(req: AskRequest) -> dict:
-        question, history, filters = prepare(req)
-        try:
-            return ctx.bot.ask(question, history=history, filters=filters, k=req.k, as_of=req.as_of).to_dict()
-        except NewsbotError as err:
-            raise HTTPException(503, str(err)) from None
+    def ask(req: AskRequest, request: Request) -> dict:
+        return ctx.answer(_prepare(ctx, req, request), as_of=req.as_of).to_dict()
 
-    def sse(question: str, history, filters, k: int, as_of) -> Iterator[str]:
-        try:
-            for event in ctx.bot.stream(question, history=history, filters=filters, k=k, as_of=as_of):
-                if event.get("type") == "token":
-                    yield f"event: token\ndata: {json.dumps({'text': event['text']}, ensure_ascii=False)}\n\n"
-                elif event.get("type") == "answer":
-                    yield f"event: answer\ndata: {json.dumps(event['answer'].to_dict(), ensure_ascii=False)}\n\n"
-        except Exception as err:  # the stream has started: report in-band
-            yield f"event: error\ndata: {json.dumps({'detail': str(err)}, ensure_ascii=False)}\n\n"
-
-    stream_doc = ("Server-sent events: `token` events (`{\"text\"}`) as the answer is written, then one "
-                  "`answer` event with the same object as POST /api/ask (or an `error` event).")
-
-    @router.post("/ask/stream", dependencies=guarded, summary="Answer a question, streamed as server-sent events",
-                 description=stream_doc, response_class=StreamingResponse,
+    @router.post("/ask/stream", dependencies=asking, summary="Answer a question, streamed as server-sent events",
+                 description=_STREAM_DOC, response_class=StreamingResponse,
                  responses={200: {"content": {"text/event-stream": {}}}})
-    def ask_stream(req: AskRequest) -> StreamingResponse:
-        question, history, filters = prepare(req)
-        return StreamingResponse(sse(question, history, filters, req.k, req.as_of), media_type="text/event-stream",
+    def ask_stream(req: AskRequest, request: Request) -> StreamingResponse:
+        prepared = _prepare(ctx, req, request)
+        return StreamingResponse(_sse(ctx, prepared, req.as_of), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    @router.get("/ask/stream", dependencies=guarded, summary="Same as POST /api/ask/stream, for EventSource",
-                description=stream_doc, response_class=StreamingResponse,
+    @router.get("/ask/stream", dependencies=asking, summary="Same as POST /api/ask/stream, for EventSource",
+                description=_STREAM_DOC, response_class=StreamingResponse,
                 responses={200: {"content": {"text/event-stream": {}}}})
-    def ask_stream_get(question: str, source: list[str] = Query(default=[]), since: str = Query("", pattern=_DATE),
-                       until: str = Query("", pattern=_DATE), lang: str = Query("", max_length=8),
-                       k: int = Query(5, ge=1, le=50), as_of: date | None = None) -> StreamingResponse:
+    def ask_stream_get(request: Request, question: str, source: list[str] = Query(default=[]),
+                       since: str = Query("", pattern=_DATE), until: str = Query("", pattern=_DATE),
+                       lang: str = Query("", max_length=8), k: int = Query(5, ge=1, le=50),
+                       as_of: date | None = None) -> StreamingResponse:
         req = AskRequest(question=question, filters=FiltersIn(source=source, since=since, until=until, lang=lang), k=k,
                          as_of=as_of)
-        return ask_stream(req)
+        return ask_stream(req, request)
 
+
+def _add_article_routes(router: APIRouter, ctx: ServerContext, guarded: list) -> None:
     @router.get("/articles", response_model=ArticlePage, dependencies=guarded,
                 summary="The stored articles, newest first, a page at a time")
     def articles(offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=200)) -> dict:
@@ -247,6 +239,20 @@ def build_router(ctx: ServerContext) -> APIRouter:
         return {"articles": r.articles, "articles_new": r.articles_new, "articles_changed": r.articles_changed,
                 "articles_unchanged": r.articles_unchanged, "chunks_embedded": r.chunks_embedded,
                 "errors": progress.errors, "seconds": round(r.seconds, 2)}
+
+
+def build_router(ctx: ServerContext) -> APIRouter:
+    asking, guarded = _guards(ctx)
+    router = APIRouter(prefix="/api", tags=["newsbot"])
+
+    @router.get("/health", response_model=Health, summary="Is the server up, and what does the store hold")
+    def health() -> dict:
+        arts = ctx.catalog.articles()
+        return {"status": "ok", "articles": len(arts), "chunks": ctx.bot.store.count(),
+                "embedder": ctx.bot.store.embedder.name, "ingesting": ctx.ingests.busy}
+
+    _add_ask_routes(router, ctx, asking)
+    _add_article_routes(router, ctx, guarded)
 
     @router.post("/feedback", dependencies=guarded, summary="Record a thumbs up or down on an answer",
                  responses={413: {"description": "entry larger than NEWSBOT_FEEDBACK_MAX_RECORD_BYTES"}})

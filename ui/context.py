@@ -1,4 +1,5 @@
-"""What the chat, the REST API and the widget share: one bot, one store, one ingest at a time.
+"""What the chat, the REST API and the widget share: one bot, one store, one ingest at a time,
+and :meth:`ServerContext.prepare`, the one check of a question before it is answered.
 
 Built once per process and handed to each door, so tests can build it around a small real store.
 """
@@ -14,8 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from bot.model import Filters
+from bot.errors import QuestionError, RateLimited
+from bot.followup import Turn, turns_from
+from bot.model import Answer, Filters
 from bot.newsbot import NewsBot
+from bot.timeq import is_iso_day
 from ingest.pipeline import IngestReport, Ingester
 from ingest.settings import Settings
 
@@ -23,17 +27,10 @@ from .feedback import FeedbackLog
 from .labels import label
 from .limits import RateLimiter
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+__all__ = ["ArticleCatalog", "IngestRunner", "PreparedQuestion", "QuestionError", "ServerContext", "MAX_INPUTS"]
+
 MAX_INPUTS = 100  # files and URLs in one add-articles request
 MAX_OUTLETS = 100  # outlets in one filter
-
-
-class QuestionError(ValueError):
-    """A question the server will not answer (empty, too long, bad filter); ``status`` is its HTTP code."""
-
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.status = status
 
 
 def upload_name(name: str | None, index: int, limit: int = 120) -> str:
@@ -175,6 +172,23 @@ class IngestRunner:
         return progress
 
 
+@dataclass(frozen=True)
+class PreparedQuestion:
+    """A question that passed :meth:`ServerContext.prepare`: trimmed, within every limit."""
+
+    question: str
+    history: list[Turn]
+    filters: Filters
+    k: int = 5
+
+
+def word_tokens(text: str) -> Iterator[dict]:
+    """``text`` as ``token`` events of one word each (the typing effect of a whole answer)."""
+    words = text.split(" ")
+    for i, word in enumerate(words):
+        yield {"type": "token", "text": word + (" " if i < len(words) - 1 else "")}
+
+
 class ServerContext:
     """The one bot and its companions, shared by every door of the server."""
 
@@ -213,9 +227,61 @@ class ServerContext:
             raise QuestionError(f"the outlet filter takes at most {MAX_OUTLETS} outlet names of 300 characters")
         for name, value in (("since", since), ("until", until)):
             value = value or ""
-            if not isinstance(value, str) or len(value) > 40 or (value and not _DATE_RE.match(value.strip())):
+            if not isinstance(value, str) or len(value) > 40 or (value and not is_iso_day(value.strip())):
                 raise QuestionError(label(ui, "bad_date", field=name, value=str(value)[:40]))
         if not isinstance(lang or "", str) or len(lang or "") > 8:
             raise QuestionError("the article language filter is a code such as 'fr' (at most 8 characters)")
         return Filters.from_dict({"source": source or (), "since": (since or "").strip(),
                                   "until": (until or "").strip(), "lang": lang or ""})
+
+    def check_rate(self, client: str, ui: str | None = None) -> None:
+        """:class:`RateLimited` (HTTP 429, with the seconds to wait) when ``client`` asked too often;
+        the message is for a person in ``ui``'s language, or for an API client when ``ui`` is None."""
+        wait = self.limiter.retry_after(client or "unknown")
+        if wait and ui:
+            raise RateLimited(label(ui, "rate", limit=self.limiter.per_minute, wait=round(wait)), wait)
+        if wait:
+            raise RateLimited(f"too many requests: at most {self.limiter.per_minute} per minute per client "
+                              f"(NEWSBOT_RATE_LIMIT_PER_MINUTE); retry in {wait:.0f} s", wait)
+
+    def prepare(self, question, history, filters, client: str, ui: str | None = None, k=5) -> PreparedQuestion:
+        """Everything a door checks before a question is answered, once: the client's rate limit,
+        the question, the earlier turns (built into :class:`Turn` objects), the filters
+        (``{"source", "since", "until", "lang"}``) and ``k``. Raises a :class:`QuestionError` (its
+        ``http_status`` says which) with a message in ``ui``'s language (None: an API client)."""
+        self.check_rate(client, ui)
+        ui = ui or "en"
+        q = self.check_question(question if isinstance(question, str) else "", ui)
+        turns = turns_from(history)
+        self.check_history([(t.question, t.answer) for t in turns])
+        f = filters if isinstance(filters, dict) else {}
+        flt = self.filters(f.get("source"), f.get("since") or "", f.get("until") or "", f.get("lang") or "", ui=ui)
+        if isinstance(k, bool) or not isinstance(k, (int, float)) or not 1 <= k <= 50:
+            raise QuestionError("k is the number of passages, from 1 to 50")
+        return PreparedQuestion(q, turns, flt, int(k))
+
+    def latest_turns(self, history: list[dict]) -> list[dict]:
+        """The latest turns of a conversation the server keeps (the chat's) that fit the history
+        limits, so that a long conversation goes on instead of being refused."""
+        kept: list[dict] = []
+        size = 0
+        for turn in reversed(history[-self.settings.max_history_turns:] if self.settings.max_history_turns else []):
+            t = turns_from([turn])[0]
+            size += len(t.question) + len(t.answer)
+            if size > self.settings.max_history_chars:
+                break
+            kept.insert(0, turn)
+        return kept
+
+    def answer(self, prepared: PreparedQuestion, as_of=None) -> Answer:
+        return self.bot.ask(prepared.question, history=prepared.history, filters=prepared.filters, k=prepared.k,
+                            as_of=as_of)
+
+    def answer_events(self, prepared: PreparedQuestion, as_of=None) -> Iterator[dict]:
+        """The bot's events for ``prepared``; when its answerer does not write token by token, the
+        final answer's words come first as ``token`` events (the chat's and the stream's typing effect)."""
+        for event in self.bot.stream(prepared.question, history=prepared.history, filters=prepared.filters,
+                                     k=prepared.k, as_of=as_of):
+            if event["type"] == "answer" and not self.bot.answerer.streams_tokens:
+                yield from word_tokens(event["answer"].answer)
+            yield event

@@ -9,9 +9,9 @@ import html
 import re
 from urllib.parse import urlparse
 
-from .labels import label
+from bot.model import MARKER_RE
 
-_MARKER_RE = re.compile(r"\[(\d{1,3})\]")
+from .labels import label
 
 
 def safe_url(url: str) -> str:
@@ -83,8 +83,8 @@ def answer_text(text: str, turn: int, numbers: set[int], short: str = "") -> str
 
     if short and text.startswith(short):
         lead = f'<strong class="nb-short">{html.escape(short)}</strong>'
-        return lead + _MARKER_RE.sub(link, html.escape(text[len(short):]))
-    return _MARKER_RE.sub(link, html.escape(text))
+        return lead + MARKER_RE.sub(link, html.escape(text[len(short):]))
+    return MARKER_RE.sub(link, html.escape(text))
 
 
 def source_card(c: dict, turn: int, lang: str) -> str:

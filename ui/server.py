@@ -9,8 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from bot.errors import NewsbotError, RateLimited
 from bot.newsbot import NewsBot
-from ingest.errors import NewsbotError
 from ingest.settings import Settings
 
 from .api import build_router
@@ -113,23 +113,25 @@ def _add_guards(app: FastAPI, settings: Settings, ctx: ServerContext, origins: l
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts(settings, host))
 
 
-def create_app(settings: Settings, bot: NewsBot | None = None, host: str = "127.0.0.1") -> FastAPI:
-    """The whole server; ``bot`` is built from ``settings`` unless handed in; ``host`` is the
-    address it listens on (a trusted Host name unless it means every interface)."""
+def create_app(settings: Settings, bot: NewsBot | None = None, host: str = "127.0.0.1",
+               context: ServerContext | None = None) -> FastAPI:
+    """The whole server; ``bot`` is built from ``settings`` unless handed in (or a whole
+    ``context``, when the caller needs its ingest runner too); ``host`` is the address it listens
+    on (a trusted Host name unless it means every interface)."""
     import gradio as gr
 
     from .app import CSS, build_chat
 
-    bot = bot or NewsBot.from_settings(settings)
-    ctx = ServerContext(settings, bot)
+    ctx = context or ServerContext(settings, bot or NewsBot.from_settings(settings))
     origins = allowed_origins(settings)
     app = FastAPI(title="newsbot", version="0.1.0",
                   description="Answers questions about news articles; every claim cites a highlighted passage.")
-    app.state.newsbot = ctx
 
     @app.exception_handler(NewsbotError)
     async def newsbot_error(request: Request, exc: NewsbotError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        """The one place the project's errors become HTTP responses (statuses in bot.errors)."""
+        headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if isinstance(exc, RateLimited) else None
+        return JSONResponse({"detail": str(exc)}, status_code=exc.http_status, headers=headers)
 
     app.include_router(build_router(ctx))
     app.include_router(build_widget_router(origins))

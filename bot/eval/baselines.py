@@ -53,7 +53,7 @@ class NewsBotSystem:
         self.bot = bot
         self.use_as_of = use_as_of
         self.name = name or ("newsbot" if use_as_of else self.WITHOUT_AS_OF)
-        answerer = getattr(bot.answerer, "answerer_name", "")
+        answerer = bot.answerer.answerer_name
         self.description = ("NewsBot.ask: the bot as users get it (hybrid retrieval, its answerer, its refusals), "
                             + ("each question asked as of its as_of date" if use_as_of
                                else "every question asked as of today (its as_of ignored)")

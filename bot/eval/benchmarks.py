@@ -5,13 +5,12 @@ embedder alone on the same chunk texts in the same batches, in wall-clock and CP
 
 ``bench query`` builds stores of 1k to 1M chunks from a real store by a deterministic
 procedure (:func:`tier_chunks`), in batches that a later run resumes, and measures each in its
-own process (``python -m bot.eval.benchmarks query-tier``): query latency of ``NewsBot.ask`` and of its
+own process (``newsbot bench query-tier``): query latency of ``NewsBot.ask`` and of its
 parts, peak RSS, and the cost of writing one article (ingest, pick-up by another opening of the
 store, delete). The procedure and the results are in docs/benchmarks.md.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -23,19 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.errors import NewsbotError
 from ingest.model import Chunk
 from ingest.store import LEXICAL_DIR
 
+from ..errors import BenchmarkError
 from .metrics import percentile
 
 NOISE_SIGMA = 0.02  # per-dimension Gaussian noise on copied vectors (norm ~0.4 for 384 dims, cosine ~0.93)
 NOISE_SEED = 20240601
 TIER_MARKER = "bench-tier.json"
-
-
-class BenchmarkError(NewsbotError):
-    """A benchmark cannot run with the inputs given."""
 
 
 # ---- ingest ------------------------------------------------------------------------------------
@@ -86,7 +81,7 @@ def bench_ingest(articles: Path, settings, batch_chunks: int = 32, limit: int | 
         raise BenchmarkError(f"{articles}: the pipeline embedded {report.chunks_embedded} of {len(chunks)} chunks "
                              f"({len(report.errors)} errors: {report.errors[:3]})")
     n = len(chunks)
-    embed_inside = report.embed_seconds + getattr(report, "sentence_seconds", 0.0)
+    embed_inside = report.embed_seconds + report.sentence_seconds
     return {
         "articles": len(arts),
         "chunks": n,
@@ -240,10 +235,10 @@ def measure_tier(store_dir: Path, qa: Path, questions: int, k: int, embedder_nam
     """In this process: open the tier's store, ask the questions, time the parts; peak RSS at the end."""
     from ingest.settings import Settings
 
-    from .evaluate import load_qa
     from ..newsbot import NewsBot
+    from .qa import load_qa
 
-    items = load_qa(qa)[:questions]
+    items = load_qa(qa, questions)
     settings = Settings(store=store_dir, embedder=embedder_name)
     t0 = time.perf_counter()
     bot = NewsBot.from_settings(settings)
@@ -278,6 +273,7 @@ def measure_tier(store_dir: Path, qa: Path, questions: int, k: int, embedder_nam
     write = measure_one_article_write(store, settings)
     return {
         "loadavg_1m": round(os.getloadavg()[0], 2),
+        "configs": bot.configs(),
         "chunks": store.count(),
         "questions": len(items),
         "k": k,
@@ -324,7 +320,7 @@ def bench_query(source_store, work: Path, tiers: list[int], qa: Path, questions:
         folder = Path(work) / f"tier-{size}"
         built = build_tier(folder, size, chunks, vectors, source_store.embedder, log=log)
         log(f"tier {size}: {'built in %.0f s' % built if built else 'reused'} at {folder}; measuring ...")
-        cmd = [sys.executable, "-m", "bot.eval.benchmarks", "query-tier", "--store", str(folder), "--qa", str(qa),
+        cmd = [sys.executable, "-m", "bot.cli", "bench", "query-tier", "--store", str(folder), "--qa", str(qa),
                "--questions", str(questions), "-k", str(k), "--embedder", embedder_name]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, TQDM_DISABLE="1"))
         if proc.returncode != 0:
@@ -391,95 +387,11 @@ def plot_query(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
-# ---- commands ----------------------------------------------------------------------------------
+def open_source_store(path: Path, embedder_name: str, model_load_timeout: float):
+    """The real store the tiers are built from; a :class:`BenchmarkError` when there is none."""
+    from ingest.embedders import make_embedder
+    from ingest.store import Store
 
-def add_bench_arguments(p: argparse.ArgumentParser) -> None:
-    """The ``bench`` sub-commands (shared by ``newsbot bench`` and ``python -m bot.eval.benchmarks``)."""
-    shared = Path(__file__).resolve().parents[2] / "shared"
-    which = p.add_subparsers(dest="bench", required=True)
-    b = which.add_parser("ingest", help="pipeline throughput vs the embedder alone")
-    b.add_argument("--articles", type=Path, default=shared / "corpus" / "piaf" / "articles.jsonl")
-    b.add_argument("--limit", type=int, help="only the first N articles")
-    b.add_argument("--out", type=Path, help="write the result as JSON")
-    b = which.add_parser("query", help="query latency, peak memory and one-article write cost at 1k to 1M chunks")
-    b.add_argument("--source-store", type=Path, help="real store the tiers are built from (default: --store)")
-    b.add_argument("--work", type=Path, default=Path("bench-stores"), help="folder for the tier stores (reused)")
-    b.add_argument("--tiers", default="1000,10000,100000,1000000")
-    b.add_argument("--qa", type=Path, default=shared / "eval" / "piaf_dev.jsonl")
-    b.add_argument("--questions", type=int, default=100)
-    b.add_argument("-k", type=int, default=5)
-    b.add_argument("--out", type=Path, help="write the result as JSON")
-    b.add_argument("--plot", type=Path, help="write the latency and memory curves as PNG")
-    b = which.add_parser("lexical", help="BM25 index candidates (bm25s, SQLite FTS5, tantivy) on one tier")
-    b.add_argument("--source-store", type=Path, help="real store the tier is built from (default: --store)")
-    b.add_argument("--work", type=Path, default=Path("bench-stores"), help="folder for the indexes (removed after)")
-    b.add_argument("--size", type=int, default=100000)
-    b.add_argument("--qa", type=Path, default=shared / "eval" / "piaf_dev.jsonl")
-    b.add_argument("--questions", type=int, default=100)
-    b.add_argument("--out", type=Path, help="write the result as JSON")
-
-
-def run_bench_command(args, settings) -> int:
-    if args.bench == "ingest":
-        res = bench_ingest(args.articles, settings, limit=args.limit)
-        print(json.dumps(res, indent=1))
-        print(f"pipeline {res['pipeline']['chunks_per_s']} chunks/s vs embedder alone "
-              f"{res['embedder_alone']['chunks_per_s']} chunks/s: overhead {res['overhead_pct_wall']} % wall, "
-              f"{res['overhead_pct_cpu']} % CPU", file=sys.stderr)
-    else:
-        from ingest.embedders import make_embedder
-        from ingest.store import Store
-
-        src = args.source_store or settings.store
-        if not (Path(src) / "chroma").exists():
-            raise BenchmarkError(f"{src}: no store there; pass --source-store with an ingested store")
-        source = Store(src, make_embedder(settings.embedder, settings.model_load_timeout))
-    if args.bench == "lexical":
-        from .lexical_bench import bench_lexical
-
-        chunks, vectors = read_source_chunks(source)
-        res = bench_lexical(chunks, lambda a, b: tier_chunks(chunks, vectors, args.size, a, b)[0], args.size,
-                            args.work, args.qa, args.questions, log=lambda m: print(m, file=sys.stderr, flush=True))
-        print(json.dumps(res, indent=1))
-    elif args.bench == "query":
-        tiers = [int(t) for t in args.tiers.split(",") if t.strip()]
-        res = bench_query(source, args.work, tiers, args.qa, args.questions, args.k, settings.embedder,
-                          log=lambda m: print(m, file=sys.stderr, flush=True))
-        print(format_query_table(res))
-        if args.plot:
-            plot_query(res, args.plot)
-    from .evaluate import describe_machine
-
-    res["machine"] = describe_machine()  # loadavg_1m: other processes sharing the cores at the end
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(res, indent=1), encoding="utf-8")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m bot.eval.benchmarks ingest|query ...`` (same as ``newsbot bench``), or the internal ``query-tier``."""
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] != "query-tier":
-        from ..cli_common import common_parser, settings_from_args
-
-        bench = argparse.ArgumentParser(prog="python -m bot.eval.benchmarks", parents=[common_parser()],
-                                        description="Benchmarks (the same as newsbot bench).")
-        add_bench_arguments(bench)
-        args = bench.parse_args(argv)
-        return run_bench_command(args, settings_from_args(args))
-    p = argparse.ArgumentParser(prog="python -m bot.eval.benchmarks")
-    sub = p.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("query-tier", help="(internal) measure one tier store in this process, print JSON")
-    t.add_argument("--store", type=Path, required=True)
-    t.add_argument("--qa", type=Path, required=True)
-    t.add_argument("--questions", type=int, default=200)
-    t.add_argument("-k", type=int, default=5)
-    t.add_argument("--embedder", default="e5-small")
-    args = p.parse_args(argv)
-    print(json.dumps(measure_tier(args.store, args.qa, args.questions, args.k, args.embedder)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    if not (Path(path) / "chroma").exists():
+        raise BenchmarkError(f"{path}: no store there; pass --source-store with an ingested store")
+    return Store(path, make_embedder(embedder_name, model_load_timeout))

@@ -22,7 +22,10 @@ from pathlib import Path
 
 from ingest.lexical import chunk_tokens, tokenize_query
 
+from ..answermatch import contains_answer
+from ..errors import BenchmarkError
 from .metrics import percentile
+from .qa import load_qa
 
 BACKENDS = ("bm25s", "fts5", "tantivy")
 
@@ -149,8 +152,7 @@ def measure_backend(backend: str, tokens_file: Path, work: Path, qa: Path, quest
         index.add(new)
     write_s = time.perf_counter() - t0
     del rows
-    items = [json.loads(line) for line in qa.read_text(encoding="utf-8").splitlines() if line.strip()][:questions]
-    queries = [tokenize_query(it["question"], ["fr", "en"]) for it in items]
+    queries = [tokenize_query(it.question, ["fr", "en"]) for it in load_qa(qa, questions)]
     before = _rss_mb()
     index.open()
     times = []
@@ -176,10 +178,8 @@ def _count(tokens_file: Path) -> int:
 
 def hit_at_5(chunks, qa: Path, backend: str) -> float:
     """BM25-alone hit@5 over ``chunks``: a hit is a top-5 chunk containing one of the answers."""
-    from .answer_bench import normalize
-
-    texts = {c.id: normalize(c.text) for c in chunks}
-    items = [json.loads(line) for line in qa.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = {c.id: c.text for c in chunks}
+    items = load_qa(qa)
     langs = sorted({c.metadata.get("lang", "") for c in chunks} & {"fr", "en", "de", "es", "it", "pt", "nl"}) or ["fr", "en"]
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-lexical-") as tmp:
         index = _index(backend, Path(tmp))
@@ -187,9 +187,8 @@ def hit_at_5(chunks, qa: Path, backend: str) -> float:
         index.open()
         hits = 0
         for it in items:
-            top = index.search(tokenize_query(it["question"], langs), 5)
-            answers = [normalize(a) for a in it.get("answers", [])]
-            hits += any(a and a in texts[cid] for cid in top for a in answers)
+            top = index.search(tokenize_query(it.question, langs), 5)
+            hits += any(contains_answer(texts[cid], it.answers) for cid in top)
     return round(100 * hits / len(items), 2)
 
 
@@ -213,10 +212,11 @@ def bench_lexical(chunks: list, tier_slice, size: int, work: Path, qa: Path, que
     log(f"{size} chunks analysed in {analyse_s:.1f} s")
     results = []
     for backend in BACKENDS:
-        cmd = [sys.executable, "-m", "bot.eval.lexical_bench", backend, str(tokens_file), str(work), str(qa), str(questions)]
+        cmd = [sys.executable, "-m", "bot.cli", "bench", "lexical-backend", backend, str(tokens_file), str(work), str(qa),
+               str(questions)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise RuntimeError(f"{backend}: {proc.stderr[-2000:]}")
+            raise BenchmarkError(f"{backend}: measuring process failed:\n{proc.stderr[-2000:]}")
         res = json.loads(proc.stdout.strip().splitlines()[-1])
         res["hit_at_5_source"] = hit_at_5(chunks, qa, backend)
         log(json.dumps(res))
@@ -224,7 +224,3 @@ def bench_lexical(chunks: list, tier_slice, size: int, work: Path, qa: Path, que
     shutil.rmtree(work, ignore_errors=True)
     return {"size": size, "analyse_all_s": round(analyse_s, 1), "source_chunks": len(chunks), "backends": results}
 
-
-if __name__ == "__main__":
-    backend, tokens, work, qa, questions = sys.argv[1:6]
-    print(json.dumps(measure_backend(backend, Path(tokens), Path(work), Path(qa), int(questions))))

@@ -1,20 +1,24 @@
 """Latency of ``POST /api/ask`` with 1 and 20 concurrent clients (a benchmark command, not a test).
 
-    python -m bot.eval.loadtest --store newsbot-data              # starts the server in-process
-    python -m bot.eval.loadtest --url http://127.0.0.1:7860       # against a running server
-    python -m bot.eval.loadtest --store DIR --ingest INPUT        # idle, then during an in-server ingest
-    python -m bot.eval.loadtest --store DIR --cli-ingest INPUT    # idle, then during `newsbot ingest` on DIR
+    newsbot bench load --store newsbot-data              # starts the server in-process
+    newsbot bench load --url http://127.0.0.1:7860       # against a running server
+    newsbot bench load --store DIR --ingest INPUT        # idle, then during an in-server ingest
+    newsbot bench load --store DIR --cli-ingest INPUT    # idle, then during `newsbot ingest` on DIR
 
 With ``--ingest``/``--cli-ingest`` each concurrency level is measured idle first, then again while
 INPUT is being ingested (the ingest starts after the idle runs and is stopped after the last one).
 """
 from __future__ import annotations
 
-import argparse
-import statistics
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
+from typing import Callable, Sequence
+
+from .metrics import percentile
 
 DEFAULT_QUESTIONS = [
     "When did Trump and Putin last speak?",
@@ -22,12 +26,6 @@ DEFAULT_QUESTIONS = [
     "Which weapons deliveries did the United States pause?",
     "What did Trump write on Truth Social in April?",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    idx = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[idx]
 
 
 def run_clients(url: str, clients: int, per_client: int, questions: list[str], token: str = "") -> dict:
@@ -59,28 +57,26 @@ def run_clients(url: str, clients: int, per_client: int, questions: list[str], t
         t.join()
     wall = time.perf_counter() - t0
     return {"clients": clients, "requests": len(latencies) + len(errors), "errors": errors,
-            "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+            "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
             "p95_ms": round(percentile(latencies, 95), 1) if latencies else None,
             "max_ms": round(max(latencies), 1) if latencies else None,
             "throughput_per_s": round(len(latencies) / wall, 2) if wall else 0.0}
 
 
 class IngestLoad:
-    """An ingest running while questions are measured: in the server process (as the chat's
-    *Add articles* panel runs it) or as a separate ``newsbot ingest`` process on the same store."""
+    """An ingest running while questions are measured: in the server process (``start_ingest``,
+    the server's own ingest runner, as the chat's *Add articles* panel runs it) or as a separate
+    ``newsbot ingest`` process on the same ``store``."""
 
-    def __init__(self, inputs: list[str], app=None, store: Path | None = None):
-        self.inputs, self.app, self.store = inputs, app, store
+    def __init__(self, inputs: list[str], start_ingest: Callable | None = None, store: Path | None = None):
+        self.inputs, self.start_ingest, self.store = inputs, start_ingest, store
         self.progress = None
         self.process = None
 
     def start(self, warmup: float = 5.0) -> None:
-        if self.app is not None:
-            _, self.progress = self.app.state.newsbot.ingests.start(self.inputs)
+        if self.start_ingest is not None:
+            _, self.progress = self.start_ingest(self.inputs)
         else:
-            import subprocess
-            import sys
-
             newsbot = str(Path(sys.executable).with_name("newsbot"))
             self.process = subprocess.Popen([newsbot, "ingest", "--store", str(self.store), "--no-progress",
                                              *self.inputs], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -109,65 +105,19 @@ def print_level(c: int, res: dict, when: str) -> None:
         print(f"  error: {e}")
 
 
-def measure(url: str, args, ingest: IngestLoad | None) -> None:
-    import os
-
+def measure(url: str, clients: Sequence[int], requests: int, token: str = "", ingest: IngestLoad | None = None) -> None:
+    """Print one table row per concurrency level, idle and (with ``ingest``) during the ingest."""
     print("| when | concurrent clients | requests | p50 (ms) | p95 (ms) | max (ms) | answers/s | errors |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    run_clients(url, 1, 2, DEFAULT_QUESTIONS, token)  # warm-up: models, caches
     phases = [("idle", None)] + ([("during ingest", ingest)] if ingest else [])
     for when, load in phases:
         if load is not None:
             load.start()
-        for c in args.clients:
-            res = run_clients(url, c, max(1, args.requests // c), DEFAULT_QUESTIONS, args.token)
+        for c in clients:
+            res = run_clients(url, c, max(1, requests // c), DEFAULT_QUESTIONS, token)
             print_level(c, res, when)
         print(f"  ({when}: load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
               + (f"; {load.describe()}, still running: {load.running()}" if load else "") + ")", flush=True)
         if load is not None:
             load.stop()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.eval.loadtest", description=__doc__.split("\n")[0])
-    parser.add_argument("--url", help="a running server; default: start one in-process on --store")
-    parser.add_argument("--store", type=Path, help="store folder for the in-process server")
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 20])
-    parser.add_argument("--requests", type=int, default=40, help="requests per concurrency level (default 40)")
-    parser.add_argument("--token", default="", help="bearer token when the API requires one")
-    load = parser.add_mutually_exclusive_group()
-    load.add_argument("--ingest", nargs="+", metavar="INPUT", help="measure again during an in-server ingest of INPUT")
-    load.add_argument("--cli-ingest", nargs="+", metavar="INPUT",
-                      help="measure again during `newsbot ingest INPUT` on --store, in another process")
-    args = parser.parse_args(argv)
-    if (args.ingest or args.cli_ingest) and (args.url or not args.store):
-        parser.error("--ingest and --cli-ingest need --store (an in-process server), not --url")
-
-    server = app = None
-    url = args.url
-    if not url:
-        from ingest.settings import Settings
-
-        from ui.server import BackgroundServer, create_app
-
-        overrides = {"rate_limit_per_minute": 1_000_000}
-        if args.store:
-            overrides["store"] = args.store
-        app = create_app(Settings(**overrides))
-        server = BackgroundServer(app).start()
-        url = server.url
-    ingest = None
-    if args.ingest:
-        ingest = IngestLoad(args.ingest, app=app)
-    elif args.cli_ingest:
-        ingest = IngestLoad(args.cli_ingest, store=args.store)
-    try:
-        run_clients(url, 1, 2, DEFAULT_QUESTIONS, args.token)  # warm-up: models, caches
-        measure(url, args, ingest)
-    finally:
-        if server is not None:
-            server.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -7,14 +7,12 @@ normalisation. The definitions are spelled out in docs/evaluation.md.
 """
 from __future__ import annotations
 
-import math
-import re
 from typing import Sequence
 
-from ..answermatch import contains_answer, normalize  # noqa: F401  (part of this module's API)
+import numpy as np
 
-_MARKER_RE = re.compile(r"\[(\d+)\]")
-_MARKER_WITH_SPACE_RE = re.compile(r"\s*\[\d+\]")
+from ..answermatch import contains_answer, normalize  # noqa: F401  (part of this module's API)
+from ..model import citation_markers, strip_markers  # noqa: F401  (part of this module's API)
 
 
 def first_hit_rank(passages: Sequence[str], answers: Sequence[str]) -> int | None:
@@ -49,16 +47,6 @@ def mean_reciprocal_rank(ranks: Sequence[int | None]) -> float | None:
     if not ranks:
         return None
     return sum(1.0 / r for r in ranks if r is not None) / len(ranks)
-
-
-def citation_markers(answer: str) -> list[int]:
-    """The numbers of every ``[n]`` marker in ``answer``, in order, repeats included."""
-    return [int(m) for m in _MARKER_RE.findall(answer)]
-
-
-def strip_markers(answer: str) -> str:
-    """``answer`` without its ``[n]`` markers (and the space before each)."""
-    return _MARKER_WITH_SPACE_RE.sub("", answer)
 
 
 def first_sentence(answer: str) -> str:
@@ -100,11 +88,7 @@ def refusal_scores(answerable: Sequence[bool], refused: Sequence[bool]) -> tuple
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0-100) by linear interpolation between closest ranks (numpy's default)."""
-    if not values:
+    """The ``q``-th percentile (0-100), numpy's (linear interpolation); None when there are no values."""
+    if len(values) == 0:
         return None
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100.0
-    lo = math.floor(pos)
-    hi = math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    return float(np.percentile(np.asarray(values, dtype=float), q))

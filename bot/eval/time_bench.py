@@ -1,31 +1,32 @@
 """Choosing the :class:`~bot.timeq.TimePolicy` weights on dated training questions, cheaply.
 
-``python -m bot.eval.time_bench weights ARTICLES.jsonl QUESTIONS.jsonl`` chunks the articles, builds a BM25
+``newsbot bench time weights ARTICLES.jsonl QUESTIONS.jsonl`` chunks the articles, builds a BM25
 index in memory (no embedding: minutes instead of hours on a CPU) and, for a grid of policies,
 fuses the BM25 ranking of the whole store (up to ``as_of``) with the rankings of the policy's
 publication windows exactly as :class:`~bot.retriever.HybridSearch` does, then prints hit@5
 and current_hit@5 per policy. BM25 stands in for the hybrid search: the policy's job is to
 move this week's passages up among candidates, which both lists supply in the same way.
-``python -m bot.eval.time_bench latency STORE QUESTIONS.jsonl`` times the search with and without it.
+``newsbot bench time latency STORE QUESTIONS.jsonl`` times the search with and without it.
 """
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
-import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Callable, Sequence
 
 from ingest.chunking import chunk_article
 from ingest.lexical import LexicalIndex
 from ingest.loaders.common import make_article
 
-from . import metrics as m
-from .evaluate import CURRENT_DAYS
 from ..model import Filters
 from ..retriever import fuse_rrf, lexical_allowed
 from ..timeq import TimePolicy, parse_as_of, question_time
+from . import metrics as m
+from .evaluate import CURRENT_DAYS
+from .qa import QAItem, load_qa
 
 
 def build_index(articles_path: Path) -> tuple[LexicalIndex, dict[str, tuple[str, str]]]:
@@ -72,14 +73,14 @@ def _search(index: LexicalIndex, question: str, depth: int, filters: Filters) ->
     return _SEARCHES[key]
 
 
-def score(index, chunks, questions: list[dict], policy: TimePolicy | None, k: int = 5) -> dict:
+def score(index, chunks, questions: Sequence[QAItem], policy: TimePolicy | None, k: int = 5) -> dict:
     hits = current = 0
     for q in questions:
-        as_of = parse_as_of(q["as_of"])
-        top = ranked_ids(index, q["question"], as_of, policy)[:k]
-        found = [cid for cid in top if m.contains_answer(chunks[cid][0], q["answers"])]
+        as_of = parse_as_of(q.as_of)
+        top = ranked_ids(index, q.question, as_of, policy)[:k]
+        found = [cid for cid in top if m.contains_answer(chunks[cid][0], q.answers)]
         hits += bool(found)
-        current += any(m.is_current(chunks[cid][1], q["as_of"], CURRENT_DAYS) for cid in found)
+        current += any(m.is_current(chunks[cid][1], q.as_of, CURRENT_DAYS) for cid in found)
     n = len(questions) or 1
     return {f"hit@{k}": round(hits / n, 4), f"current_hit@{k}": round(current / n, 4)}
 
@@ -104,8 +105,7 @@ def search_latency(store_path: Path, questions_path: Path, limit: int = 200, rep
     settings = Settings(store=store_path)
     store = Store(store_path, make_embedder(settings.embedder, settings.model_load_timeout))
     search = HybridSearch(store)
-    questions = [json.loads(x)["question"] for x in questions_path.read_text(encoding="utf-8").splitlines()
-                 if x.strip()][:limit]
+    questions = [it.question for it in load_qa(questions_path, limit)]
     times: dict[str, list[float]] = {"without time": [], "with time": []}
     for q in questions:
         scope = question_time(q, date.today())
@@ -119,47 +119,38 @@ def search_latency(store_path: Path, questions_path: Path, limit: int = 200, rep
             for name, v in times.items()}
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bot.eval.time_bench", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
-    w = sub.add_parser("weights", help="hit@5 and current_hit@5 of time policies on BM25 (no embedding)")
-    w.add_argument("articles", type=Path)
-    w.add_argument("questions", type=Path)
-    w.add_argument("--policy", action="store_true", help="score only the default TimePolicy (no grid)")
-    w.add_argument("--grid", nargs="*", choices=list(GRID), help="vary only these knobs (the others at their "
-                   "TimePolicy defaults)")
-    lat = sub.add_parser("latency", help="search latency with and without the time scope on a store")
-    lat.add_argument("store", type=Path)
-    lat.add_argument("questions", type=Path)
-    lat.add_argument("--limit", type=int, default=200)
-    args = p.parse_args(argv)
-    if args.command == "latency":
-        print(json.dumps(search_latency(args.store, args.questions, args.limit)))
-        return 0
-    return run_weights(args)
+@dataclass(frozen=True)
+class PolicyScore:
+    """hit@5 and current_hit@5 of one time policy (``name`` says which)."""
+
+    name: str
+    hit: float
+    current_hit: float
 
 
-def run_weights(args) -> int:
-    index, chunks = build_index(args.articles)
-    questions = [json.loads(x) for x in args.questions.read_text(encoding="utf-8").splitlines() if x.strip()]
-    print(f"{len(chunks)} chunks, {len(questions)} questions", file=sys.stderr)
-    print("| policy | hit@5 | current_hit@5 |\n|---|---:|---:|")
-    print(f"| BM25 alone, no as_of | {' | '.join(str(v) for v in score(index, chunks, questions, None).values())} |")
-    cutoff_only = TimePolicy(recent_weight=0.0, period_weight=0.0)
-    print(f"| as_of cutoff only | {' | '.join(str(v) for v in score(index, chunks, questions, cutoff_only).values())} |")
-    if args.policy:
-        res = score(index, chunks, questions, TimePolicy())
-        print(f"| default TimePolicy() | {res['hit@5']} | {res['current_hit@5']} |")
-        return 0
-    default = TimePolicy()
-    grid = {k: v if k in args.grid else (getattr(default, k),) for k, v in GRID.items()} if args.grid else GRID
-    for values in itertools.product(*grid.values()):
-        policy = TimePolicy(**dict(zip(grid, values)))
+def score_policies(articles: Path, questions_path: Path, default_only: bool = False,
+                   vary: Sequence[str] | None = None, on_score: Callable[[PolicyScore], None] = lambda s: None,
+                   on_start: Callable[[int, int], None] = lambda chunks, questions: None) -> list[PolicyScore]:
+    """BM25 alone, the ``as_of`` cutoff alone, then the default :class:`TimePolicy` (``default_only``)
+    or every policy of :data:`GRID` (only the knobs in ``vary`` varied, the others at their defaults).
+    ``on_score`` sees each score as soon as it is measured (a grid takes minutes)."""
+    index, chunks = build_index(articles)
+    questions = load_qa(questions_path)
+    on_start(len(chunks), len(questions))
+    out: list[PolicyScore] = []
+
+    def run(name: str, policy: TimePolicy | None) -> None:
         res = score(index, chunks, questions, policy)
-        name = " ".join(f"{k}={v}" for k, v in zip(grid, values))
-        print(f"| {name} | {res['hit@5']} | {res['current_hit@5']} |", flush=True)
-    return 0
+        out.append(PolicyScore(name, res["hit@5"], res["current_hit@5"]))
+        on_score(out[-1])
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    run("BM25 alone, no as_of", None)
+    run("as_of cutoff only", TimePolicy(recent_weight=0.0, period_weight=0.0))
+    if default_only:
+        run("default TimePolicy()", TimePolicy())
+        return out
+    default = TimePolicy()
+    grid = {k: v if k in vary else (getattr(default, k),) for k, v in GRID.items()} if vary else GRID
+    for values in itertools.product(*grid.values()):
+        run(" ".join(f"{k}={v}" for k, v in zip(grid, values)), TimePolicy(**dict(zip(grid, values))))
+    return out

@@ -122,3 +122,21 @@ def test_compose_answer_numbers_citations_by_first_use():
 def test_no_passages_means_refusal_in_the_question_language():
     answer = ExtractiveAnswerer().answer("Qui a gagné ?", [], lang="fr")
     assert answer.refused and answer.answer == REFUSAL["fr"] and answer.citations == []
+
+
+def test_the_answerer_contract_defaults_and_the_recorded_config():
+    from bot.answerers import AnswerConfig, Answerer
+
+    answerer = ExtractiveAnswerer(config=AnswerConfig(min_evidence=0.5), max_sentences=1)
+    assert isinstance(answerer, Answerer) and not answerer.streams_tokens
+    assert answerer.min_evidence == 0.5 and answerer.max_sentences == 1
+    assert answerer.describe() == {"answerer": "extractive", **AnswerConfig(min_evidence=0.5, max_sentences=1).__dict__}
+    assert answerer.rewrite("And before?", []) is None
+    p = Passage("c1", "Le sommet sur le climat s'est ouvert le 3 mars à Paris.", {"article_id": "a", "lang": "fr"},
+                dense_score=0.9, sentences=[(0, 55, 0.9)])
+    assert answerer.order_passages("Quand ?", [p]) == [p]
+    events = list(answerer.stream("Quand s'est ouvert le sommet sur le climat ?", [p], "fr"))
+    assert [e["type"] for e in events] == ["answer"]
+    assert events[0]["answer"].answer == answerer.answer("Quand s'est ouvert le sommet sur le climat ?", [p], "fr").answer
+    with pytest.raises(TypeError):
+        Answerer()  # answer() is the one method every answerer must write

@@ -87,3 +87,25 @@ def test_configured_llm_answers_through_the_cli(seed_store):
     assert "« " in text and "grand courage" in text
     assert out["answerer"] == "llm" and out["answer"].startswith("Trump praised")
     assert any("grand courage" in c["passage"][s:e] for c in out["citations"] for s, e in c["highlight"])
+
+
+def test_a_bad_history_is_a_question_error_with_its_exit_status(seed_store, capsys):
+    from bot.cli import main
+    from bot.errors import QuestionError
+
+    assert QuestionError.exit_code == 2
+    assert main(["ask", "And before?", "--store", str(seed_store.path), "--history", '[{"question": 3}]']) == 2
+    assert "--history is not a JSON list" in capsys.readouterr().err
+
+
+def test_bench_options_are_checked_by_the_command_line():
+    import argparse
+
+    import pytest
+
+    from bot.eval.cli import search_override
+
+    assert search_override("rrf_k=60") == ("rrf_k", 60) and search_override("sentence_weight=0") == ("sentence_weight", 0.0)
+    for bad in ("rrf_k", "no_such=1", "rrf_k=sixty"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            search_override(bad)

@@ -73,3 +73,16 @@ def test_a_follow_up_after_a_huge_history_stays_a_short_query(seed_store):
     query = getattr(answer, "query", "")
     assert query.startswith("And before that?") and "Name0x" in query
     assert len(query.split()) <= len("And before that?".split()) + MAX_CARRIED_WORDS
+
+
+def test_turns_are_built_one_way_from_what_clients_send():
+    from bot.errors import QuestionError
+    from bot.followup import turns_from
+
+    assert turns_from(None) == []
+    assert turns_from([{"question": "q1", "answer": "a1"}, {"question": "q2", "answer": {"answer": "a2 [1]"}},
+                       {"question": "q3"}]) == [Turn("q1", "a1"), Turn("q2", "a2 [1]"), Turn("q3", "")]
+    for bad in ("text", [["q", "a"]], [{"question": 3, "answer": ""}], [{"question": "q", "answer": {"answer": 1}}]):
+        with pytest.raises(QuestionError) as err:
+            turns_from(bad)
+        assert err.value.http_status == 422

@@ -31,7 +31,7 @@ def passage_number(messages: list[dict], needle: str) -> int:
 def make_bot(store, stub: OpenAIStub, timeout: float = 10.0) -> NewsBot:
     settings = Settings(store=store.path, llm_base_url=stub.base_url, llm_model="stub-model", llm_timeout=timeout)
     fallback = ExtractiveAnswerer(idf_source=lambda: store_idf(store))
-    return NewsBot(store, answerer=LLMAnswerer.from_settings(settings, fallback, embedder=store.embedder), settings=settings)
+    return NewsBot(store, answerer=LLMAnswerer.from_settings(settings, fallback, embedder=store.embedder))
 
 
 def test_streams_tokens_then_a_verified_answer(seed_store):
@@ -91,7 +91,7 @@ def test_endpoint_failure_falls_back_to_extractive_answer(seed_store, failure):
         stub = OpenAIStub("unused")
         stub.server.server_close()
         settings = Settings(store=seed_store.path, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout=5)
-        bot = NewsBot(seed_store, answerer=LLMAnswerer.from_settings(settings, ExtractiveAnswerer()), settings=settings)
+        bot = NewsBot(seed_store, answerer=LLMAnswerer.from_settings(settings, ExtractiveAnswerer()))
         t0 = time.perf_counter()
         events = list(bot.stream("Qui a annoncé l'appel téléphonique entre les deux présidents ?"))
     else:

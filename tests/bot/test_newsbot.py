@@ -30,12 +30,14 @@ def test_k_bounds_the_passages(bot):
     assert len(bot.ask(QUESTION, k=2).passages) == 2
 
 
-def test_stream_yields_tokens_that_spell_the_answer(bot):
+def test_stream_of_an_extractive_answer_is_the_answer_whole(bot):
+    # The extractive answerer does not write word by word (streams_tokens is False): its stream is
+    # the final answer alone; the chat's typing effect is the server's (tests/ui/test_chat.py).
     events = list(bot.stream("What did Trump say about the Ukrainian resistance?"))
-    assert events[-1]["type"] == "answer"
-    tokens = [e["text"] for e in events[:-1]]
-    assert all(e["type"] == "token" for e in events[:-1]) and len(tokens) > 5
-    assert "".join(tokens) == events[-1]["answer"].answer
+    assert not bot.answerer.streams_tokens
+    assert [e["type"] for e in events] == ["answer"]
+    assert events[0]["answer"].answer == bot.ask("What did Trump say about the Ukrainian resistance?").answer
+    assert events[0]["answer"].citations
 
 
 def test_follow_up_uses_history_and_does_not_repeat_itself(bot):

@@ -146,7 +146,6 @@ def test_reranker_reorders_the_head(tiny_store):
         def rerank(self, query, passages):
             return sorted(passages, key=lambda p: len(p.text))
 
-    plain = HybridSearch(tiny_store).search("grève contrôleurs aériens", k=3)
     reranked = HybridSearch(tiny_store, reranker=ByLength()).search("grève contrôleurs aériens", k=3)
     lengths = [len(p.text) for p in reranked]
     assert lengths == sorted(lengths)

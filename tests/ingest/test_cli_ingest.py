@@ -112,6 +112,7 @@ def chroma_rows(store: Path) -> int:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+@pytest.mark.slow
 def test_interrupted_ingest_leaves_a_consistent_store_and_resumes(tmp_path, sig):
     records = tmp_path / "many.jsonl"
     with records.open("w", encoding="utf-8") as f:

@@ -54,6 +54,19 @@ def test_delete_article_removes_its_chunks_from_chroma_and_bm25(filled):
     assert filled.delete_article("no-such-id") == 0
 
 
+def test_delete_article_forgets_the_sentence_vectors_of_its_chunks(filled):
+    from ingest.sentences import SentenceVectors
+
+    cache = SentenceVectors.beside(filled)
+    every = sorted(filled.chunk_ids())
+    cache.vectors([(c.id, c.text) for c in filled.get_chunks(every)])
+    assert set(every) <= cache.cached_ids()
+    sncf = next(a for a in filled.articles() if a["title"] == "Grève à la SNCF")
+    gone = filled.article_chunk_ids(sncf["id"])
+    assert filled.delete_article(sncf["id"]) == 2
+    assert not gone & cache.cached_ids() and filled.chunk_ids() <= cache.cached_ids()
+
+
 def test_bm25_index_catches_up_with_a_write_killed_before_it_reached_the_index(filled, e5):
     assert filled.lexical().search("storm")
     other = Store(filled.path, e5)  # as another process would
@@ -169,6 +182,7 @@ Ingester(store, Settings(store=sys.argv[1], chunk_size=100, chunk_overlap=0)).in
 """
 
 
+@pytest.mark.slow
 def test_kill_9_between_the_chroma_write_and_the_index_commit_is_repaired(filled, e5, tmp_path):
     write_article(tmp_path / "new", "c.md", "Volcano", "The Zorglub volcano erupted on Sunday night.")
     server = Store(filled.path, e5)  # a serving process, open before the write

@@ -12,6 +12,8 @@ import pytest
 
 from local_services import NEWSBOT, free_port, run_newsbot, write_article
 
+pytestmark = pytest.mark.slow
+
 # A made-up word that only the new article contains. A decoy article spells it with a hyphen:
 # nearly the same text to the embedder (dense search ranks the decoy first), different tokens to
 # BM25. With k=1, the new article is cited only if the server's BM25 index has it.

@@ -41,7 +41,7 @@ def start_server(tmp_path_factory):
     def start(store: Store, **overrides) -> BackgroundServer:
         feedback = tmp_path_factory.mktemp("feedback") / "feedback.jsonl"
         settings = Settings(store=store.path, feedback_log=feedback, **({"rate_limit_per_minute": 100_000} | overrides))
-        server = BackgroundServer(create_app(settings, bot=NewsBot(store, settings=settings))).start()
+        server = BackgroundServer(create_app(settings, bot=NewsBot(store))).start()
         server.settings = settings
         servers.append(server)
         return server

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ui_live import EVIL_QUESTION, SEED_DIR, SEED_QUESTION
+
+pytestmark = pytest.mark.browser
 
 STREAM_WATCH = """() => {
   window.__sawStreaming = false;

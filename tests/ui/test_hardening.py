@@ -351,6 +351,7 @@ class _HeldPage:
         self.httpd.shutdown()
 
 
+@pytest.mark.slow
 def test_an_ingest_process_runs_at_a_lower_cpu_priority(tmp_path):
     import os
     import subprocess

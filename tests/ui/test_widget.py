@@ -1,7 +1,11 @@
 """ui/widget.py and ui/static/widget*.js in Chromium: a page on another origin embeds the widget."""
 from __future__ import annotations
 
+import pytest
+
 from ui_live import EVIL_QUESTION, SEED_QUESTION
+
+pytestmark = pytest.mark.browser
 
 FRAME = "iframe.newsbot-widget-frame"
 

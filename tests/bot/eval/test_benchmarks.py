@@ -69,6 +69,7 @@ def test_an_interrupted_tier_build_resumes_after_its_last_batch(tmp_path, e5, mo
     assert benchmarks.build_tier(folder, 12, chunks, vecs, e5, batch=5) == 0.0 and writes == [5, 5, 2]
 
 
+@pytest.mark.slow
 def test_one_article_write_is_measured_and_undone(tmp_path, e5):
     from bot.eval.benchmarks import measure_one_article_write
     from ingest.settings import Settings

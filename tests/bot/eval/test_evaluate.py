@@ -110,6 +110,7 @@ def test_load_qa_names_the_bad_line(tmp_path, content, message):
         load_qa(path)
 
 
+@pytest.mark.slow
 def test_eval_command_compare_on_seed_store(seed_store, tmp_path):
     qa = tmp_path / "qa.jsonl"
     rows = [r for r in read_jsonl(SEED_QA) if r["id"] in ("s01", "s05", "s09")]
@@ -200,6 +201,7 @@ def test_load_qa_reads_as_of_and_names_a_bad_one(tmp_path):
         load_qa(path)
 
 
+@pytest.mark.slow
 def test_compare_with_dated_questions_runs_the_bot_without_as_of_and_reports_a_failing_baseline(
         seed_store, tmp_path, monkeypatch, capsys):
     from bot.eval import baselines

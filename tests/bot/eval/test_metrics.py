@@ -119,3 +119,21 @@ def test_percentile_interpolates_linearly_between_closest_ranks():
     assert m.percentile(xs, 0) == 10.0
     assert m.percentile([7.0], 95) == 7.0
     assert m.percentile([], 50) is None
+
+
+def test_one_marker_pattern_serves_answerers_metrics_and_rendering():
+    from bot.model import MARKER_RE, quoted_parts, strip_markers
+
+    answer = "Le 3 mars [1]. Puis à Paris [2] [3]. Fin"
+    assert m.citation_markers(answer) == [1, 2, 3] == [int(x) for x in MARKER_RE.findall(answer)]
+    assert strip_markers(answer) == m.strip_markers(answer) == "Le 3 mars. Puis à Paris. Fin"
+    assert quoted_parts(answer) == ["Le 3 mars", ". Puis à Paris", ". Fin"]
+
+
+def test_percentile_is_numpys():
+    import numpy as np
+
+    xs = [5.0, 1.0, 9.0, 3.0, 7.5]
+    for q in (0, 25, 50, 95, 100):
+        assert m.percentile(xs, q) == pytest.approx(float(np.percentile(xs, q)))
+    assert m.percentile([], 50) is None
