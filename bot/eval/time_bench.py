@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,9 +30,9 @@ from .evaluate import CURRENT_DAYS
 from .qa import QAItem, load_qa
 
 
-def build_index(articles_path: Path) -> tuple[LexicalIndex, dict[str, tuple[str, str]]]:
-    """A BM25 index of the articles' chunks and ``{chunk id: (text, published)}``."""
-    ids, texts, metas, chunks = [], [], [], {}
+def build_index(articles_path: Path, folder: Path) -> tuple[LexicalIndex, dict[str, tuple[str, str]]]:
+    """A BM25 index in ``folder`` of the articles' chunks, and ``{chunk id: (text, published)}``."""
+    rows, chunks = [], {}
     for line in articles_path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
@@ -39,11 +40,12 @@ def build_index(articles_path: Path) -> tuple[LexicalIndex, dict[str, tuple[str,
         article = make_article(id=r["id"], title=r.get("title", ""), text=r["text"], source=r.get("source", ""),
                                url=r.get("url", ""), published=r.get("published", ""), lang=r.get("lang", "en"))
         for c in chunk_article(article):
-            ids.append(c.id)
-            texts.append(c.text)
-            metas.append(c.metadata)
+            rows.append((c.id, c.text, c.metadata))
             chunks[c.id] = (c.text, article.published)
-    return LexicalIndex.build(ids, texts, metas), chunks
+    index = LexicalIndex.create(folder)
+    index.apply(rows, [], generation=1, reset=True)
+    index.reload()
+    return index, chunks
 
 
 def ranked_ids(index: LexicalIndex, question: str, as_of: date, policy: TimePolicy | None, depth: int = 50,
@@ -134,8 +136,13 @@ def score_policies(articles: Path, questions_path: Path, default_only: bool = Fa
     """BM25 alone, the ``as_of`` cutoff alone, then the default :class:`TimePolicy` (``default_only``)
     or every policy of :data:`GRID` (only the knobs in ``vary`` varied, the others at their defaults).
     ``on_score`` sees each score as soon as it is measured (a grid takes minutes)."""
-    index, chunks = build_index(articles)
-    questions = load_qa(questions_path)
+    with tempfile.TemporaryDirectory(prefix="newsbot-time-bench-") as tmp:
+        return _score_policies(build_index(articles, Path(tmp) / "bm25"), load_qa(questions_path), default_only,
+                               vary, on_score, on_start)
+
+
+def _score_policies(built, questions, default_only, vary, on_score, on_start) -> list[PolicyScore]:
+    index, chunks = built
     on_start(len(chunks), len(questions))
     out: list[PolicyScore] = []
 
