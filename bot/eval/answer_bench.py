@@ -101,8 +101,12 @@ class Confidence:
     features: dict = field(default_factory=dict)
 
 
-def confidences(store: Path, items: Sequence[QAItem]) -> list[Confidence]:
+def confidences(store: Path, items: Sequence[QAItem], configs: dict | None = None) -> list[Confidence]:
+    """The :class:`Confidence` of every question asked of the bot of ``store``; its configs are
+    written into ``configs`` when given (the refusal result records them)."""
     bot = build_bot(store)
+    if configs is not None:
+        configs.update(bot.configs())
     answerer = bot.answerer
     default = answerer.min_evidence
     in_store = {a["id"] for a in bot.store.articles()}
@@ -147,10 +151,9 @@ class RefusalResult:
                 "at_default": self.at_default, "sweep": self.sweep}
 
 
-def bench_refusal(conf: Sequence[Confidence], thresholds: Sequence[float] = tuple(t / 100 for t in range(164, 182, 2)),
-                  answer: AnswerConfig | None = None) -> RefusalResult:
-    """Refusal at the default threshold of ``answer`` and over ``thresholds``."""
-    answer = answer or AnswerConfig()
-    return RefusalResult(len(conf), sum(1 for c in conf if not c.answerable), {"answer": answer.__dict__},
-                         refusal_at(conf, answer.min_evidence), [refusal_at(conf, t) for t in thresholds],
-                         list(conf))
+def bench_refusal(conf: Sequence[Confidence], configs: dict,
+                  thresholds: Sequence[float] = tuple(t / 100 for t in range(164, 182, 2))) -> RefusalResult:
+    """Refusal at the bot's own threshold (``configs["answer"]["min_evidence"]``) and over ``thresholds``."""
+    default = configs.get("answer", {}).get("min_evidence", AnswerConfig().min_evidence)
+    return RefusalResult(len(conf), sum(1 for c in conf if not c.answerable), configs,
+                         refusal_at(conf, default), [refusal_at(conf, t) for t in thresholds], list(conf))

@@ -225,10 +225,11 @@ def cmd_bench_answers(args) -> int:
     elif args.what == "answers":
         result = ab.bench_answers(store, items).to_dict()
     else:
-        conf = ab.confidences(store, items)
+        configs: dict = {}
+        conf = ab.confidences(store, items, configs)
         if args.seed_store and args.seed_qa:
             conf += ab.confidences(args.seed_store, load_qa(args.seed_qa))
-        refusal = ab.bench_refusal(conf)
+        refusal = ab.bench_refusal(conf, configs)
         if args.dump:
             args.dump.write_text(json.dumps([[c.evidence, c.answerable, c.features] for c in conf]), encoding="utf-8")
         result = refusal.to_dict()
