@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from bot.errors import RateLimited
+
 from .context import MAX_INPUTS, ServerContext
 from .feedback import FeedbackTooLarge
 from .labels import label
@@ -70,9 +72,10 @@ class ChatHandlers:
         """Why an add-articles request is refused ("" when it may go on): the rate limit, too many
         inputs, or a file that is not among ``uploads`` (the files Gradio stored: a client may not
         name a path on the server)."""
-        wait = self.ctx.limiter.retry_after(client or "unknown")
-        if wait:
-            return label(ui, "rate", limit=self.ctx.limiter.per_minute, wait=round(wait))
+        try:
+            self.ctx.check_rate(client, ui)
+        except RateLimited as err:
+            return str(err)
         if len(paths) + len(lines) > MAX_INPUTS:
             return f"{len(paths) + len(lines)} inputs: at most {MAX_INPUTS} files and URLs at a time"
         uploaded = {str(Path(p).resolve()) for p in uploads}

@@ -3,6 +3,7 @@ that needs no store), through the one refusal score of bot/eval/metrics.py."""
 from __future__ import annotations
 
 from bot.eval.answer_bench import Confidence, bench_refusal, refusal_at
+from conftest import SEED_QA
 
 
 def test_refusal_at_a_threshold_counts_refused_unanswerable_and_answerable_questions():
@@ -30,7 +31,6 @@ def test_retrieval_and_sentence_benches_build_bots_from_configs(seed_store):
     from bot.eval.answer_bench import bench_answers, bench_retrieval, build_bot
     from bot.eval.qa import load_qa
     from bot.retriever import SearchConfig
-    from conftest import SEED_QA
 
     items = [it for it in load_qa(SEED_QA) if it.answerable][:3]
     res = bench_retrieval(seed_store.path, items, SearchConfig(rrf_k=60)).to_dict()
