@@ -122,7 +122,10 @@ def test_interrupted_ingest_leaves_a_consistent_store_and_resumes(tmp_path, sig)
             f.write(json.dumps({"id": f"art-{n}", "title": f"Réforme {n}", "text": text}, ensure_ascii=False) + "\n")
     store = tmp_path / "store"
     args = ["ingest", str(records), "--store", str(store), "--chunk-size", "100", "--chunk-overlap", "0"]
-    proc = subprocess.Popen([NEWSBOT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A suite started in the background by a non-interactive shell ignores SIGINT, and children
+    # inherit that: give the command the default disposition, as a terminal would.
+    proc = subprocess.Popen([NEWSBOT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 240
     while chroma_rows(store) == 0:  # kill it once the first articles are written
         assert proc.poll() is None, proc.communicate()
