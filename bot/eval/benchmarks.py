@@ -366,25 +366,26 @@ def plot_query(result: dict, path: Path) -> None:
                                     ("bm25_search_ms", "BM25 search")), ("C0", "C2", "C4")):
         ax1.plot(xs, [t[key]["p50"] for t in tiers], marker="o", color=color, label=f"{label} p50")
         ax1.plot(xs, [t[key]["p95"] for t in tiers], marker="x", linestyle="--", color=color, label=f"{label} p95")
-    ax1.set_xscale("log")
-    ax1.set_yscale("log")
-    ax1.set_xlabel("chunks in store")
-    ax1.set_ylabel("latency (ms)")
-    ax1.set_title("Query latency vs store size")
-    ax1.grid(alpha=0.3, which="both")
-    ax1.legend(fontsize=7)
+    _axes(ax1, "latency (ms)", "Query latency vs store size", log_y=True)
     ax2.plot(xs, [t["peak_rss_mb"] for t in tiers], marker="o", label="peak RSS")
     ax2.plot(xs, [t["rss_after_open_mb"] for t in tiers], marker="x", linestyle="--", label="RSS after opening")
-    ax2.set_xscale("log")
-    ax2.set_xlabel("chunks in store")
-    ax2.set_ylabel("MB")
-    ax2.set_title("Memory vs store size")
-    ax2.grid(alpha=0.3, which="both")
-    ax2.legend(fontsize=7)
+    _axes(ax2, "MB", "Memory vs store size")
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _axes(ax, ylabel: str, title: str, log_y: bool = False) -> None:
+    """Store size (log scale) on x, the given label and title, a grid and a small legend."""
+    ax.set_xscale("log")
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel("chunks in store")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
 
 
 def open_source_store(path: Path, embedder_name: str, model_load_timeout: float):
