@@ -210,10 +210,15 @@ def cmd_serve(args) -> int:
         return 0
     import threading
 
+    from ingest.embedders import BackgroundEmbedder
+    from ingest.pipeline import Ingester
     from ingest.watch import FeedWatcher
 
     bot = NewsBot.from_settings(settings)
-    watcher = FeedWatcher(bot.store, settings, args.watch, every=args.every)
+    # The feeds are ingested in the background of the questions: they go first.
+    ingester = Ingester(bot.store, settings, yield_to=bot.questions,
+                        embedder=BackgroundEmbedder(bot.store.embedder, bot.questions, settings.ingest_niceness))
+    watcher = FeedWatcher(bot.store, settings, args.watch, every=args.every, ingester=ingester)
     stop = threading.Event()
     thread = threading.Thread(target=watcher.run, args=(stop,), name="newsbot-watch", daemon=True)
     thread.start()

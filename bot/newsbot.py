@@ -13,6 +13,7 @@ from datetime import date
 from typing import Iterator
 
 from ingest.embedders import make_embedder
+from ingest.priority import QuestionGate
 from ingest.settings import Settings
 from ingest.store import Store
 
@@ -45,6 +46,8 @@ class NewsBot:
         self.store = store
         self.search = search or HybridSearch(store)
         self.answerer = answerer or default_answerer(store)
+        # Questions in flight, counted for the ingests of a server, which wait for them (questions go first).
+        self.questions = QuestionGate()
 
     @classmethod
     def from_settings(cls, settings: Settings, search_config: SearchConfig | None = None,
@@ -99,6 +102,11 @@ class NewsBot:
         ``streams_tokens``; an extractive answer comes whole) and ``{"type": "notice", "text": ...}``
         events (the LLM is unavailable, a citation was dropped), then ``{"type": "answer", "answer": Answer}``.
         Only the latest turns of ``history`` are read (see :func:`recent_turns`)."""
+        with self.questions.question():
+            yield from self._stream(question, history, filters, k, tokens, as_of)
+
+    def _stream(self, question: str, history: list[Turn] | None, filters: Filters | None, k: int,
+                tokens: bool, as_of: str | date | None) -> Iterator[dict]:
         history = recent_turns(history)
         query, lang, passages, scope, retrieve_s = self._prepare(question, history, filters, k, as_of)
         t1 = time.perf_counter()

@@ -8,12 +8,13 @@ message instead of hanging.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
 from .errors import ModelUnavailableError
-from .priority import PriorityLock
+from .priority import PriorityLock, QuestionGate, lower_thread_priority
 
 DEFAULT_EMBEDDER = "e5-small"
 ALIASES = {
@@ -63,6 +64,12 @@ class E5SmallEmbeddings(Embeddings):
         with self._lock.first():
             return self._model.query(text).tolist()
 
+    def for_background(self) -> "E5SmallEmbeddings":
+        """A second handle on the same model for background work: the weights are one read-only
+        memory map shared by both, each call has its own buffers, and the handles do not wait
+        for each other."""
+        return E5SmallEmbeddings(batch_size=self.batch_size)
+
 
 class SentenceTransformerEmbeddings(Embeddings):
     """Any sentence-transformers model, by hub name or local path (torch is imported lazily)."""
@@ -92,6 +99,50 @@ class SentenceTransformerEmbeddings(Embeddings):
         with self._lock.first():
             return self._model.encode(self.query_prompt + text, normalize_embeddings=True,
                                       show_progress_bar=False).tolist()
+
+    def for_background(self) -> "SentenceTransformerEmbeddings":
+        """This embedder itself (a second copy of a torch model would double its memory):
+        background batches share its priority lock with the queries."""
+        return self
+
+
+class BackgroundEmbedder(Embeddings):
+    """Passage embedding for an ingest that must not slow down the questions answered meanwhile.
+
+    Before each small batch it waits while questions are in flight (``gate``, up to its
+    ``max_wait``), then embeds the batch on a worker thread of its own at CPU niceness
+    ``niceness`` (the model's threads it starts inherit it), with the embedder's background
+    handle (:meth:`E5SmallEmbeddings.for_background`). Lowering only that worker is safe: with a
+    handle of its own it holds nothing a question waits for. When the handle is the questions'
+    own embedder (a torch model), the worker keeps its priority: a starved holder of the shared
+    lock would make the questions wait (priority inversion).
+    """
+
+    def __init__(self, embedder, gate: QuestionGate | None = None, niceness: int = 10, batch_size: int = 1):
+        self.embedder = embedder
+        self.background = embedder.for_background()
+        self.gate = gate
+        self.batch_size = batch_size
+        self.name = embedder.name
+        self.dim = getattr(embedder, "dim", 0)
+        own_handle = self.background is not embedder
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="newsbot-background-embed",
+                                          initializer=lower_thread_priority,
+                                          initargs=(niceness if own_handle else 0,))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for i in range(0, len(texts), self.batch_size):
+            if self.gate is not None:
+                self.gate.wait_for_questions()
+            out.extend(self._worker.submit(self.background.embed_documents, list(texts[i : i + self.batch_size])).result())
+        return out
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_query(text)
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=False)
 
 
 def _resolve_model_path(model: str) -> str:

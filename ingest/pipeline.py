@@ -15,6 +15,7 @@ from .chunking import chunk_article
 from .errors import InputError
 from .loaders import expand_inputs, load_input
 from .model import Article, Chunk
+from .priority import QuestionGate
 from .sentences import SentenceVectors
 from .settings import Settings
 from .store import Store
@@ -56,14 +57,26 @@ class IngestReport:
 
 
 class Ingester:
-    """Loads, chunks, embeds and stores articles into one :class:`Store`."""
+    """Loads, chunks, embeds and stores articles into one :class:`Store`.
+
+    ``embedder`` embeds the passages and their sentences (default: the store's own); a server
+    hands in a :class:`~ingest.embedders.BackgroundEmbedder`. ``yield_to`` is the server's
+    :class:`~ingest.priority.QuestionGate`: the ingest waits for the questions in flight before
+    each article is chunked and before each store write.
+    """
 
     def __init__(self, store: Store, settings: Settings, batch_chunks: int = 32,
-                 sentences: SentenceVectors | None = None):
+                 sentences: SentenceVectors | None = None, embedder=None, yield_to: QuestionGate | None = None):
         self.store = store
         self.settings = settings
         self.batch_chunks = batch_chunks
         self.sentences = sentences if sentences is not None else SentenceVectors.beside(store)
+        self.embedder = embedder if embedder is not None else store.embedder
+        self.yield_to = yield_to
+
+    def _let_questions_pass(self) -> None:
+        if self.yield_to is not None:
+            self.yield_to.wait_for_questions()
 
     def ingest(self, inputs: list[str], *, progress: bool | None = None,
                on_error: Callable[[str], None] | None = None,
@@ -101,6 +114,7 @@ class Ingester:
                         fail(InputError(source, f"article '{article.id}' appears twice in this batch; later copy ignored"))
                         continue
                     seen.add(article.id)
+                    self._let_questions_pass()
                     pending.append((article, chunk_article(article, self.settings.chunk_size, self.settings.chunk_overlap)))
                     if sum(len(c) for _, c in pending) >= self.batch_chunks:
                         self._write(pending, report, bar)
@@ -127,15 +141,16 @@ class Ingester:
         t0 = time.perf_counter()
         pending: list[tuple[Article, list[Chunk]]] = []
         for article in articles:
+            self._let_questions_pass()
             pending.append((article, chunk_article(article, self.settings.chunk_size, self.settings.chunk_overlap)))
             if sum(len(c) for _, c in pending) >= self.batch_chunks:
                 self._write(pending, report, None)
                 pending = []
         if pending:
             self._write(pending, report, None)
-        index = self.store.refresh_lexical()
+        # Each store write has updated the BM25 index with its own chunks: nothing to rebuild here.
         if report.chunks_removed:
-            self.sentences.prune(set(index.ids))
+            self.sentences.prune(self.store.chunk_ids())
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -168,15 +183,16 @@ class Ingester:
         vectors: list[list[float]] = []
         if to_embed:
             t = time.perf_counter()
-            vectors = self.store.embedder.embed_documents([embedding_text(c.metadata.get("title", ""), c.text)
-                                                           for c in to_embed])
+            vectors = self.embedder.embed_documents([embedding_text(c.metadata.get("title", ""), c.text)
+                                                     for c in to_embed])
             report.embed_seconds += time.perf_counter() - t
+        self._let_questions_pass()
         self.store.upsert(to_embed, vectors, stale, relabelled=relabelled)
         if to_embed:
             # Sentence vectors let retrieval rank a passage by its best sentence; embedding them
             # now spares the first questions on new articles that wait.
             t = time.perf_counter()
-            self.sentences.vectors([(c.id, c.text) for c in to_embed])
+            self.sentences.add([(c.id, c.text) for c in to_embed], self.embedder)
             report.sentence_seconds += time.perf_counter() - t
         report.chunks_embedded += len(to_embed)
         report.chunks_relabelled += len(relabelled)

@@ -1,9 +1,14 @@
-"""Questions go first: the embedder serves queries before ingestion batches, and an ingest
-process runs at a lower CPU priority, so answering stays fast while articles are being added.
+"""Questions go first, so answering stays fast while articles are being added.
 
-An ingest inside the server is not given a lower CPU priority: it holds the embedder between
-passages, and a starved holder would make the questions waiting for it slower (priority
-inversion, measured: several seconds per question on a busy machine).
+- The embedder serves queries before ingestion batches (:class:`PriorityLock`).
+- An ingest inside the server waits, between articles and between passages, while questions are
+  in flight (:class:`QuestionGate`), and embeds its passages on a worker thread of its own, with
+  its own handle on the model, at a lower CPU priority (``ingest.embedders.BackgroundEmbedder``).
+  Only that worker is lowered: it holds nothing a question waits for. The ingest thread itself,
+  which takes the store's write lock, keeps its priority (a starved holder of a lock the
+  questions need would make them slower: priority inversion, measured at several seconds per
+  question on a busy machine).
+- A ``newsbot ingest`` process runs at a lower CPU priority (:func:`lower_thread_priority`).
 """
 from __future__ import annotations
 
@@ -72,6 +77,57 @@ class PriorityLock:
         with self._cond:
             self._held = False
             self._cond.notify_all()
+
+
+class QuestionGate:
+    """Counts the questions in flight, so that background work can wait until none is.
+
+    A question holds :meth:`question` while it is answered; background work calls
+    :meth:`wait_for_questions` between its steps. The wait ends when no question is in flight, or
+    after ``max_wait`` seconds in all: under a steady stream of questions the background work
+    still advances, one step at a time.
+    """
+
+    def __init__(self, max_wait: float = 5.0):
+        self.max_wait = max_wait
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self._waiting = 0
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    @property
+    def waiting(self) -> int:
+        """Background steps now waiting for the questions to finish."""
+        return self._waiting
+
+    @contextmanager
+    def question(self) -> Iterator[None]:
+        """Held while one question is answered."""
+        with self._cond:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                if not self._in_flight:
+                    self._cond.notify_all()
+
+    def wait_for_questions(self) -> float:
+        """Wait while questions are in flight (at most ``max_wait`` seconds); returns the seconds waited."""
+        start = time.monotonic()
+        with self._cond:
+            if not self._in_flight:
+                return 0.0
+            self._waiting += 1
+            try:
+                self._cond.wait_for(lambda: not self._in_flight, timeout=self.max_wait)
+            finally:
+                self._waiting -= 1
+        return time.monotonic() - start
 
 
 def lower_thread_priority(niceness: int) -> None:

@@ -82,7 +82,17 @@ class SentenceVectors:
         with self._lock:
             return {cid: self._vectors[cid] for cid, _ in chunks if cid in self._vectors}
 
-    def _embed(self, chunks: list[tuple[str, str]]) -> None:
+    def add(self, chunks: list[tuple[str, str]], embedder=None) -> None:
+        """Embed and keep the sentences of new ``(chunk_id, text)`` pairs, with ``embedder``
+        (default: the cache's), without reading the cache from disk: a write does not need it
+        (at 100,000 chunks it is about a gigabyte)."""
+        with self._lock:
+            if self._loaded:
+                chunks = [(cid, text) for cid, text in chunks if cid not in self._vectors]
+        if chunks:
+            self._embed(list(dict(chunks).items()), embedder)
+
+    def _embed(self, chunks: list[tuple[str, str]], embedder=None) -> None:
         # Embedded outside the cache's lock: an ingest embedding a batch's sentences must not
         # hold up the questions reading the cache (the embedder serialises its own calls).
         texts, counts = [], []
@@ -90,7 +100,8 @@ class SentenceVectors:
             spans = sentence_spans(text)
             texts.extend(text[a:b] for a, b in spans)
             counts.append(len(spans))
-        matrix = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32) if texts else np.zeros((0, 1), np.float32)
+        embedder = embedder if embedder is not None else self.embedder
+        matrix = np.asarray(embedder.embed_documents(texts), dtype=np.float32) if texts else np.zeros((0, 1), np.float32)
         with self._lock:
             pos = 0
             for (cid, _), n in zip(chunks, counts):
@@ -129,7 +140,8 @@ class SentenceVectors:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             files = sorted(self.folder.glob("*.npz"))
-            if len(files) >= _COMPACT_AFTER:
+            compact = len(files) >= _COMPACT_AFTER and self._loaded  # else memory holds only part of it
+            if compact:
                 ids = list(self._vectors)
                 counts = [len(self._vectors[c]) for c in ids]
                 matrix = np.concatenate([self._vectors[c] for c in ids]) if ids else matrix
@@ -138,7 +150,7 @@ class SentenceVectors:
             with open(tmp, "wb") as f:
                 np.savez(f, ids=np.array(json.dumps(ids)), counts=np.array(counts, dtype=np.int32), vectors=matrix)
             os.replace(tmp, name)
-            if len(files) >= _COMPACT_AFTER:
+            if compact:
                 for old in files:
                     old.unlink(missing_ok=True)
         except OSError:

@@ -15,7 +15,7 @@ class Settings(BaseSettings):
     embedder: str = Field(default="e5-small", description="'e5-small' (bundled), 'minilm' (bundled) or any sentence-transformers name or path")
     chunk_size: int = Field(default=900, ge=100, description="Target chunk size in characters")
     chunk_overlap: int = Field(default=150, ge=0, description="Overlap between consecutive chunks in characters")
-    ingest_niceness: int = Field(default=10, ge=0, le=19, description="CPU niceness of `newsbot ingest`, so that a server answering on the same machine goes first; 0 keeps the normal priority")
+    ingest_niceness: int = Field(default=10, ge=0, le=19, description="CPU niceness of `newsbot ingest`, and of the embedding of a server's own ingests, so that questions go first; 0 keeps the normal priority")
     max_file_bytes: int = Field(default=20_000_000, ge=1, description="Inputs larger than this are skipped")
     block_private_urls: bool = Field(default=False, description="Refuse to fetch URLs (and redirects) that resolve to loopback or private addresses")
     fetch_timeout: float = Field(default=15.0, gt=0, description="Seconds before a URL or feed fetch fails")

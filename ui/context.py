@@ -20,7 +20,9 @@ from bot.followup import Turn, turns_from
 from bot.model import Answer, Filters
 from bot.newsbot import NewsBot
 from bot.timeq import is_iso_day
+from ingest.embedders import BackgroundEmbedder
 from ingest.pipeline import IngestReport, Ingester
+from ingest.priority import QuestionGate
 from ingest.settings import Settings
 
 from .feedback import FeedbackLog
@@ -111,14 +113,28 @@ class IngestProgress:
 
 
 class IngestRunner:
-    """Runs ingests in a worker thread, one at a time, while questions keep being answered."""
+    """Runs ingests in a worker thread, one at a time, while questions keep being answered.
 
-    def __init__(self, store, settings: Settings):
+    Questions go first: an ingest waits while questions are in flight (``questions``, the bot's
+    :class:`~ingest.priority.QuestionGate`) before each article, passage and store write, and
+    embeds on a worker thread of lower CPU priority (:class:`~ingest.embedders.BackgroundEmbedder`,
+    niceness ``NEWSBOT_INGEST_NICENESS``).
+    """
+
+    def __init__(self, store, settings: Settings, questions: QuestionGate | None = None):
         self.store = store
         # URLs come from visitors here: they must not make the server fetch from its own
         # loopback or private network (redirects included) unless the operator allows it.
         self.settings = settings.model_copy(update={"block_private_urls": not settings.allow_private_urls})
+        self.questions = questions
         self._lock = threading.Lock()
+        self._embedder: BackgroundEmbedder | None = None
+
+    def ingester(self) -> Ingester:
+        """An ingester that lets the questions pass (the background embedder is made once)."""
+        if self._embedder is None:
+            self._embedder = BackgroundEmbedder(self.store.embedder, self.questions, self.settings.ingest_niceness)
+        return Ingester(self.store, self.settings, embedder=self._embedder, yield_to=self.questions)
 
     @property
     def busy(self) -> bool:
@@ -133,7 +149,7 @@ class IngestRunner:
             try:
                 with self._lock, quick_thread_switches():
                     progress.waiting = False
-                    progress.report = Ingester(self.store, self.settings).ingest(
+                    progress.report = self.ingester().ingest(
                         inputs, progress=False,
                         on_error=lambda msg: progress.errors.append(rename(msg)),
                         on_progress=lambda rep: setattr(progress, "report", rep))
@@ -196,7 +212,7 @@ class ServerContext:
         self.settings = settings
         self.bot = bot
         self.catalog = ArticleCatalog(bot.store)
-        self.ingests = IngestRunner(bot.store, settings)
+        self.ingests = IngestRunner(bot.store, settings, questions=bot.questions)
         self.feedback = FeedbackLog(settings.feedback_log, max_record_bytes=settings.feedback_max_record_bytes,
                                     max_bytes=settings.feedback_max_bytes)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)

@@ -148,3 +148,49 @@ def test_questions_read_the_sentence_cache_while_an_ingest_embeds(e5):
     question.join(30)
     assert done_while_embedding and read["old"].shape[0] == 2
     assert cache.vectors([("new", "A new chunk. The ingest embeds it now.")])["new"].shape[0] == 2
+
+
+def test_the_gate_holds_background_work_while_a_question_is_in_flight():
+    from ingest.priority import QuestionGate
+
+    gate = QuestionGate(max_wait=600)
+    assert gate.wait_for_questions() == 0.0  # no question: no wait
+    passed = threading.Event()
+
+    def background_step():
+        gate.wait_for_questions()
+        passed.set()
+
+    with gate.question():
+        step = threading.Thread(target=background_step)
+        step.start()
+        wait_until(lambda: gate.waiting == 1)
+        assert gate.in_flight == 1 and not passed.is_set()
+    step.join(10)
+    assert passed.is_set() and gate.waiting == 0 and gate.in_flight == 0
+
+
+def test_the_gate_lets_background_work_through_after_max_wait():
+    from ingest.priority import QuestionGate
+
+    gate = QuestionGate(max_wait=0.2)
+    with gate.question():
+        waited = gate.wait_for_questions()
+    assert waited >= 0.2
+
+
+def test_the_background_embedder_embeds_like_the_embedder_on_a_lowered_thread(e5):
+    import numpy as np
+
+    from ingest.embedders import BackgroundEmbedder
+    from ingest.priority import QuestionGate
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    background = BackgroundEmbedder(e5, QuestionGate(), niceness=10)
+    texts = ["Un premier passage.", "A second passage, in English."]
+    assert background.background is not e5  # its own handle: it never waits for the questions' lock
+    assert np.allclose(background.embed_documents(texts), e5.embed_documents(texts), atol=1e-5)
+    worker_niceness = background._worker.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
+    assert worker_niceness >= 10
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # only the worker is lowered
+    background.close()
