@@ -119,6 +119,8 @@ class Ingester:
                     if sum(len(c) for _, c in pending) >= self.batch_chunks:
                         self._write(pending, report, bar)
                         pending = []
+                        if on_progress:
+                            on_progress(report)
                 if on_progress:
                     on_progress(report)
             if pending:
