@@ -8,7 +8,7 @@ message instead of hanging.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -64,11 +64,64 @@ class E5SmallEmbeddings(Embeddings):
         with self._lock.first():
             return self._model.query(text).tolist()
 
-    def for_background(self) -> "E5SmallEmbeddings":
-        """A second handle on the same model for background work: the weights are one read-only
-        memory map shared by both, each call has its own buffers, and the handles do not wait
-        for each other."""
-        return E5SmallEmbeddings(batch_size=self.batch_size)
+    def for_background(self, niceness: int) -> Embeddings:
+        """The same model in a worker process at CPU niceness ``niceness``
+        (:class:`E5WorkerProcess`): background passages that never hold up a question."""
+        return E5WorkerProcess(niceness, self.batch_size, self.dim)
+
+
+_WORKER_MODEL: E5SmallEmbeddings | None = None
+
+
+def _start_worker(niceness: int, batch_size: int) -> None:
+    """In a worker process: lower its priority, then load the model (whose threads inherit it)."""
+    global _WORKER_MODEL
+    lower_thread_priority(niceness)
+    _WORKER_MODEL = E5SmallEmbeddings(batch_size=batch_size)
+
+
+def _embed_in_worker(texts: list[str]) -> list[list[float]]:
+    return _WORKER_MODEL.embed_documents(texts)
+
+
+class E5WorkerProcess(Embeddings):
+    """multilingual-e5-small in a child process of lower CPU priority, for background passages.
+
+    A lowered *thread* of the server would not do: it takes the interpreter lock before and
+    after each model call, and while the scheduler keeps it waiting the question threads that
+    want the lock wait too (measured: minutes for 60 questions while an ingest ran). A process
+    has its own interpreter lock and holds nothing the questions need; the model's weights are a
+    read-only memory map shared with the server through the page cache. Started on first use.
+    """
+
+    name = E5SmallEmbeddings.name
+
+    def __init__(self, niceness: int, batch_size: int = 1, dim: int = 384):
+        self.niceness, self.batch_size, self.dim = niceness, batch_size, dim
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _worker(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            import multiprocessing
+
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_start_worker, initargs=(self.niceness, self.batch_size))
+        return self._pool
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._worker().submit(_embed_in_worker, list(texts)).result()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+    def worker_pid(self) -> int:
+        """The worker process's id (it is started if need be)."""
+        return self._worker().submit(os.getpid).result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -100,9 +153,9 @@ class SentenceTransformerEmbeddings(Embeddings):
             return self._model.encode(self.query_prompt + text, normalize_embeddings=True,
                                       show_progress_bar=False).tolist()
 
-    def for_background(self) -> "SentenceTransformerEmbeddings":
-        """This embedder itself (a second copy of a torch model would double its memory):
-        background batches share its priority lock with the queries."""
+    def for_background(self, niceness: int) -> "SentenceTransformerEmbeddings":
+        """This embedder itself, at its normal priority (a second copy of a torch model would
+        double its memory): background batches share its priority lock with the queries."""
         return self
 
 
@@ -110,39 +163,33 @@ class BackgroundEmbedder(Embeddings):
     """Passage embedding for an ingest that must not slow down the questions answered meanwhile.
 
     Before each small batch it waits while questions are in flight (``gate``, up to its
-    ``max_wait``), then embeds the batch on a worker thread of its own at CPU niceness
-    ``niceness`` (the model's threads it starts inherit it), with the embedder's background
-    handle (:meth:`E5SmallEmbeddings.for_background`). Lowering only that worker is safe: with a
-    handle of its own it holds nothing a question waits for. When the handle is the questions'
-    own embedder (a torch model), the worker keeps its priority: a starved holder of the shared
-    lock would make the questions wait (priority inversion).
+    ``max_wait``), then embeds the batch with the embedder's background form
+    (``embedder.for_background(niceness)``): for the bundled e5 model a worker process at CPU
+    niceness ``niceness`` (:class:`E5WorkerProcess`); for a torch model the embedder itself.
     """
 
     def __init__(self, embedder, gate: QuestionGate | None = None, niceness: int = 10, batch_size: int = 1):
         self.embedder = embedder
-        self.background = embedder.for_background()
+        self.background = embedder.for_background(niceness)
         self.gate = gate
         self.batch_size = batch_size
         self.name = embedder.name
         self.dim = getattr(embedder, "dim", 0)
-        own_handle = self.background is not embedder
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="newsbot-background-embed",
-                                          initializer=lower_thread_priority,
-                                          initargs=(niceness if own_handle else 0,))
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []
         for i in range(0, len(texts), self.batch_size):
             if self.gate is not None:
                 self.gate.wait_for_questions()
-            out.extend(self._worker.submit(self.background.embed_documents, list(texts[i : i + self.batch_size])).result())
+            out.extend(self.background.embed_documents(list(texts[i : i + self.batch_size])))
         return out
 
     def embed_query(self, text: str) -> list[float]:
         return self.embedder.embed_query(text)
 
     def close(self) -> None:
-        self._worker.shutdown(wait=False)
+        if self.background is not self.embedder:
+            self.background.close()
 
 
 def _resolve_model_path(model: str) -> str:

@@ -88,7 +88,7 @@ class QuestionGate:
     still advances, one step at a time.
     """
 
-    def __init__(self, max_wait: float = 5.0):
+    def __init__(self, max_wait: float = 1.0):
         self.max_wait = max_wait
         self._cond = threading.Condition()
         self._in_flight = 0
