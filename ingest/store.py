@@ -152,6 +152,10 @@ class Store:
         self._lexical: LexicalIndex | None = None
         self._write_lock_held = False
 
+    def close(self) -> None:
+        """Release Chroma's client (its files, connections and threads); the store is not used after."""
+        self._client.close()
+
     @property
     def location(self) -> str:
         return self.chroma_url or str(self.path)
