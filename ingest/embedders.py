@@ -8,6 +8,7 @@ message instead of hanging.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -100,18 +101,26 @@ class E5WorkerProcess(Embeddings):
 
     def __init__(self, niceness: int, batch_size: int = 1, dim: int = 384):
         self.niceness, self.batch_size, self.dim = niceness, batch_size, dim
-        self._pool: ProcessPoolExecutor | None = None
 
     def _worker(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            import multiprocessing
+        """The process's one worker for these settings (every ingest of a server shares it)."""
+        key = (self.niceness, self.batch_size)
+        with _WORKERS_LOCK:
+            if key not in _WORKERS:
+                import multiprocessing
 
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start_worker, initargs=(self.niceness, self.batch_size))
-        return self._pool
+                _WORKERS[key] = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                                    initializer=_start_worker, initargs=key)
+            return _WORKERS[key]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._worker().submit(_embed_in_worker, list(texts)).result()
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self._worker().submit(_embed_in_worker, list(texts)).result()
+        except BrokenProcessPool:  # the worker was killed (memory, an operator): start another
+            self.close()
+            return self._worker().submit(_embed_in_worker, list(texts)).result()
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
@@ -121,9 +130,15 @@ class E5WorkerProcess(Embeddings):
         return self._worker().submit(os.getpid).result()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        """Stop the worker (a later call starts a new one)."""
+        with _WORKERS_LOCK:
+            pool = _WORKERS.pop((self.niceness, self.batch_size), None)
+        if pool is not None:
+            pool.shutdown()
+
+
+_WORKERS: dict[tuple[int, int], ProcessPoolExecutor] = {}
+_WORKERS_LOCK = threading.Lock()
 
 
 class SentenceTransformerEmbeddings(Embeddings):

@@ -193,3 +193,19 @@ def test_the_background_embedder_embeds_like_the_embedder_in_a_lowered_process(e
         assert pid != os.getpid() and os.getpriority(os.PRIO_PROCESS, pid) >= 10
     finally:
         background.close()
+
+
+def test_a_killed_background_worker_is_replaced(e5):
+    import signal
+
+    from ingest.embedders import E5WorkerProcess
+
+    worker = E5WorkerProcess(niceness=5)
+    try:
+        first = worker.worker_pid()
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: not os.path.exists(f"/proc/{first}") or open(f"/proc/{first}/stat").read().split()[2] == "Z")
+        [vector] = worker.embed_documents(["Un passage après la perte du processus."])
+        assert len(vector) == e5.dim and worker.worker_pid() != first
+    finally:
+        worker.close()
