@@ -134,8 +134,7 @@ class IngestRunner:
         """An ingester that lets the questions pass (the background embedder is made once)."""
         if self._embedder is None:
             self._embedder = BackgroundEmbedder(self.store.embedder, self.questions, self.settings.ingest_niceness)
-        # Small store writes: what is ingested becomes searchable (and shows in the progress) sooner.
-        return Ingester(self.store, self.settings, batch_chunks=8, embedder=self._embedder, yield_to=self.questions)
+        return Ingester(self.store, self.settings, embedder=self._embedder, yield_to=self.questions)
 
     @property
     def busy(self) -> bool:
