@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -74,11 +75,19 @@ class E5SmallEmbeddings(Embeddings):
 _WORKER_MODEL: E5SmallEmbeddings | None = None
 
 
-def _start_worker(niceness: int, batch_size: int) -> None:
-    """In a worker process: lower its priority, then load the model (whose threads inherit it)."""
+def _start_worker(niceness: int, batch_size: int, parent: int) -> None:
+    """In a worker process: lower its priority, then load the model (whose threads inherit it);
+    the worker ends when its parent is gone, however the parent ended (kill -9 included)."""
     global _WORKER_MODEL
     lower_thread_priority(niceness)
     _WORKER_MODEL = E5SmallEmbeddings(batch_size=batch_size)
+
+    def end_with_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=end_with_parent, name="newsbot-worker-watch", daemon=True).start()
 
 
 def _embed_in_worker(texts: list[str]) -> list[list[float]]:
@@ -110,7 +119,7 @@ class E5WorkerProcess(Embeddings):
                 import multiprocessing
 
                 _WORKERS[key] = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                                    initializer=_start_worker, initargs=key)
+                                                    initializer=_start_worker, initargs=(*key, os.getpid()))
             return _WORKERS[key]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

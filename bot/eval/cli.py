@@ -194,6 +194,8 @@ def _register_answer_benches(which, common) -> None:
     load.add_argument("--ingest", nargs="+", metavar="INPUT", help="measure again during an in-server ingest of INPUT")
     load.add_argument("--cli-ingest", nargs="+", metavar="INPUT",
                       help="measure again during `newsbot ingest INPUT` on --store, in another process")
+    b.add_argument("--ingest-alone", type=float, default=30.0, metavar="S",
+                   help="with --ingest: then watch the ingest alone for S seconds (its pace without questions)")
     b.set_defaults(run=cmd_bench_load)
 
 
@@ -276,11 +278,11 @@ def cmd_bench_load(args) -> int:
         url = server.url
     ingest = None
     if args.ingest:
-        ingest = IngestLoad(args.ingest, start_ingest=ctx.ingests.start)
+        ingest = IngestLoad(args.ingest, start_ingest=ctx.ingests.start, stored=ctx.bot.store.count)
     elif args.cli_ingest:
         ingest = IngestLoad(args.cli_ingest, store=args.store)
     try:
-        measure(url, args.clients, args.requests, args.token, ingest)
+        measure(url, args.clients, args.requests, args.token, ingest, ingest_alone=args.ingest_alone)
     finally:
         if server is not None:
             server.stop()

@@ -68,10 +68,13 @@ class IngestLoad:
     the server's own ingest runner, as the chat's *Add articles* panel runs it) or as a separate
     ``newsbot ingest`` process on the same ``store``."""
 
-    def __init__(self, inputs: list[str], start_ingest: Callable | None = None, store: Path | None = None):
+    def __init__(self, inputs: list[str], start_ingest: Callable | None = None, store: Path | None = None,
+                 stored: Callable[[], int] | None = None):
         self.inputs, self.start_ingest, self.store = inputs, start_ingest, store
+        self.stored = stored  # the store's chunk count, to tell the ingest's pace
         self.progress = None
         self.process = None
+        self.measured_from = (time.perf_counter(), 0)
 
     def start(self, warmup: float = 5.0) -> None:
         if self.start_ingest is not None:
@@ -81,6 +84,11 @@ class IngestLoad:
             self.process = subprocess.Popen([newsbot, "ingest", "--store", str(self.store), "--no-progress",
                                              *self.inputs], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(warmup)  # past model loading: embedding has begun
+        self.mark()
+
+    def mark(self) -> None:
+        """From now on, :meth:`describe` tells how much the store grew."""
+        self.measured_from = (time.perf_counter(), self.stored() if self.stored else 0)
 
     def running(self) -> bool:
         if self.progress is not None:
@@ -89,7 +97,12 @@ class IngestLoad:
 
     def describe(self) -> str:
         if self.progress is not None:
-            return f"in-server ingest, {self.progress.report.chunks_embedded} chunks embedded so far"
+            out = f"in-server ingest, {self.progress.report.chunks_embedded} chunks embedded so far"
+            if self.stored:
+                (t0, n0), n = self.measured_from, self.stored()
+                seconds = time.perf_counter() - t0
+                out += f"; the store grew by {n - n0} chunks in {seconds:.0f} s ({(n - n0) / seconds:.2f} chunks/s)"
+            return out
         return "`newsbot ingest` process on the same store"
 
     def stop(self) -> None:
@@ -105,8 +118,10 @@ def print_level(c: int, res: dict, when: str) -> None:
         print(f"  error: {e}")
 
 
-def measure(url: str, clients: Sequence[int], requests: int, token: str = "", ingest: IngestLoad | None = None) -> None:
-    """Print one table row per concurrency level, idle and (with ``ingest``) during the ingest."""
+def measure(url: str, clients: Sequence[int], requests: int, token: str = "", ingest: IngestLoad | None = None,
+            ingest_alone: float = 0.0) -> None:
+    """Print one table row per concurrency level, idle and (with ``ingest``) during the ingest, then
+    (an in-server ingest still running) how far the ingest gets alone in ``ingest_alone`` seconds."""
     print("| when | concurrent clients | requests | p50 (ms) | p95 (ms) | max (ms) | answers/s | errors |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     run_clients(url, 1, 2, DEFAULT_QUESTIONS, token)  # warm-up: models, caches
@@ -119,5 +134,9 @@ def measure(url: str, clients: Sequence[int], requests: int, token: str = "", in
             print_level(c, res, when)
         print(f"  ({when}: load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
               + (f"; {load.describe()}, still running: {load.running()}" if load else "") + ")", flush=True)
+        if load is not None and load.progress is not None and load.running() and ingest_alone > 0:
+            load.mark()
+            time.sleep(ingest_alone)
+            print(f"  (then no questions for {ingest_alone:g} s: {load.describe()})", flush=True)
         if load is not None:
             load.stop()

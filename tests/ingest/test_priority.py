@@ -209,3 +209,27 @@ def test_a_killed_background_worker_is_replaced(e5):
         assert len(vector) == e5.dim and worker.worker_pid() != first
     finally:
         worker.close()
+
+
+def test_the_background_worker_ends_with_its_parent(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "parent.py"
+    script.write_text("from ingest.embedders import E5WorkerProcess\n"
+                      "if __name__ == '__main__':\n"
+                      "    print(E5WorkerProcess(niceness=5).worker_pid(), flush=True)\n"
+                      "    import time; time.sleep(600)\n", encoding="utf-8")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    worker = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(30)
+
+    def gone() -> bool:
+        try:
+            return open(f"/proc/{worker}/stat").read().split()[2] == "Z"
+        except FileNotFoundError:
+            return True
+
+    wait_until(gone, timeout=30)

@@ -34,20 +34,20 @@ def test_an_ingest_waits_while_a_question_is_in_flight(tmp_path, e5):
     settings = Settings(store=tmp_path / "store")
     store = Store(settings.store, e5)
     Ingester(store, settings).ingest([str(first)], progress=False)
-    bot = NewsBot(store, settings=settings)
+    bot = NewsBot(store)
     bot.questions.max_wait = 600  # the ingest waits as long as the question is answered
     runner = IngestRunner(store, settings, questions=bot.questions)
     before = store.count()
 
     events = bot.stream("Pourquoi le pont de Millau a-t-il été fermé ?")
-    next(events)  # the question is being answered: it is in flight until its last event
+    first = next(events)  # the question is being answered: it is in flight until the stream ends
     assert bot.questions.in_flight == 1
     thread, progress = runner.start([str(second)])
     wait_until(lambda: bot.questions.waiting == 1)
     assert store.count() == before and progress.report.chunks_embedded == 0 and not progress.done
 
-    rest = list(events)  # the answer is finished: the ingest goes on
-    assert rest[-1]["type"] == "answer" and "Millau" in rest[-1]["answer"].answer
+    last = ([first] + list(events))[-1]  # the stream is finished: the ingest goes on
+    assert last["type"] == "answer" and "Millau" in last["answer"].answer
     assert bot.questions.in_flight == 0
     thread.join(120)
     assert progress.done and not progress.failure and progress.errors == []
