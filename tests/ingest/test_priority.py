@@ -16,6 +16,15 @@ def wait_until(condition, timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
+def process_gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (gone, or a zombie not yet reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
 def test_a_waiting_query_goes_before_a_waiting_batch():
     lock = PriorityLock(max_defer=30)
     order: list[str] = []
@@ -204,7 +213,7 @@ def test_a_killed_background_worker_is_replaced(e5):
     try:
         first = worker.worker_pid()
         os.kill(first, signal.SIGKILL)
-        wait_until(lambda: not os.path.exists(f"/proc/{first}") or open(f"/proc/{first}/stat").read().split()[2] == "Z")
+        wait_until(lambda: process_gone(first))
         [vector] = worker.embed_documents(["Un passage après la perte du processus."])
         assert len(vector) == e5.dim and worker.worker_pid() != first
     finally:
@@ -226,10 +235,4 @@ def test_the_background_worker_ends_with_its_parent(tmp_path):
     parent.send_signal(signal.SIGKILL)
     parent.wait(30)
 
-    def gone() -> bool:
-        try:
-            return open(f"/proc/{worker}/stat").read().split()[2] == "Z"
-        except FileNotFoundError:
-            return True
-
-    wait_until(gone, timeout=30)
+    wait_until(lambda: process_gone(worker), timeout=30)
