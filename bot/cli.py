@@ -78,7 +78,7 @@ def _open_store(settings):
     from ingest.embedders import make_embedder
     from ingest.store import Store
 
-    return Store(settings.store, make_embedder(settings.embedder, settings.model_load_timeout),
+    return Store(settings.store, make_embedder(settings.embedder_for_store(), settings.model_load_timeout),
                  chroma_url=settings.chroma_url)
 
 
@@ -145,7 +145,7 @@ def cmd_reindex(args) -> int:
     from ingest.reindex import reindex
 
     settings = settings_from_args(args)
-    embedder = make_embedder(settings.embedder, settings.model_load_timeout)
+    embedder = make_embedder(settings.embedder_or_default(), settings.model_load_timeout)
     with tqdm(unit=" chunks", desc="reindex", file=sys.stderr, disable=None) as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total

@@ -54,7 +54,7 @@ class NewsBot:
                       answer_config: AnswerConfig | None = None) -> "NewsBot":
         """The bot ``settings`` describe; ``search_config``/``answer_config`` replace the defaults
         (tuning and benchmarks build bots this way instead of changing one in place)."""
-        embedder = make_embedder(settings.embedder, settings.model_load_timeout)
+        embedder = make_embedder(settings.embedder_for_store(), settings.model_load_timeout)
         store = Store(settings.store, embedder, chroma_url=settings.chroma_url)
         reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
         search = HybridSearch(store, config=search_config, reranker=reranker)

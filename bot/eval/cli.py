@@ -134,11 +134,14 @@ def _source_store(args):
 
 
 def cmd_bench_query(args) -> int:
+    from ingest.embedders import config_name
+
     from .benchmarks import bench_query, format_query_table, plot_query
 
     settings, source = _source_store(args)
     tiers = [int(t) for t in args.tiers.split(",") if t.strip()]
-    res = bench_query(source, args.work, tiers, args.qa, args.questions, args.k, settings.embedder, log=_log)
+    res = bench_query(source, args.work, tiers, args.qa, args.questions, args.k, config_name(source.embedder.name),
+                      log=_log)
     print(format_query_table(res))
     if args.plot:
         plot_query(res, args.plot)
@@ -297,7 +300,7 @@ def _register_workers(which) -> None:
     t.add_argument("--qa", type=Path, required=True)
     t.add_argument("--questions", type=int, default=200)
     t.add_argument("-k", type=int, default=5)
-    t.add_argument("--embedder", default="e5-small")
+    t.add_argument("--embedder", default="", help="default: the one the store was built with")
     t.set_defaults(run=cmd_query_tier)
     t = which.add_parser("lexical-backend", help="(internal) build and query one BM25 backend, print JSON")
     t.add_argument("backend")

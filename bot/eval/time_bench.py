@@ -105,7 +105,7 @@ def search_latency(store_path: Path, questions_path: Path, limit: int = 200, rep
     from ..retriever import HybridSearch
 
     settings = Settings(store=store_path)
-    store = Store(store_path, make_embedder(settings.embedder, settings.model_load_timeout))
+    store = Store(store_path, make_embedder(settings.embedder_for_store(), settings.model_load_timeout))
     search = HybridSearch(store)
     questions = [it.question for it in load_qa(questions_path, limit)]
     times: dict[str, list[float]] = {"without time": [], "with time": []}

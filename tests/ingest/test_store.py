@@ -41,7 +41,7 @@ def test_opening_with_another_embedder_says_how_to_reindex(filled, minilm):
         Store(filled.path, minilm)
     msg = str(exc.value)
     assert f"store {filled.path} was built with multilingual-e5-small-q4, not all-MiniLM-L6-v2" in msg
-    assert "run 'newsbot reindex --embedder minilm'" in msg and "or use --embedder e5-small" in msg
+    assert "run 'newsbot reindex --embedder minilm'" in msg and "or use --embedder e5-small " in msg
 
 
 def test_delete_article_removes_its_chunks_from_chroma_and_bm25(filled):
@@ -167,7 +167,7 @@ def test_a_write_analyses_only_its_own_chunks(filled, tmp_path, monkeypatch):
 
 _KILLED_WRITER = """
 import os, signal, sys
-from ingest.embedders import E5SmallEmbeddings
+from ingest.embedders import make_embedder
 from ingest.lexical import LexicalIndex
 from ingest.pipeline import Ingester
 from ingest.settings import Settings
@@ -176,7 +176,7 @@ from ingest.store import Store
 def die(self, upserts, deletes, generation, reset=False):  # Chroma is written, the BM25 index is not
     os.kill(os.getpid(), signal.SIGKILL)
 
-store = Store(sys.argv[1], E5SmallEmbeddings())
+store = Store(sys.argv[1], make_embedder())
 LexicalIndex.apply = die
 Ingester(store, Settings(store=sys.argv[1], chunk_size=100, chunk_overlap=0)).ingest([sys.argv[2]], progress=False)
 """

