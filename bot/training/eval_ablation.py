@@ -1,12 +1,15 @@
 """Scorer, reader and both on the same questions and the same retrieved passages, in one run.
 
     python -m bot.training.eval_ablation --store STORE --qa QA.jsonl [--out FILE.json] [--no-refusal]
+        [--answerers scorer,reader] [--cross-weights '{"sim_gap": 20, "coverage": 3.0}' ...]
 
 Each question is searched once (k = 5); every answerer then answers from those passages. Per
 answerer: first-sentence rate (the first quoted sentence holds an answer string), answer_hit
 (anywhere in the answer), the share of answerable questions refused, the share with a short
 answer and whether it holds the answer, and answer latency p50/p95 (the answering step alone;
 search is shared). ``--no-refusal`` measures the sentence choice alone (nothing refused).
+Each ``--cross-weights`` adds a scorer with those weights for passages in another language than
+the question (named ``scorer`` plus the weights), to compare settings on the same passages.
 """
 from __future__ import annotations
 
@@ -33,7 +36,8 @@ from ..reader import Reader, ReadingAnswerer
 ANSWERERS = ("scorer", "scorer-untranslated", "reader", "both")
 
 
-def answerers(store: Store, no_refusal: bool, names: tuple[str, ...] = ANSWERERS) -> dict:
+def answerers(store: Store, no_refusal: bool, names: tuple[str, ...] = ANSWERERS,
+              cross_weights: tuple[dict, ...] = ()) -> dict:
     """The answerers compared: the scorer (with the English-French lexicon), the scorer without
     it, the reader alone and the reader with the scorer's rank."""
     idf = lambda: store_idf(store)  # noqa: E731
@@ -46,12 +50,16 @@ def answerers(store: Store, no_refusal: bool, names: tuple[str, ...] = ANSWERERS
         "reader": lambda: ReadingAnswerer(idf_source=idf, reader=reader, mode="reader", **rlow),
         "both": lambda: ReadingAnswerer(idf_source=idf, reader=reader, mode="both", **rlow),
     }
-    return {name: make[name]() for name in names}
+    out = {name: make[name]() for name in names}
+    for w in cross_weights:
+        out["scorer " + json.dumps(w, sort_keys=True)] = ExtractiveAnswerer(scorer=SentenceScorer(idf, cross_weights=w), **low)
+    return out
 
 
-def run(store_dir: Path, qa: list[dict], no_refusal: bool = False, names: tuple[str, ...] = ANSWERERS) -> dict:
+def run(store_dir: Path, qa: list[dict], no_refusal: bool = False, names: tuple[str, ...] = ANSWERERS,
+        cross_weights: tuple[dict, ...] = ()) -> dict:
     store = Store(store_dir, make_embedder("e5-small"))
-    systems = answerers(store, no_refusal, names)
+    systems = answerers(store, no_refusal, names, cross_weights)
     bot = NewsBot(store, answerer=next(iter(systems.values())))
     rows = {name: [] for name in systems}
     for q in qa:
@@ -104,6 +112,8 @@ def main(argv=None) -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--answerers", default=",".join(ANSWERERS),
                     help=f"comma-separated, of {', '.join(ANSWERERS)} (default: all)")
+    ap.add_argument("--cross-weights", action="append", type=json.loads, default=[],
+                    help="JSON object of scorer weights across languages (repeatable): one more scorer each")
     args = ap.parse_args(argv)
     names = tuple(n.strip() for n in args.answerers.split(",") if n.strip())
     if not names or set(names) - set(ANSWERERS):
@@ -113,7 +123,8 @@ def main(argv=None) -> None:
         qa = qa[: args.limit]
     t0 = time.time()
     result = {"qa": Path(args.qa).name, "store": str(args.store), "no_refusal": args.no_refusal,
-              "loadavg_1m": round(os.getloadavg()[0], 2), "systems": run(Path(args.store), qa, args.no_refusal, names)}
+              "loadavg_1m": round(os.getloadavg()[0], 2), "systems": run(Path(args.store), qa, args.no_refusal, names,
+                                                                       tuple(args.cross_weights))}
     result["seconds"] = round(time.time() - t0, 1)
     emit(result, args.out)
 
