@@ -182,6 +182,14 @@ def _register_answer_benches(which, common) -> None:
     w.add_argument("--grid", nargs="*", choices=["recent_days", "recent_weight", "period_weight", "recent_with_period"],
                    help="vary only these knobs (the others at their TimePolicy defaults)")
     w.set_defaults(run=cmd_bench_time_weights)
+    pol = what.add_parser("policies", help="hit@k and current_hit@k of the full search on a store, per time policy")
+    pol.add_argument("store", type=Path)
+    pol.add_argument("questions", type=Path)
+    pol.add_argument("--policy", action="append", type=time_policy_fields, default=[], metavar="JSON",
+                     help='TimePolicy fields to change, e.g. \'{"recent_weight": 1.5}\' (repeatable); '
+                          "the default policy and no as_of are always scored")
+    pol.add_argument("--ceiling", action="store_true", help="also the share of questions a current passage answers")
+    pol.set_defaults(run=cmd_bench_time_policies)
     lat = what.add_parser("latency", help="search latency with and without the time scope on a store")
     lat.add_argument("store", type=Path)
     lat.add_argument("questions", type=Path)
@@ -249,6 +257,36 @@ def cmd_bench_time_weights(args) -> int:
     score_policies(args.articles, args.questions, default_only=args.policy, vary=args.grid,
                    on_start=lambda chunks, questions: _log(f"{chunks} chunks, {questions} questions"),
                    on_score=lambda s: print(f"| {s.name} | {s.hit} | {s.current_hit} |", flush=True))
+    return 0
+
+
+def time_policy_fields(text: str) -> dict:
+    """A ``--policy`` value: a JSON object of :class:`~bot.timeq.TimePolicy` fields."""
+    from ..timeq import TimePolicy
+
+    try:
+        fields = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    unknown = set(fields) - set(TimePolicy.__dataclass_fields__) if isinstance(fields, dict) else {"(not an object)"}
+    if unknown:
+        raise argparse.ArgumentTypeError(f"not TimePolicy fields: {', '.join(sorted(unknown))}")
+    return fields
+
+
+def cmd_bench_time_policies(args) -> int:
+    from .time_bench import DEPTHS, current_ceiling, score_store_policies
+
+    cols = " | ".join(f"hit@{k} | current_hit@{k}" for k in DEPTHS)
+    print(f"| policy | {cols} |\n|---|" + "---:|" * (2 * len(DEPTHS)))
+
+    def show(s) -> None:
+        name = "no as_of" if s.policy is None else (json.dumps(s.policy) if s.policy else "default TimePolicy")
+        print(f"| {name} | " + " | ".join(f"{s.hits[k]} | {s.current[k]}" for k in DEPTHS) + " |", flush=True)
+
+    score_store_policies(args.store, args.questions, [None, {}, *args.policy], on_score=show)
+    if args.ceiling:
+        print(f"current passage holding an answer anywhere in the store: {current_ceiling(args.store, args.questions)}")
     return 0
 
 

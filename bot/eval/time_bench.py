@@ -161,3 +161,68 @@ def _score_policies(built, questions, default_only, vary, on_score, on_start) ->
     for values in itertools.product(*grid.values()):
         run(" ".join(f"{k}={v}" for k, v in zip(grid, values)), TimePolicy(**dict(zip(grid, values))))
     return out
+
+
+@dataclass(frozen=True)
+class StorePolicyScore:
+    """hit@k and current_hit@k (k = 1, 5, 10, 30) of the full search under one time policy
+    (``policy``: the fields changed from the default :class:`TimePolicy`, None for no ``as_of``)."""
+
+    policy: dict | None
+    hits: dict[int, float]
+    current: dict[int, float]
+
+
+DEPTHS = (1, 5, 10, 30)
+
+
+def score_store_policies(store_path: Path, questions_path: Path, policies: Sequence[dict | None],
+                         on_score: Callable[[StorePolicyScore], None] = lambda s: None) -> list[StorePolicyScore]:
+    """The whole :class:`~bot.retriever.HybridSearch` (dense, BM25, sentence ranking, windows) on a
+    real store, each question as of its ``as_of``, under each policy (a dict of
+    :class:`TimePolicy` fields; None: the question asked without ``as_of``). Unlike
+    :func:`score_policies` this embeds the questions and reads the store's sentence vectors."""
+    from ingest.embedders import make_embedder
+    from ingest.settings import Settings
+    from ingest.store import Store
+
+    from ..retriever import HybridSearch
+
+    settings = Settings(store=store_path)
+    store = Store(store_path, make_embedder(settings.embedder_for_store(), settings.model_load_timeout))
+    questions = [q for q in load_qa(questions_path) if q.as_of and q.answers]
+    out = []
+    for fields in policies:
+        search = HybridSearch(store, time_policy=TimePolicy(**(fields or {})))
+        hits = dict.fromkeys(DEPTHS, 0)
+        current = dict.fromkeys(DEPTHS, 0)
+        for q in questions:
+            scope = question_time(q.question, parse_as_of(q.as_of)) if fields is not None else None
+            found = [(m.contains_answer(p.text, q.answers), m.is_current(p.metadata.get("published", ""), q.as_of,
+                                                                           CURRENT_DAYS))
+                     for p in search.search(q.question, max(DEPTHS), time=scope)]
+            for k in DEPTHS:
+                hits[k] += any(a for a, _ in found[:k])
+                current[k] += any(a and c for a, c in found[:k])
+        n = len(questions) or 1
+        score = StorePolicyScore(fields, {k: round(v / n, 4) for k, v in hits.items()},
+                                 {k: round(v / n, 4) for k, v in current.items()})
+        on_score(score)
+        out.append(score)
+    return out
+
+
+def current_ceiling(store_path: Path, questions_path: Path) -> float:
+    """Share of dated answerable questions for which some passage of the store published in the
+    ``CURRENT_DAYS`` up to ``as_of`` holds an answer string: what current_hit@k can reach at most."""
+    from ingest.embedders import make_embedder
+    from ingest.settings import Settings
+    from ingest.store import Store
+
+    settings = Settings(store=store_path)
+    store = Store(store_path, make_embedder(settings.embedder_for_store(), settings.model_load_timeout))
+    chunks = [(c.text, c.metadata.get("published", "")) for c, _ in store.iter_chunks()]
+    questions = [q for q in load_qa(questions_path) if q.as_of and q.answers]
+    reach = sum(any(m.is_current(pub, q.as_of, CURRENT_DAYS) and m.contains_answer(text, q.answers)
+                    for text, pub in chunks) for q in questions)
+    return round(reach / (len(questions) or 1), 4)
