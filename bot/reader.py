@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.e5onnx import pad
 from ingest.lexical import words
 
 from .answerers import ExtractiveAnswerer, ScoredSentence, SentenceScorer, compose_answer, quotable, refusal
@@ -71,16 +72,6 @@ def encode_sentence(tok, sentence: str) -> tuple[list[int], list[int], list[tupl
         ids += piece
         spans.append((m.start(), m.end()))
     return ids + [tok.eos], owner + [-1], spans
-
-
-def pad(seqs: list[list[int]], value: int) -> tuple[np.ndarray, np.ndarray]:
-    width = max(len(s) for s in seqs)
-    ids = np.full((len(seqs), width), value, dtype=np.int64)
-    mask = np.zeros((len(seqs), width), dtype=np.int64)
-    for i, s in enumerate(seqs):
-        ids[i, : len(s)] = s
-        mask[i, : len(s)] = 1
-    return ids, mask
 
 
 def best_span(start: np.ndarray, end: np.ndarray, owner: list[int]) -> tuple[int, int, float]:
