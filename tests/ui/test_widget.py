@@ -37,6 +37,24 @@ def test_widget_on_another_origin_answers_with_highlighted_sources(page, server,
     page.keyboard.press("Escape")
 
 
+def test_widget_shows_the_first_quoted_sentence_and_the_rest_on_request(page, server, host_pages):
+    frame = open_widget(page, host_pages, server, "plain.html")
+    bubble = ask(frame, SEED_QUESTION)
+    answer = bubble.locator(".nbw-answer")
+    full = answer.text_content()  # every quoted sentence is in the page, only the first one is shown
+    shown = answer.inner_text()
+    assert full.count("[") >= 2 and shown.count("[") == 1 and len(shown) < len(full) - 40
+    assert "jeudi" in shown  # the example's first sentence: the Thursday call
+    more = answer.locator("button.nbw-more")
+    assert more.inner_text() == "More" and answer.locator(".nbw-rest").is_hidden()
+    more.click()
+    assert answer.locator(".nbw-rest").is_visible() and answer.locator("button.nbw-more").count() == 0
+    revealed = answer.inner_text()
+    assert revealed.count("[") == full.count("[") and len(revealed) > len(shown) + 40
+    answer.locator(".nbw-rest button.nbw-cite").first.click()  # its markers lead to their cards too
+    frame.locator("li.nbw-card.nbw-flash").first.wait_for(timeout=5_000)
+
+
 def test_widget_default_filters_come_from_data_attributes(page, server, host_pages):
     frame = open_widget(page, host_pages, server, "filtered.html", 'data-source="No Such Outlet"')
     bubble = ask(frame, SEED_QUESTION)

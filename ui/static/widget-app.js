@@ -5,11 +5,11 @@
   var WORDS = {
     en: { placeholder: "Ask about the news…", send: "Send", hello: "Ask a question about the news; each answer cites its sources.",
           sources: "Sources", untitled: "(untitled)", error: "Something went wrong", helpful: "Helpful", unhelpful: "Not helpful",
-          thanks: "Thanks!", undated: "undated", week: "week {w} of {y}",
+          thanks: "Thanks!", undated: "undated", week: "week {w} of {y}", more: "More",
           months: "January February March April May June July August September October November December".split(" ") },
     fr: { placeholder: "Une question sur l'actualité…", send: "Envoyer", hello: "Posez une question sur l'actualité ; chaque réponse cite ses sources.",
           sources: "Sources", untitled: "(sans titre)", error: "Une erreur est survenue", helpful: "Utile", unhelpful: "Pas utile",
-          thanks: "Merci !", undated: "sans date", week: "semaine {w} de {y}",
+          thanks: "Merci !", undated: "sans date", week: "semaine {w} de {y}", more: "La suite",
           months: "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(" ") }
   };
   var params = new URLSearchParams(location.search);
@@ -85,33 +85,56 @@
     return node;
   }
 
+  function appendCited(container, body, numbers, id) {
+    // Text with its [n] markers as buttons that show the source card (markers of no citation stay text).
+    var re = /\[(\d{1,3})\]/g, last = 0, m;
+    while ((m = re.exec(body)) !== null) {
+      container.appendChild(document.createTextNode(body.slice(last, m.index)));
+      var n = parseInt(m[1], 10);
+      if (numbers[n]) {
+        var b = el("button", "nbw-cite", "[" + n + "]");
+        b.type = "button";
+        b.dataset.target = "nbw-src-" + id + "-" + n;
+        container.appendChild(b);
+      } else {
+        container.appendChild(document.createTextNode(m[0]));
+      }
+      last = re.lastIndex;
+    }
+    container.appendChild(document.createTextNode(body.slice(last)));
+  }
+
   function renderAnswer(bubble, answer, question) {
     var id = ++turn;
     bubble.textContent = "";
     var numbers = {};
     (answer.citations || []).forEach(function (c) { numbers[c.n] = true; });
     var text = el("div", "nbw-answer");
-    var re = /\[(\d{1,3})\]/g, last = 0, m;
     var body = answer.answer || "";
     var short = answer.short_answer || "";
     if (short && body.indexOf(short) === 0) {
       text.appendChild(el("strong", "nbw-short", short));
       body = body.slice(short.length);
     }
-    while ((m = re.exec(body)) !== null) {
-      text.appendChild(document.createTextNode(body.slice(last, m.index)));
-      var n = parseInt(m[1], 10);
-      if (numbers[n]) {
-        var b = el("button", "nbw-cite", "[" + n + "]");
-        b.type = "button";
-        b.dataset.target = "nbw-src-" + id + "-" + n;
-        text.appendChild(b);
-      } else {
-        text.appendChild(document.createTextNode(m[0]));
-      }
-      last = re.lastIndex;
+    // The first quoted sentence (up to its citation markers) is shown; further ones wait behind
+    // a button, so that a long answer does not fill the small panel.
+    var first = /(\s*\[\d{1,3}\])+/.exec(body);
+    var cut = first ? first.index + first[0].length : body.length;
+    appendCited(text, body.slice(0, cut), numbers, id);
+    if (body.slice(cut).trim()) {
+      var rest = el("span", "nbw-rest");
+      rest.hidden = true;
+      appendCited(rest, body.slice(cut), numbers, id);
+      var more = el("button", "nbw-more", w.more);
+      more.type = "button";
+      more.setAttribute("aria-expanded", "false");
+      more.addEventListener("click", function () {
+        rest.hidden = false;
+        more.remove();
+      });
+      text.appendChild(more);
+      text.appendChild(rest);
     }
-    text.appendChild(document.createTextNode(body.slice(last)));
     bubble.appendChild(text);
     if ((answer.citations || []).length) {
       bubble.appendChild(el("div", "nbw-hint", w.sources));
