@@ -91,6 +91,16 @@ GRID = {"recent_days": (7, 14), "recent_weight": (0.5, 1.0, 1.5), "period_weight
         "recent_with_period": (False, True)}
 
 
+def open_store(store_path: Path):
+    """The store at ``store_path``, with the embedder it was built with (or the configured one)."""
+    from ingest.embedders import make_embedder
+    from ingest.settings import Settings
+    from ingest.store import Store
+
+    settings = Settings(store=store_path)
+    return Store(store_path, make_embedder(settings.embedder_for_store(), settings.model_load_timeout))
+
+
 def search_latency(store_path: Path, questions_path: Path, limit: int = 200, repeat: int = 3) -> dict:
     """Median and p95 milliseconds of ``HybridSearch.search`` (k = 5) with and without a time scope
     (as of today), interleaved question by question in one process, over the first ``limit``
@@ -98,14 +108,9 @@ def search_latency(store_path: Path, questions_path: Path, limit: int = 200, rep
     import time
     from datetime import date
 
-    from ingest.embedders import make_embedder
-    from ingest.settings import Settings
-    from ingest.store import Store
-
     from ..retriever import HybridSearch
 
-    settings = Settings(store=store_path)
-    store = Store(store_path, make_embedder(settings.embedder_for_store(), settings.model_load_timeout))
+    store = open_store(store_path)
     search = HybridSearch(store)
     questions = [it.question for it in load_qa(questions_path, limit)]
     times: dict[str, list[float]] = {"without time": [], "with time": []}
@@ -182,14 +187,9 @@ def score_store_policies(store_path: Path, questions_path: Path, policies: Seque
     real store, each question as of its ``as_of``, under each policy (a dict of
     :class:`TimePolicy` fields; None: the question asked without ``as_of``). Unlike
     :func:`score_policies` this embeds the questions and reads the store's sentence vectors."""
-    from ingest.embedders import make_embedder
-    from ingest.settings import Settings
-    from ingest.store import Store
-
     from ..retriever import HybridSearch
 
-    settings = Settings(store=store_path)
-    store = Store(store_path, make_embedder(settings.embedder_for_store(), settings.model_load_timeout))
+    store = open_store(store_path)
     questions = [q for q in load_qa(questions_path) if q.as_of and q.answers]
     out = []
     for fields in policies:
@@ -215,12 +215,7 @@ def score_store_policies(store_path: Path, questions_path: Path, policies: Seque
 def current_ceiling(store_path: Path, questions_path: Path) -> float:
     """Share of dated answerable questions for which some passage of the store published in the
     ``CURRENT_DAYS`` up to ``as_of`` holds an answer string: what current_hit@k can reach at most."""
-    from ingest.embedders import make_embedder
-    from ingest.settings import Settings
-    from ingest.store import Store
-
-    settings = Settings(store=store_path)
-    store = Store(store_path, make_embedder(settings.embedder_for_store(), settings.model_load_timeout))
+    store = open_store(store_path)
     chunks = [(c.text, c.metadata.get("published", "")) for c, _ in store.iter_chunks()]
     questions = [q for q in load_qa(questions_path) if q.as_of and q.answers]
     reach = sum(any(m.is_current(pub, q.as_of, CURRENT_DAYS) and m.contains_answer(text, q.answers)
