@@ -100,6 +100,7 @@ class ScoredSentence:
     coverage: float  # rarity-weighted share of the question's words found in the sentence
     typed: bool  # holds the kind of answer the question asks for
     score: float
+    newest: bool = False  # names the latest day among the candidates, for "when did … last …"
 
 
 # Sentence features and their weights, set by hand and checked on PIAF dev questions (the answer
@@ -219,7 +220,7 @@ class SentenceScorer:
             plang = passages[rank].metadata.get("lang", "")
             w = self.cross_weights if lang and plang and plang != lang else self.weights
             score = sum(w[k] * f[k] for k in FEATURES)
-            out.append(ScoredSentence(rank, a, b, f["coverage"], bool(f["typed"]), score))
+            out.append(ScoredSentence(rank, a, b, f["coverage"], bool(f["typed"]), score, f["newest"] > 0))
         out.sort(key=lambda s: s.score, reverse=True)
         return out
 
@@ -312,13 +313,13 @@ class ExtractiveAnswerer(Answerer):
                 break
             if any(c.passage_rank == s.passage_rank and c.start == s.start for c in chosen):
                 continue
-            if any(_same_text(top[c.passage_rank].text[c.start:c.end], top[s.passage_rank].text[s.start:s.end]) for c in chosen):
+            if any(same_text(top[c.passage_rank].text[c.start:c.end], top[s.passage_rank].text[s.start:s.end]) for c in chosen):
                 continue  # the same sentence in an overlapping chunk or a copy of the story
             chosen.append(s)
         return compose_answer(question, top, chosen, confidence)
 
 
-def _same_text(a: str, b: str) -> bool:
+def same_text(a: str, b: str) -> bool:
     return words(a) == words(b)
 
 

@@ -32,8 +32,8 @@ def store_idf(store: Store):
     return store.lexical().idf
 
 
-def default_answerer(store: Store, reader: bool = False, config: AnswerConfig | None = None) -> Answerer:
-    """The reader when asked for and its model is installed, else the hand-weighted scorer."""
+def default_answerer(store: Store, reader: bool = True, config: AnswerConfig | None = None) -> Answerer:
+    """The reader (the default) when its model is installed, else the hand-weighted scorer."""
     from .reader import Reader, ReadingAnswerer
 
     if reader and Reader.available():

@@ -27,7 +27,8 @@ import numpy as np
 from ingest.e5onnx import pad
 from ingest.lexical import words
 
-from .answerers import ExtractiveAnswerer, ScoredSentence, SentenceScorer, compose_answer, quotable, refusal
+from .answerers import (ExtractiveAnswerer, ScoredSentence, SentenceScorer, same_text, compose_answer, quotable,
+                         refusal)
 
 MODEL_DIR = Path(__file__).parent / "models" / "reader"
 MAX_QUESTION_TOKENS = 48
@@ -74,6 +75,38 @@ def encode_sentence(tok, sentence: str) -> tuple[list[int], list[int], list[tupl
     return ids + [tok.eos], owner + [-1], spans
 
 
+@dataclass(frozen=True)
+class Pair:
+    """A (question, sentence) pair as the cross-encoder reads it: ``query: <question>`` then
+    ``passage: <sentence>``, each with its own start and end tokens."""
+
+    ids: list[int]
+    owner: list[int]                  # per token: index of the sentence word it belongs to, or -1
+    spans: list[tuple[int, int]]      # each sentence word's character span in the sentence
+
+    @property
+    def seg(self) -> list[float]:
+        """1.0 on the sentence's word tokens (where an answer span may start or end)."""
+        return [1.0 if w >= 0 else 0.0 for w in self.owner]
+
+    def token_span(self, char_span) -> tuple[int, int] | None:
+        """First and last token of the words that overlap ``char_span`` (sentence offsets)."""
+        if not char_span:
+            return None
+        a, b = char_span
+        hit = [i for i, (x, y) in enumerate(self.spans) if x < b and y > a]
+        if not hit:
+            return None
+        toks = [t for t, w in enumerate(self.owner) if hit[0] <= w <= hit[-1]]
+        return toks[0], toks[-1]
+
+
+def encode_pair(tok, question: str, sentence: str) -> Pair:
+    q = encode_question(tok, question)
+    ids, owner, spans = encode_sentence(tok, sentence)
+    return Pair(q + ids, [-1] * len(q) + owner, spans)
+
+
 def best_span(start: np.ndarray, end: np.ndarray, owner: list[int]) -> tuple[int, int, float]:
     """Best (first word, last word, score) with start <= end, at most ``MAX_SPAN_WORDS`` words,
     over the sentence's word tokens; a word's score is its first token's (start) or last
@@ -102,7 +135,9 @@ class Reading:
 
 
 class Reader:
-    """Scores (question, sentence) pairs with the bundled ONNX reader."""
+    """Scores (question, sentence) pairs with the bundled ONNX cross-encoder."""
+
+    FILES = ("reader.json", "cross.onnx")
 
     def __init__(self, model_dir: Path | str = MODEL_DIR, threads: int | None = None):
         import onnxruntime as ort
@@ -110,26 +145,20 @@ class Reader:
         from ingest.e5file import E5File
 
         model_dir = Path(model_dir)
+        if not self.available(model_dir):
+            raise FileNotFoundError(f"{model_dir}: no reader model (needs {', '.join(self.FILES)})")
         self.info = json.loads((model_dir / "reader.json").read_text())
         self.e5 = E5File.shared()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         opts.inter_op_num_threads = 1
-        providers = ["CPUExecutionProvider"]
-        self._bottom = ort.InferenceSession(str(model_dir / "bottom.onnx"), opts, providers=providers)
-        self._top = ort.InferenceSession(str(model_dir / "top.onnx"), opts, providers=providers)
+        self._model = ort.InferenceSession(str(model_dir / "cross.onnx"), opts, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
 
     @classmethod
     def available(cls, model_dir: Path | str = MODEL_DIR) -> bool:
         d = Path(model_dir)
-        return all((d / f).is_file() for f in ("reader.json", "bottom.onnx", "top.onnx"))
-
-    def _states(self, seqs: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-        ids, mask = pad(seqs, self.e5.tokenizer.pad)
-        vecs = self.e5.word_vectors(ids)
-        (states,) = self._bottom.run(None, {"words": vecs, "mask": mask})
-        return states, mask
+        return all((d / f).is_file() for f in cls.FILES)
 
     def read(self, question: str, sentences: list[str], ranks: list[int] | None = None) -> list[Reading]:
         """One reading per sentence; ``ranks``: each sentence's rank in the first pass (0 = best),
@@ -137,19 +166,20 @@ class Reader:
         if not sentences:
             return []
         tok = self.e5.tokenizer
-        enc = [encode_sentence(tok, s) for s in sentences]
+        pairs = [encode_pair(tok, question, s) for s in sentences]
+        ids, mask = pad([p.ids for p in pairs], tok.pad)
+        seg = np.zeros(ids.shape, dtype=np.float32)
+        for i, p in enumerate(pairs):
+            seg[i, : len(p.ids)] = p.seg
+        rank = np.asarray(ranks if ranks is not None else [0] * len(pairs), dtype=np.float32)
+        feed = {"words": self.e5.word_vectors(ids), "mask": mask, "seg": seg, "rank": rank}
         with self._lock:
-            q, qm = self._states([encode_question(tok, question)])
-            s, sm = self._states([e[0] for e in enc])
-            n = len(sentences)
-            rank = np.asarray(ranks if ranks is not None else [0] * n, dtype=np.float32)
-            rel, start, end = self._top.run(None, {"q": np.repeat(q, n, 0), "q_mask": np.repeat(qm, n, 0),
-                                                   "s": s, "s_mask": sm, "rank": rank})
+            rel, start, end = self._model.run(None, feed)
         out = []
-        for i, (ids, owner, spans) in enumerate(enc):
-            if spans:
-                a, b, sc = best_span(start[i], end[i], owner)
-                span = (spans[a][0], spans[b][1])
+        for i, p in enumerate(pairs):
+            if p.spans:
+                a, b, sc = best_span(start[i], end[i], p.owner)
+                span = (p.spans[a][0], p.spans[b][1])
             else:
                 span, sc = None, -math.inf
             out.append(Reading(float(rel[i]), span, sc))
@@ -165,22 +195,24 @@ class ReadingAnswerer(ExtractiveAnswerer):
     nothing answers.
 
     ``mode``: ``"both"`` (default) gives the reader each sentence's rank in the scorer's shortlist,
-    the prior it was trained with; ``"reader"`` gives it none (the ablation of docs/answers.md). Refusal:
-    ``confidence = best logit + evidence_weight * (retrieval evidence - 1.72)`` below
-    ``min_confidence`` (both fitted on the training half of PIAF, see docs/answers.md). A second
-    sentence is quoted only when the reader finds it about as likely to answer (logit within
-    ``follow_margin`` of the best and probability at least ``follow_prob``). The short answer is
-    the best sentence's span when its score reaches ``min_span_score`` and it is shorter than the
-    sentence.
+    the prior it was trained with; ``"reader"`` gives it none (the ablation of docs/answers.md).
+    Refusal: ``confidence = best logit + evidence_weight * (retrieval evidence - the scorer's
+    evidence threshold)`` (that threshold is lower across languages, see
+    :meth:`~bot.answerers.ExtractiveAnswerer.threshold`) below
+    ``min_confidence`` (both fitted by ``python -m bot.training.calibrate`` on PIAF articles never
+    trained on, stored in ``reader.json``). The sentences quoted: see :meth:`follow`. The short
+    answer is the best sentence's span when its score reaches ``min_span_score`` and it is shorter
+    than the sentence; off by default (``inf``), because the span it finds held the whole answer
+    for only a quarter to a third of held-out PIAF questions (docs/answers.md).
     """
 
     answerer_name = "reader"
 
     def __init__(self, idf_source=None, reader: Reader | None = None, shortlist: int = 8, mode: str = "both",
                  min_confidence: float | None = None, evidence_weight: float | None = None,
-                 follow_margin: float = 1.0, follow_prob: float = 0.5, min_span_score: float = 4.0,
-                 max_sentences: int = 2, **kw):
-        super().__init__(idf_source, max_sentences=max_sentences, **kw)
+                 follow_margin: float = 1.0, follow_prob: float = 0.5, min_span_score: float = math.inf,
+                 newest_bonus: float = 2.0, **kw):
+        super().__init__(idf_source, **kw)
         self.reader = reader or Reader()
         self.shortlist = shortlist
         self.mode = mode
@@ -190,40 +222,75 @@ class ReadingAnswerer(ExtractiveAnswerer):
         self.follow_margin = follow_margin
         self.follow_prob = follow_prob
         self.min_span_score = min_span_score
+        self.newest_bonus = newest_bonus
 
-    def ranked(self, question: str, top: list, lang: str, avoid: tuple[str, ...] = ()):
-        """``[(ScoredSentence, Reading, key)]`` best first, over quotable shortlisted sentences."""
+    def ranked(self, question: str, top: list, lang: str):
+        """``[(ScoredSentence, Reading, key)]`` best first, over quotable shortlisted sentences.
+
+        ``key`` is the reader's logit, plus ``newest_bonus`` for the sentence naming the latest
+        day when the question asks when something last happened (the reader sees no dates; the
+        scorer resolves them against each article's publication date)."""
         cands = shortlist_sentences(self.scorer, question, top, self.shortlist, lang)
         texts = [top[s.passage_rank].text[s.start:s.end] for s in cands]
-        keep = [i for i, t in enumerate(texts) if quotable(t, question) and not any(t in a for a in avoid)]
-        if avoid and not keep:
-            keep = [i for i, t in enumerate(texts) if quotable(t, question)]
+        keep = [i for i, t in enumerate(texts) if quotable(t, question)]
         cands, texts = [cands[i] for i in keep], [texts[i] for i in keep]
         readings = self.reader.read(question, texts, keep if self.mode == "both" else None)
-        rows = [(s, r, r.score) for s, r in zip(cands, readings)]
+        rows = [(s, r, r.score + (self.newest_bonus if s.newest else 0.0)) for s, r in zip(cands, readings)]
         rows.sort(key=lambda x: x[2], reverse=True)
         return rows
 
-    def confidence_of(self, top: list, rows) -> float:
+    def confidence_of(self, top: list, rows, lang: str = "") -> float:
         if not rows:
             return -math.inf
         best_cov = max(rows, key=lambda x: x[0].score)[0]
-        return rows[0][1].score + self.evidence_weight * (self.evidence(top, best_cov) - 1.72)
+        margin = self.evidence(top, best_cov) - self.threshold(top, lang)
+        return rows[0][1].score + self.evidence_weight * margin
+
+    def follow(self, top: list, rows) -> list:
+        """The sentences quoted: the reader's best; then those the reader finds about as likely
+        (logit within ``follow_margin``, probability at least ``follow_prob``); then those the
+        scorer would have quoted beside its own best (within ``follow_ratio`` of its score), up to
+        ``max_sentences``. The later sentences complete the answer; the first one is the reader's."""
+        chosen = [rows[0][0]]
+
+        def add(s) -> None:
+            text = top[s.passage_rank].text[s.start:s.end]
+            if len(chosen) < self.max_sentences and not any(
+                    same_text(top[c.passage_rank].text[c.start:c.end], text) for c in chosen):
+                chosen.append(s)
+
+        best_key = rows[0][2]
+        for s, r, key in rows[1:]:
+            if key < best_key - self.follow_margin or _sigmoid(r.score) < self.follow_prob:
+                break
+            add(s)
+        by_scorer = sorted((row[0] for row in rows), key=lambda s: s.score, reverse=True)
+        top_score = by_scorer[0].score
+        floor = top_score * self.follow_ratio if top_score > 0 else top_score - 1.0
+        for s in by_scorer:
+            if s.score < floor:
+                break
+            add(s)
+        return chosen
 
     def answer(self, question: str, passages: list, lang: str = "en", avoid: tuple[str, ...] = ()):
         top = passages[: self.top_passages]
-        rows = self.ranked(question, top, lang, avoid) if top else []
-        confidence = self.confidence_of(top, rows)
+        rows = self.ranked(question, top, lang) if top else []
+        confidence = self.confidence_of(top, rows, lang)
+        if avoid and rows:
+            # A follow-up without an LLM is searched as the earlier question's keywords ("Et avant ?
+            # When Trump Putin last speak"), a text the reader was not calibrated on: whether the
+            # articles answer is then the retrieval evidence's call alone, as for the scorer.
+            best_cov = max(rows, key=lambda x: x[0].score)[0]
+            confidence = self.evidence(top, best_cov) - self.threshold(top, lang) + self.min_confidence
         if not rows or confidence < self.min_confidence:
             return refusal(question, lang, confidence if rows else 0.0)
+        if avoid:
+            fresh = [row for row in rows
+                     if not any(top[row[0].passage_rank].text[row[0].start:row[0].end] in a for a in avoid)]
+            rows = fresh or rows
         best_s, best_r, best_key = rows[0]
-        chosen = [best_s]
-        for s, r, key in rows[1:]:
-            if len(chosen) >= self.max_sentences:
-                break
-            if key < best_key - self.follow_margin or _sigmoid(r.score) < self.follow_prob:
-                break
-            chosen.append(s)
+        chosen = self.follow(top, rows)
         answer = compose_answer(question, top, chosen, confidence)
         answer.answerer = self.answerer_name
         first = top[best_s.passage_rank].text[best_s.start:best_s.end]

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     block_private_urls: bool = Field(default=False, description="Refuse to fetch URLs (and redirects) that resolve to loopback or private addresses")
     fetch_timeout: float = Field(default=15.0, gt=0, description="Seconds before a URL or feed fetch fails")
     model_load_timeout: float = Field(default=20.0, gt=0, description="Seconds before a hub model download fails")
-    reader: bool = Field(default=False, description="Answer with the bundled reading model (measured worse than the scorer: off by default, see docs/answers.md)")
+    reader: bool = Field(default=True, description="Answer with the bundled reading model (a cross-encoder; false: the hand-weighted sentence scorer alone, see docs/answers.md)")
     reranker: str = Field(default="", description="Optional cross-encoder (sentence-transformers name or path)")
     llm_base_url: str = Field(default="", description="OpenAI-compatible endpoint; empty means extractive answers")
     llm_model: str = Field(default="", description="Model name on the LLM endpoint")

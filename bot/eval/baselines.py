@@ -57,7 +57,9 @@ class NewsBotSystem:
         self.description = ("NewsBot.ask: the bot as users get it (hybrid retrieval, its answerer, its refusals), "
                             + ("each question asked as of its as_of date" if use_as_of
                                else "every question asked as of today (its as_of ignored)")
-                            + (", answering with the trained reader (NEWSBOT_READER=true)" if answerer == "reader" else ""))
+                            + (", answering with the trained reader" if answerer == "reader"
+                               else ", answering with the hand-weighted sentence scorer" if answerer == "extractive"
+                               else ""))
 
     def ask(self, question: str, k: int, as_of: str = "") -> Answer:
         return self.bot.ask(question, k=k, as_of=as_of if self.use_as_of else None)

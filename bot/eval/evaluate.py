@@ -184,7 +184,18 @@ def build_systems(bot, settings, compare: bool, progress: bool | None = None, da
         answerer = ReadingAnswerer(idf_source=lambda: store_idf(bot.store))
         return NewsBotSystem(NewsBot(bot.store, search=bot.search, answerer=answerer), name="newsbot-reader"), None
 
-    if bot.answerer.answerer_name != "reader":
+    def scorer():
+        from ..answerers import ExtractiveAnswerer
+        from ..newsbot import NewsBot, store_idf
+
+        answerer = ExtractiveAnswerer(idf_source=lambda: store_idf(bot.store))
+        return NewsBotSystem(NewsBot(bot.store, search=bot.search, answerer=answerer), name="newsbot-scorer"), None
+
+    # The other answerer on the same retrieval: the hand-weighted scorer when the bot reads with
+    # the reader (the default), the reader otherwise.
+    if bot.answerer.answerer_name == "reader":
+        yield "newsbot-scorer", scorer
+    else:
         yield "newsbot-reader", reader
     yield "bm25", plain(BM25Baseline(bot.store))
     yield "dense", plain(DenseBaseline(bot.store))

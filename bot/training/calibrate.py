@@ -5,7 +5,8 @@
 A copy of the PIAF store loses half of a split's articles (``splits.REMOVED``); that split's
 questions on removed articles are unanswerable there, the others answerable. For each question
 the bot searches as usual and the reader gives its best logit; with the retrieval evidence of
-:meth:`ExtractiveAnswerer.evidence`, ``confidence = logit + w * (evidence - 1.72)``.
+:meth:`ExtractiveAnswerer.evidence` less the scorer's threshold (``margin``),
+``confidence = logit + w * margin``; the largest ``w`` is the scorer's own rule in effect.
 
 - ``calibrate`` split (articles ≡ 1 mod 4, never trained on): for each ``w`` the threshold that
   refuses at most ``--max-refused`` of the answerable questions; the ``w`` refusing the most
@@ -29,7 +30,7 @@ from ..questions import question_language
 from ..reader import MODEL_DIR, Reader, ReadingAnswerer
 from .splits import REMOVED, SPLITS, article_number
 
-WEIGHTS = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0)
+WEIGHTS = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 256.0)
 
 
 def split_store(src: Path, work: Path, split: str) -> Path:
@@ -57,17 +58,19 @@ def observations(store_dir: Path, qa: list[dict], split: str, reader: Reader) ->
             continue
         passages = bot.search.search(q["question"], k=5)
         top = passages[:answerer.top_passages]
-        rows = answerer.ranked(q["question"], top, question_language(q["question"]) or "fr")
+        lang = question_language(q["question"]) or "fr"
+        rows = answerer.ranked(q["question"], top, lang)
         if not rows:
-            out.append((-30.0, 0.0, q["article_id"] in present))
+            out.append((-30.0, -30.0, q["article_id"] in present))
             continue
         best_cov = max(rows, key=lambda x: x[0].score)[0]
-        out.append((rows[0][1].score, answerer.evidence(top, best_cov), q["article_id"] in present))
+        margin = answerer.evidence(top, best_cov) - answerer.threshold(top, lang)
+        out.append((rows[0][1].score, margin, q["article_id"] in present))
     return out
 
 
 def refusal_rates(obs, w: float, tau: float) -> dict:
-    conf = np.array([lg + w * (ev - 1.72) for lg, ev, _ in obs])
+    conf = np.array([lg + w * ev for lg, ev, _ in obs])
     answerable = np.array([a for _, _, a in obs])
     refused = conf < tau
     neg = ~answerable
@@ -80,7 +83,7 @@ def refusal_rates(obs, w: float, tau: float) -> dict:
 def fit(obs, max_refused: float) -> dict:
     best = None
     for w in WEIGHTS:
-        conf_pos = np.sort([lg + w * (ev - 1.72) for lg, ev, a in obs if a])
+        conf_pos = np.sort([lg + w * ev for lg, ev, a in obs if a])
         if not len(conf_pos):
             break
         tau = float(conf_pos[int(max_refused * len(conf_pos))])
@@ -106,6 +109,9 @@ def main(argv=None) -> None:
     rule = fit(cal, args.max_refused)
     test = observations(split_store(Path(args.piaf_store), work, "refusal-test"), qa, "refusal-test", reader)
     rule["test"] = refusal_rates(test, rule["evidence_weight"], rule["min_confidence"])
+    # The scorer's own rule on the same questions (evidence under its threshold), for comparison.
+    rule["test_scorer"] = refusal_rates([(margin, 0.0, a) for _lg, margin, a in test], 0.0, 0.0)
+    rule["model"] = "cross"
     info_path = Path(args.model) / "reader.json"
     info = json.loads(info_path.read_text())
     info["refusal"] = rule

@@ -17,9 +17,10 @@ from ingest.e5file import E5File
 
 
 class Block(nn.Module):
-    def __init__(self, hidden: int, heads: int, ffn: int, eps: float):
+    def __init__(self, hidden: int, heads: int, ffn: int, eps: float, dropout: float = 0.0):
         super().__init__()
         self.heads = heads
+        self.drop = nn.Dropout(dropout)      # BERT's places: attention weights, both sublayer outputs
         self.q, self.k, self.v, self.ao = (nn.Linear(hidden, hidden) for _ in range(4))
         self.aln = nn.LayerNorm(hidden, eps=eps)
         self.fi, self.fo = nn.Linear(hidden, ffn), nn.Linear(ffn, hidden)
@@ -33,10 +34,10 @@ class Block(nn.Module):
             return y.view(b, t, self.heads, hd).transpose(1, 2)
 
         q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
-        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd) + bias, dim=-1)
+        att = self.drop(torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd) + bias, dim=-1))
         ctx = (att @ v).transpose(1, 2).reshape(b, t, h)
-        x = self.aln(x + self.ao(ctx))
-        return self.oln(x + self.fo(torch.nn.functional.gelu(self.fi(x))))
+        x = self.aln(x + self.drop(self.ao(ctx)))
+        return self.oln(x + self.drop(self.fo(torch.nn.functional.gelu(self.fi(x)))))
 
 
 class Encoder(nn.Module):

@@ -30,20 +30,20 @@ from . import emit
 from ..answerers import ExtractiveAnswerer, SentenceScorer
 from ..newsbot import NewsBot, store_idf
 from ..questions import question_language
-from ..reader import Reader, ReadingAnswerer
+from ..reader import MODEL_DIR, Reader, ReadingAnswerer
 
 
 ANSWERERS = ("scorer", "scorer-untranslated", "reader", "both")
 
 
 def answerers(store: Store, no_refusal: bool, names: tuple[str, ...] = ANSWERERS,
-              cross_weights: tuple[dict, ...] = ()) -> dict:
+              cross_weights: tuple[dict, ...] = (), reader_dir: Path | None = None) -> dict:
     """The answerers compared: the scorer (with the English-French lexicon), the scorer without
     it, the reader alone and the reader with the scorer's rank."""
     idf = lambda: store_idf(store)  # noqa: E731
     low = {"min_evidence": -math.inf} if no_refusal else {}
     rlow = {"min_confidence": -math.inf} if no_refusal else {}
-    reader = Reader() if {"reader", "both"} & set(names) else None
+    reader = Reader(reader_dir or MODEL_DIR) if {"reader", "both"} & set(names) else None
     make = {
         "scorer": lambda: ExtractiveAnswerer(idf_source=idf, **low),
         "scorer-untranslated": lambda: ExtractiveAnswerer(scorer=SentenceScorer(idf, translate=False), **low),
@@ -57,9 +57,9 @@ def answerers(store: Store, no_refusal: bool, names: tuple[str, ...] = ANSWERERS
 
 
 def run(store_dir: Path, qa: list[dict], no_refusal: bool = False, names: tuple[str, ...] = ANSWERERS,
-        cross_weights: tuple[dict, ...] = ()) -> dict:
-    store = Store(store_dir, make_embedder("e5-small"))
-    systems = answerers(store, no_refusal, names, cross_weights)
+        cross_weights: tuple[dict, ...] = (), reader_dir: Path | None = None) -> dict:
+    store = Store(store_dir, make_embedder(""))
+    systems = answerers(store, no_refusal, names, cross_weights, reader_dir)
     bot = NewsBot(store, answerer=next(iter(systems.values())))
     rows = {name: [] for name in systems}
     for q in qa:
@@ -110,6 +110,7 @@ def main(argv=None) -> None:
     ap.add_argument("--out")
     ap.add_argument("--no-refusal", action="store_true")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--reader-dir", type=Path, help="a reader model folder (default: the bundled one)")
     ap.add_argument("--answerers", default=",".join(ANSWERERS),
                     help=f"comma-separated, of {', '.join(ANSWERERS)} (default: all)")
     ap.add_argument("--cross-weights", action="append", type=json.loads, default=[],
@@ -123,8 +124,8 @@ def main(argv=None) -> None:
         qa = qa[: args.limit]
     t0 = time.time()
     result = {"qa": Path(args.qa).name, "store": str(args.store), "no_refusal": args.no_refusal,
-              "loadavg_1m": round(os.getloadavg()[0], 2), "systems": run(Path(args.store), qa, args.no_refusal, names,
-                                                                       tuple(args.cross_weights))}
+              "loadavg_1m": round(os.getloadavg()[0], 2), "systems": run(
+        Path(args.store), qa, args.no_refusal, names, tuple(args.cross_weights), args.reader_dir)}
     result["seconds"] = round(time.time() - t0, 1)
     emit(result, args.out)
 

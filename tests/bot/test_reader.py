@@ -1,6 +1,6 @@
-"""The answer reader (opt-in, ``NEWSBOT_READER=true``) on the real seed store: its contract with
-the rest of the bot. Its quality against the hand-weighted scorer is measured in docs/answers.md,
-not asserted here."""
+"""The answer reader (the default answerer; ``NEWSBOT_READER=false`` for the scorer alone) on the
+real seed store: its contract with the rest of the bot. Its quality against the hand-weighted
+scorer is measured in docs/answers.md, not asserted here."""
 from __future__ import annotations
 
 import pytest
@@ -8,7 +8,7 @@ import pytest
 from bot.eval import metrics as m
 from bot.model import Passage
 from bot.newsbot import NewsBot, default_answerer
-from bot.reader import Reader, ReadingAnswerer, best_span, encode_sentence
+from bot.reader import Reader, ReadingAnswerer, best_span, encode_pair, encode_question, encode_sentence
 
 QUESTION = "When did Trump and Putin last speak?"
 
@@ -23,10 +23,23 @@ def bot(seed_store, reader) -> NewsBot:
     return NewsBot(seed_store, answerer=ReadingAnswerer(reader=reader))
 
 
-def test_the_reader_ships_inside_the_package_and_is_opt_in(seed_store):
+def test_the_reader_ships_inside_the_package_and_can_be_turned_off(seed_store):
     assert Reader.available()
-    assert not isinstance(default_answerer(seed_store), ReadingAnswerer)
     assert isinstance(default_answerer(seed_store, reader=True), ReadingAnswerer)
+    assert not isinstance(default_answerer(seed_store, reader=False), ReadingAnswerer)
+
+
+def test_the_reader_is_the_default_answerer(seed_store, monkeypatch):
+    from ingest.settings import Settings
+
+    monkeypatch.delenv("NEWSBOT_READER", raising=False)
+    assert Settings().reader is True
+    assert NewsBot(seed_store).answerer.answerer_name == "reader"
+
+
+def test_a_missing_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="cross.onnx"):
+        Reader(tmp_path)
 
 
 def test_reader_answers_are_cited_highlighted_and_short(bot):
@@ -36,7 +49,7 @@ def test_reader_answers_are_cited_highlighted_and_short(bot):
         assert answer.answerer == "reader" and not answer.refused
         d = answer.to_dict()
         assert set(d) >= {"short_answer", "citations", "confidence"}
-        assert 1 <= len(m.citation_markers(answer.answer)) <= 2  # a second quote only when it adds
+        assert 1 <= len(m.citation_markers(answer.answer)) <= 3  # further quotes only when they add
         for c in answer.citations:
             for a, b in c.highlight:
                 assert c.passage[a:b] in answer.answer
@@ -71,6 +84,28 @@ def test_sentence_tokens_map_back_to_words(reader):
     assert ids == [tok.bos] + tok.encode("passage: " + sentence) + [tok.eos]
     assert [sentence[a:b] for a, b in spans] == sentence.split()
     assert sorted(set(owner) - {-1}) == list(range(len(spans)))
+
+
+def test_a_pair_is_the_question_then_the_sentence_and_spans_map_to_its_tokens(reader):
+    tok = reader.e5.tokenizer
+    sentence = "Le dernier entretien remontait au 14 juin."
+    pair = encode_pair(tok, QUESTION, sentence)
+    q = encode_question(tok, QUESTION)
+    assert pair.ids == q + encode_sentence(tok, sentence)[0]
+    assert pair.seg[: len(q)] == [0.0] * len(q) and pair.seg[-1] == 0.0  # question and end token
+    a, b = pair.token_span((sentence.index("14 juin"), sentence.index("14 juin") + len("14 juin")))
+    assert tok.encode("14 juin.") == pair.ids[a:b + 1]  # whole words: "juin." with its full stop
+    assert pair.token_span(None) is None and pair.token_span((0, 0)) is None
+
+
+def test_short_answers_are_off_by_default_and_lead_the_answer_when_on(reader):
+    p = Passage(chunk_id="x", text="Le dernier entretien entre Trump et Poutine remontait au 14 juin, selon le Kremlin.",
+                metadata={"lang": "fr"}, dense_score=0.9, sentences=[])
+    plain = ReadingAnswerer(reader=reader, min_confidence=-1e9).answer(QUESTION, [p], lang="en")
+    assert plain.short_answer == "" and plain.answer.startswith("Le dernier entretien")
+    eager = ReadingAnswerer(reader=reader, min_confidence=-1e9, min_span_score=-1e9).answer(QUESTION, [p], lang="en")
+    assert eager.short_answer and eager.short_answer in p.text
+    assert eager.answer.startswith(eager.short_answer + " — “Le dernier entretien")
 
 
 def test_best_span_keeps_start_before_end_and_bounded():

@@ -125,6 +125,6 @@ def test_an_int8_store_answers_and_reindex_moves_it_to_the_default(tmp_path, e5_
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "re-embedded 2 chunks with multilingual-e5-small-q4"
     assert recorded_embedder(store) == "multilingual-e5-small-q4"
-    proc = run_newsbot("ask", "Who is on strike?", "--store", store, "--json")
+    proc = run_newsbot("ask", "Qui fait grève depuis lundi ?", "--store", store, "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["citations"][0]["title"] == "Grève à la SNCF"

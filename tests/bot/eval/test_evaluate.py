@@ -122,8 +122,9 @@ def test_eval_command_compare_on_seed_store(seed_store, tmp_path):
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["n"] == 3 and result["store_chunks"] == seed_store.count()
     assert METRIC_KEYS <= set(result["metrics"])
-    # The shipped reader answers over the bot's own retrieval, for the reader-against-scorer comparison.
-    assert list(result["systems"]) == ["newsbot", "newsbot-reader", "bm25", "dense", "langchain"]
+    # The bot answers with the reader; the scorer answers over the same retrieval, for the comparison.
+    assert list(result["systems"]) == ["newsbot", "newsbot-scorer", "bm25", "dense", "langchain"]
+    assert result["systems"]["newsbot"]["description"].endswith("answering with the trained reader")
     assert result["systems"]["newsbot"]["metrics"] == result["metrics"]
     assert [r["id"] for r in result["records"]] == ["s01", "s05", "s09"]
     for name, system in result["systems"].items():
@@ -138,7 +139,7 @@ def test_eval_command_compare_on_seed_store(seed_store, tmp_path):
     # every chunk, so these systems must find both (BM25 drops chunks sharing no word with the question).
     for name in ("newsbot", "dense", "langchain"):
         assert result["systems"][name]["metrics"]["hit@10"] == 1.0, name
-    assert result["systems"]["newsbot-reader"]["metrics"]["hit@10"] == 1.0  # same retrieval, another answerer
+    assert result["systems"]["newsbot-scorer"]["metrics"]["hit@10"] == 1.0  # same retrieval, another answerer
     # Baselines never refuse: the unanswerable s09 is not refused, so refusal recall is 0/1.
     for name in ("bm25", "dense", "langchain"):
         assert result["systems"][name]["metrics"]["refusal_recall"] == 0.0, name
@@ -217,7 +218,7 @@ def test_compare_with_dated_questions_runs_the_bot_without_as_of_and_reports_a_f
     assert main(["eval", str(qa), "--store", str(seed_store.path), "--out", str(out), "--compare", "--no-progress",
                  "-k", "5"]) == 0
     result = json.loads(out.read_text(encoding="utf-8"))
-    assert list(result["systems"]) == ["newsbot", "newsbot-no-as-of", "newsbot-reader", "bm25", "dense"]
+    assert list(result["systems"]) == ["newsbot", "newsbot-no-as-of", "newsbot-scorer", "bm25", "dense"]
     assert result["failed"] == {"langchain": "RuntimeError: Batch size of 5696 is greater than max batch size of 5461"}
     for system in result["systems"].values():
         assert system["metrics"]["dated"] == 2 and "current_hit@5" in system["metrics"]
