@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.e5onnx import pad
 from ingest.lexical import words
 
 from .answerers import (ExtractiveAnswerer, ScoredSentence, SentenceScorer, same_text, compose_answer, quotable,
@@ -167,22 +166,23 @@ class Reader:
             return []
         tok = self.e5.tokenizer
         pairs = [encode_pair(tok, question, s) for s in sentences]
-        ids, mask = pad([p.ids for p in pairs], tok.pad)
-        seg = np.zeros(ids.shape, dtype=np.float32)
-        for i, p in enumerate(pairs):
-            seg[i, : len(p.ids)] = p.seg
-        rank = np.asarray(ranks if ranks is not None else [0] * len(pairs), dtype=np.float32)
-        feed = {"words": self.e5.word_vectors(ids), "mask": mask, "seg": seg, "rank": rank}
-        with self._lock:
-            rel, start, end = self._model.run(None, feed)
+        ranks = ranks if ranks is not None else [0] * len(pairs)
         out = []
-        for i, p in enumerate(pairs):
+        for p, rank in zip(pairs, ranks):
+            # One pair per call: int8 products quantise their input with one scale per call, so in
+            # a batch a pair's score would depend on the sentences beside it. Unpadded, one at a
+            # time costs about the same as the padded batch.
+            ids = np.asarray([p.ids], dtype=np.int64)
+            feed = {"words": self.e5.word_vectors(ids), "mask": np.ones_like(ids),
+                    "seg": np.asarray([p.seg], dtype=np.float32), "rank": np.asarray([rank], dtype=np.float32)}
+            with self._lock:
+                rel, start, end = self._model.run(None, feed)
             if p.spans:
-                a, b, sc = best_span(start[i], end[i], p.owner)
+                a, b, sc = best_span(start[0], end[0], p.owner)
                 span = (p.spans[a][0], p.spans[b][1])
             else:
                 span, sc = None, -math.inf
-            out.append(Reading(float(rel[i]), span, sc))
+            out.append(Reading(float(rel[0]), span, sc))
         return out
 
 

@@ -86,6 +86,15 @@ def test_sentence_tokens_map_back_to_words(reader):
     assert sorted(set(owner) - {-1}) == list(range(len(spans)))
 
 
+def test_a_sentences_reading_does_not_depend_on_the_sentences_beside_it(reader):
+    short = "Trump et Poutine se sont parlé jeudi."
+    long = ("Le dernier entretien entre les deux dirigeants remontait au 14 juin, dans le contexte du conflit "
+            "israélo-iranien, qui s'était conclu après des frappes sur trois installations nucléaires.")
+    alone = reader.read(QUESTION, [short], [0])[0]
+    together = reader.read(QUESTION, [long, short], [1, 0])[1]
+    assert together == alone
+
+
 def test_a_pair_is_the_question_then_the_sentence_and_spans_map_to_its_tokens(reader):
     tok = reader.e5.tokenizer
     sentence = "Le dernier entretien remontait au 14 juin."
