@@ -84,23 +84,6 @@ def pack(examples: list[dict], e5: E5File, out: Path, article_of: dict[str, str]
             "by_source": {s: sources.count(s) for s in sorted(set(sources))}}
 
 
-class _Export:
-    """Wrapper with the run-time inputs: word vectors, mask, span mask, scorer rank."""
-
-    def __new__(cls, net):
-        import torch
-
-        class Wrapped(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.net = net
-
-            def forward(self, words, mask, seg, rank):
-                return self.net(words, mask, seg, rank)
-
-        return Wrapped()
-
-
 def load_run(run: Path, e5: E5File):
     import torch
 
@@ -127,7 +110,7 @@ def export(run: Path, model_dir: Path, e5: E5File, packed_info: dict | None = No
     tmp = model_dir / "cross-fp32.onnx"
     words, mask = torch.randn(3, 11, h), torch.ones(3, 11, dtype=torch.long)
     seg, rank = torch.ones(3, 11), torch.zeros(3)
-    torch.onnx.export(_Export(net), (words, mask, seg, rank), tmp, input_names=["words", "mask", "seg", "rank"],
+    torch.onnx.export(net, (words, mask, seg, rank), tmp, input_names=["words", "mask", "seg", "rank"],
                       output_names=["relevance", "start", "end"],
                       dynamic_axes={"words": {0: "b", 1: "t"}, "mask": {0: "b", 1: "t"}, "seg": {0: "b", 1: "t"},
                                     "rank": {0: "b"}, "relevance": {0: "b"}, "start": {0: "b", 1: "t"},
