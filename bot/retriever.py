@@ -6,18 +6,15 @@ ranked a third time by each passage's best single sentence (dense similarity, se
 several outlets are collapsed, and an optional cross-encoder reorders the top. With a time scope
 (``bot/timeq.py``) articles after ``as_of`` are left out and the rankings of a publication
 window are fused in too.
-``HybridRetriever`` exposes the same search as a LangChain ``BaseRetriever``.
+``bot.langchain_retriever.HybridRetriever`` exposes the same search as a LangChain ``BaseRetriever``
+(a module of its own: LangChain's retriever machinery takes a third of a second to import, which
+``newsbot ask`` does not need).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from typing import Protocol
 
 from ingest.chunking import published_timestamp
 from ingest.lexical import fold
@@ -246,21 +243,3 @@ class HybridSearch:
         for rank, p in enumerate(sorted((p for p in head if p.chunk_id in best), key=lambda p: -best[p.chunk_id]), 1):
             p.score += cfg.sentence_weight / (cfg.rrf_k + rank)
         return sorted(head, key=lambda p: p.score, reverse=True) + ranked[cfg.sentence_candidates:]
-
-
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over :class:`HybridSearch`; documents carry scores and offsets in metadata."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    search: Any
-    k: int = 5
-    filters: Filters = Filters()
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [passage_to_document(p) for p in self.search.search(query, self.k, self.filters)]
-
-
-def passage_to_document(p: Passage) -> Document:
-    meta = dict(p.metadata, chunk_id=p.chunk_id, score=p.score, dense_rank=p.dense_rank, lexical_rank=p.lexical_rank)
-    return Document(page_content=p.text, metadata=meta, id=p.chunk_id)

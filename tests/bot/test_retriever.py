@@ -8,7 +8,8 @@ import pytest
 from langchain_core.documents import Document
 
 from bot.model import Filters, Passage
-from bot.retriever import (HybridRetriever, HybridSearch, SearchConfig, chroma_where, collapse_duplicates, fuse_rrf,
+from bot.langchain_retriever import HybridRetriever
+from bot.retriever import (HybridSearch, SearchConfig, chroma_where, collapse_duplicates, fuse_rrf,
                            lexical_allowed)
 from ingest.sentences import SentenceVectors
 from ingest.pipeline import Ingester
