@@ -208,10 +208,10 @@ class ReadingAnswerer(ExtractiveAnswerer):
 
     answerer_name = "reader"
 
-    def __init__(self, idf_source=None, reader: Reader | None = None, shortlist: int = 8, mode: str = "both",
+    def __init__(self, idf_source=None, reader: Reader | None = None, shortlist: int = 6, mode: str = "both",
                  min_confidence: float | None = None, evidence_weight: float | None = None,
                  follow_margin: float = 1.0, follow_prob: float = 0.5, min_span_score: float = math.inf,
-                 newest_bonus: float = 2.0, **kw):
+                 newest_bonus: float = 2.0, scorer_weight: float = 0.0, **kw):
         super().__init__(idf_source, **kw)
         self.reader = reader or Reader()
         self.shortlist = shortlist
@@ -223,19 +223,22 @@ class ReadingAnswerer(ExtractiveAnswerer):
         self.follow_prob = follow_prob
         self.min_span_score = min_span_score
         self.newest_bonus = newest_bonus
+        self.scorer_weight = scorer_weight
 
     def ranked(self, question: str, top: list, lang: str):
         """``[(ScoredSentence, Reading, key)]`` best first, over quotable shortlisted sentences.
 
-        ``key`` is the reader's logit, plus ``newest_bonus`` for the sentence naming the latest
-        day when the question asks when something last happened (the reader sees no dates; the
-        scorer resolves them against each article's publication date)."""
+        ``key`` is the reader's logit, plus ``scorer_weight`` times the scorer's score, plus
+        ``newest_bonus`` for the sentence naming the latest day when the question asks when
+        something last happened (the reader sees no dates; the scorer resolves them against each
+        article's publication date)."""
         cands = shortlist_sentences(self.scorer, question, top, self.shortlist, lang)
         texts = [top[s.passage_rank].text[s.start:s.end] for s in cands]
         keep = [i for i, t in enumerate(texts) if quotable(t, question)]
         cands, texts = [cands[i] for i in keep], [texts[i] for i in keep]
         readings = self.reader.read(question, texts, keep if self.mode == "both" else None)
-        rows = [(s, r, r.score + (self.newest_bonus if s.newest else 0.0)) for s, r in zip(cands, readings)]
+        rows = [(s, r, r.score + self.scorer_weight * s.score + (self.newest_bonus if s.newest else 0.0))
+                for s, r in zip(cands, readings)]
         rows.sort(key=lambda x: x[2], reverse=True)
         return rows
 

@@ -1,15 +1,21 @@
 """Scorer, reader and both on the same questions and the same retrieved passages, in one run.
 
-    python -m bot.training.eval_ablation --store STORE --qa QA.jsonl [--out FILE.json] [--no-refusal]
+    python -m bot.training.eval_ablation --store STORE --qa QA.jsonl [--out FILE.json] [--no-refusal] [--as-of]
         [--answerers scorer,reader] [--cross-weights '{"sim_gap": 20, "coverage": 3.0}' ...]
+        [--shortlists 4,6,10] [--reader-settings '{"shortlist": 6, "scorer_weight": 4}' ...]
 
-Each question is searched once (k = 5); every answerer then answers from those passages. Per
+Each question is searched once (k = 5; with ``--as-of``, as of the question's ``as_of`` date,
+as ``newsbot eval`` asks it); every answerer then answers from those passages. Per
 answerer: first-sentence rate (the first quoted sentence holds an answer string), answer_hit
 (anywhere in the answer), the share of answerable questions refused, the share with a short
 answer and whether it holds the answer, and answer latency p50/p95 (the answering step alone;
 search is shared). ``--no-refusal`` measures the sentence choice alone (nothing refused).
 Each ``--cross-weights`` adds a scorer with those weights for passages in another language than
 the question (named ``scorer`` plus the weights), to compare settings on the same passages.
+``--shortlists`` adds the default answerer (``both``) reading that many shortlisted sentences
+(named ``both@N``; the default reads ``ReadingAnswerer``'s ``shortlist``): what the reader's
+share of the answer time buys. Each ``--reader-settings`` adds the default answerer with those
+:class:`~bot.reader.ReadingAnswerer` settings (named ``both`` plus the settings).
 """
 from __future__ import annotations
 
@@ -31,19 +37,24 @@ from ..answerers import ExtractiveAnswerer, SentenceScorer
 from ..newsbot import NewsBot, store_idf
 from ..questions import question_language
 from ..reader import MODEL_DIR, Reader, ReadingAnswerer
+from ..timeq import parse_as_of, question_time
 
 
 ANSWERERS = ("scorer", "scorer-untranslated", "reader", "both")
+READER_SETTINGS = ("shortlist", "scorer_weight", "newest_bonus", "follow_margin", "follow_prob", "min_confidence",
+                   "evidence_weight")
 
 
 def answerers(store: Store, no_refusal: bool, names: tuple[str, ...] = ANSWERERS,
-              cross_weights: tuple[dict, ...] = (), reader_dir: Path | None = None) -> dict:
+              cross_weights: tuple[dict, ...] = (), reader_dir: Path | None = None,
+              shortlists: tuple[int, ...] = (), reader_settings: tuple[dict, ...] = ()) -> dict:
     """The answerers compared: the scorer (with the English-French lexicon), the scorer without
     it, the reader alone and the reader with the scorer's rank."""
     idf = lambda: store_idf(store)  # noqa: E731
     low = {"min_evidence": -math.inf} if no_refusal else {}
     rlow = {"min_confidence": -math.inf} if no_refusal else {}
-    reader = Reader(reader_dir or MODEL_DIR) if {"reader", "both"} & set(names) else None
+    reader = (Reader(reader_dir or MODEL_DIR)
+              if {"reader", "both"} & set(names) or shortlists or reader_settings else None)
     make = {
         "scorer": lambda: ExtractiveAnswerer(idf_source=idf, **low),
         "scorer-untranslated": lambda: ExtractiveAnswerer(scorer=SentenceScorer(idf, translate=False), **low),
@@ -53,17 +64,24 @@ def answerers(store: Store, no_refusal: bool, names: tuple[str, ...] = ANSWERERS
     out = {name: make[name]() for name in names}
     for w in cross_weights:
         out["scorer " + json.dumps(w, sort_keys=True)] = ExtractiveAnswerer(scorer=SentenceScorer(idf, cross_weights=w), **low)
+    for n in shortlists:
+        out[f"both@{n}"] = ReadingAnswerer(idf_source=idf, reader=reader, mode="both", shortlist=n, **rlow)
+    for settings in reader_settings:
+        out["both " + json.dumps(settings, sort_keys=True)] = ReadingAnswerer(
+            idf_source=idf, reader=reader, mode="both", **{**rlow, **settings})
     return out
 
 
 def run(store_dir: Path, qa: list[dict], no_refusal: bool = False, names: tuple[str, ...] = ANSWERERS,
-        cross_weights: tuple[dict, ...] = (), reader_dir: Path | None = None) -> dict:
+        cross_weights: tuple[dict, ...] = (), reader_dir: Path | None = None,
+        shortlists: tuple[int, ...] = (), reader_settings: tuple[dict, ...] = (), as_of: bool = False) -> dict:
     store = Store(store_dir, make_embedder(""))
-    systems = answerers(store, no_refusal, names, cross_weights, reader_dir)
+    systems = answerers(store, no_refusal, names, cross_weights, reader_dir, shortlists, reader_settings)
     bot = NewsBot(store, answerer=next(iter(systems.values())))
     rows = {name: [] for name in systems}
     for q in qa:
-        passages = bot.search.search(q["question"], k=5)
+        scope = question_time(q["question"], parse_as_of(q["as_of"])) if as_of and q.get("as_of") else None
+        passages = bot.search.search(q["question"], k=5, time=scope)
         lang = question_language(q["question"]) or "en"
         for name, a in systems.items():
             t0 = time.perf_counter()
@@ -115,8 +133,24 @@ def main(argv=None) -> None:
                     help=f"comma-separated, of {', '.join(ANSWERERS)} (default: all)")
     ap.add_argument("--cross-weights", action="append", type=json.loads, default=[],
                     help="JSON object of scorer weights across languages (repeatable): one more scorer each")
+    ap.add_argument("--shortlists", default="",
+                    help="comma-separated sentence counts: the default answerer reading that many (both@N)")
+    ap.add_argument("--as-of", action="store_true",
+                    help="search each question as of its as_of date (as newsbot eval does); default: no time scope")
+    ap.add_argument("--reader-settings", action="append", type=json.loads, default=[],
+                    help=f"JSON object of reader answerer settings ({', '.join(READER_SETTINGS)}; repeatable): "
+                         "one more answerer each")
     args = ap.parse_args(argv)
     names = tuple(n.strip() for n in args.answerers.split(",") if n.strip())
+    try:
+        shortlists = tuple(int(n) for n in args.shortlists.split(",") if n.strip())
+    except ValueError:
+        ap.error("--shortlists takes comma-separated whole numbers, e.g. 4,6,10")
+    if any(n < 1 for n in shortlists):
+        ap.error("--shortlists: each count must be at least 1")
+    for settings in args.reader_settings:
+        if not isinstance(settings, dict) or set(settings) - set(READER_SETTINGS):
+            ap.error(f"--reader-settings takes a JSON object of {', '.join(READER_SETTINGS)}")
     if not names or set(names) - set(ANSWERERS):
         ap.error(f"--answerers takes names among {', '.join(ANSWERERS)}")
     qa = [json.loads(x) for x in open(args.qa, encoding="utf-8") if x.strip()]
@@ -125,7 +159,8 @@ def main(argv=None) -> None:
     t0 = time.time()
     result = {"qa": Path(args.qa).name, "store": str(args.store), "no_refusal": args.no_refusal,
               "loadavg_1m": round(os.getloadavg()[0], 2), "systems": run(
-        Path(args.store), qa, args.no_refusal, names, tuple(args.cross_weights), args.reader_dir)}
+        Path(args.store), qa, args.no_refusal, names, tuple(args.cross_weights), args.reader_dir, shortlists,
+        tuple(args.reader_settings), args.as_of)}
     result["seconds"] = round(time.time() - t0, 1)
     emit(result, args.out)
 

@@ -141,3 +141,20 @@ def test_the_llm_gets_passages_in_the_readers_order(reader):
     assert sorted(p.chunk_id for p in ordered) == ["a", "b"]
     rows = ReadingAnswerer(reader=reader).ranked(QUESTION, [a, b], "en")
     assert ordered[0].chunk_id == ["a", "b"][rows[0][0].passage_rank]
+
+
+def test_the_reader_reads_at_most_its_shortlist_and_can_weigh_the_scorer_in(reader):
+    sentences = [f"Le sommet numéro {n} de l'OTAN a eu lieu à La Haye, selon le communiqué {n}." for n in range(9)]
+    sentences.append("Trump et Poutine se sont parlé jeudi au téléphone, a indiqué le Kremlin.")
+    p = Passage(chunk_id="x", text=" ".join(sentences), metadata={"lang": "fr"}, dense_score=0.9, sentences=[])
+    plain = ReadingAnswerer(reader=reader)
+    assert plain.shortlist == 6
+    rows = plain.ranked(QUESTION, [p], "en")
+    assert 1 <= len(rows) <= 6
+    for s, r, key in rows:
+        assert key == pytest.approx(r.score + (plain.newest_bonus if s.newest else 0.0))
+    weighed = ReadingAnswerer(reader=reader, scorer_weight=3.0).ranked(QUESTION, [p], "en")
+    assert len(weighed) == len(rows)
+    for s, r, key in weighed:
+        assert key == pytest.approx(r.score + 3.0 * s.score + (plain.newest_bonus if s.newest else 0.0))
+    assert [k for *_, k in weighed] == sorted((k for *_, k in weighed), reverse=True)
