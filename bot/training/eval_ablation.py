@@ -12,10 +12,10 @@ answer and whether it holds the answer, and answer latency p50/p95 (the answerin
 search is shared). ``--no-refusal`` measures the sentence choice alone (nothing refused).
 Each ``--cross-weights`` adds a scorer with those weights for passages in another language than
 the question (named ``scorer`` plus the weights), to compare settings on the same passages.
-``--shortlists`` adds the default answerer (``both``) reading that many shortlisted sentences
-(named ``both@N``; the default reads ``ReadingAnswerer``'s ``shortlist``): what the reader's
-share of the answer time buys. Each ``--reader-settings`` adds the default answerer with those
-:class:`~bot.reader.ReadingAnswerer` settings (named ``both`` plus the settings).
+Each ``--reader-settings`` adds the default answerer with those
+:class:`~bot.reader.ReadingAnswerer` settings (named ``both`` plus the settings);
+``--shortlists 4,6`` is short for ``'{"shortlist": 4}'`` and ``'{"shortlist": 6}'`` (named
+``both@4``, ``both@6``): what the reader's share of the answer time buys.
 """
 from __future__ import annotations
 
@@ -47,14 +47,14 @@ READER_SETTINGS = ("shortlist", "scorer_weight", "newest_bonus", "follow_margin"
 
 def answerers(store: Store, no_refusal: bool, names: tuple[str, ...] = ANSWERERS,
               cross_weights: tuple[dict, ...] = (), reader_dir: Path | None = None,
-              shortlists: tuple[int, ...] = (), reader_settings: tuple[dict, ...] = ()) -> dict:
+              reader_settings: tuple[dict, ...] = ()) -> dict:
     """The answerers compared: the scorer (with the English-French lexicon), the scorer without
     it, the reader alone and the reader with the scorer's rank."""
     idf = lambda: store_idf(store)  # noqa: E731
     low = {"min_evidence": -math.inf} if no_refusal else {}
     rlow = {"min_confidence": -math.inf} if no_refusal else {}
     reader = (Reader(reader_dir or MODEL_DIR)
-              if {"reader", "both"} & set(names) or shortlists or reader_settings else None)
+              if {"reader", "both"} & set(names) or reader_settings else None)
     make = {
         "scorer": lambda: ExtractiveAnswerer(idf_source=idf, **low),
         "scorer-untranslated": lambda: ExtractiveAnswerer(scorer=SentenceScorer(idf, translate=False), **low),
@@ -64,19 +64,17 @@ def answerers(store: Store, no_refusal: bool, names: tuple[str, ...] = ANSWERERS
     out = {name: make[name]() for name in names}
     for w in cross_weights:
         out["scorer " + json.dumps(w, sort_keys=True)] = ExtractiveAnswerer(scorer=SentenceScorer(idf, cross_weights=w), **low)
-    for n in shortlists:
-        out[f"both@{n}"] = ReadingAnswerer(idf_source=idf, reader=reader, mode="both", shortlist=n, **rlow)
     for settings in reader_settings:
-        out["both " + json.dumps(settings, sort_keys=True)] = ReadingAnswerer(
-            idf_source=idf, reader=reader, mode="both", **{**rlow, **settings})
+        name = f"both@{settings['shortlist']}" if set(settings) == {"shortlist"} else "both " + json.dumps(settings, sort_keys=True)
+        out[name] = ReadingAnswerer(idf_source=idf, reader=reader, mode="both", **{**rlow, **settings})
     return out
 
 
 def run(store_dir: Path, qa: list[dict], no_refusal: bool = False, names: tuple[str, ...] = ANSWERERS,
         cross_weights: tuple[dict, ...] = (), reader_dir: Path | None = None,
-        shortlists: tuple[int, ...] = (), reader_settings: tuple[dict, ...] = (), as_of: bool = False) -> dict:
+        reader_settings: tuple[dict, ...] = (), as_of: bool = False) -> dict:
     store = Store(store_dir, make_embedder(""))
-    systems = answerers(store, no_refusal, names, cross_weights, reader_dir, shortlists, reader_settings)
+    systems = answerers(store, no_refusal, names, cross_weights, reader_dir, reader_settings)
     bot = NewsBot(store, answerer=next(iter(systems.values())))
     rows = {name: [] for name in systems}
     for q in qa:
@@ -159,8 +157,8 @@ def main(argv=None) -> None:
     t0 = time.time()
     result = {"qa": Path(args.qa).name, "store": str(args.store), "no_refusal": args.no_refusal,
               "loadavg_1m": round(os.getloadavg()[0], 2), "systems": run(
-        Path(args.store), qa, args.no_refusal, names, tuple(args.cross_weights), args.reader_dir, shortlists,
-        tuple(args.reader_settings), args.as_of)}
+        Path(args.store), qa, args.no_refusal, names, tuple(args.cross_weights), args.reader_dir,
+        tuple({"shortlist": n} for n in shortlists) + tuple(args.reader_settings), args.as_of)}
     result["seconds"] = round(time.time() - t0, 1)
     emit(result, args.out)
 

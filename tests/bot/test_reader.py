@@ -3,6 +3,8 @@ real seed store: its contract with the rest of the bot. Its quality against the 
 scorer is measured in docs/answers.md, not asserted here."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.eval import metrics as m
@@ -158,3 +160,25 @@ def test_the_reader_reads_at_most_its_shortlist_and_can_weigh_the_scorer_in(read
     for s, r, key in weighed:
         assert key == pytest.approx(r.score + 3.0 * s.score + (plain.newest_bonus if s.newest else 0.0))
     assert [k for *_, k in weighed] == sorted((k for *_, k in weighed), reverse=True)
+
+
+def test_the_ablation_compares_reader_settings_on_the_same_passages(seed_store, tmp_path, capsys):
+    from bot.training import eval_ablation
+
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("\n".join(json.dumps(q) for q in (
+        {"question": QUESTION, "answers": ["jeudi"]},
+        {"question": "Who won the 2022 football World Cup?", "answers": []})) + "\n", encoding="utf-8")
+    out = tmp_path / "ablation.json"
+    eval_ablation.main(["--store", str(seed_store.path), "--qa", str(qa), "--answerers", "scorer", "--shortlists", "2",
+                        "--reader-settings", '{"shortlist": 6, "scorer_weight": 2}', "--out", str(out)])
+    systems = json.loads(out.read_text())["systems"]
+    assert set(systems) == {"scorer", "both@2", 'both {"scorer_weight": 2, "shortlist": 6}'}
+    for s in systems.values():
+        assert s["questions"] == 2 and s["answerable"] == 1 and 0 <= s["first_sentence"] <= 1
+    for bad in (["--shortlists", "two"], ["--shortlists", "0"], ["--reader-settings", '{"shortlists": 6}'],
+                ["--reader-settings", "[6]"]):
+        with pytest.raises(SystemExit) as exc:
+            eval_ablation.main(["--store", str(seed_store.path), "--qa", str(qa), *bad])
+        assert exc.value.code == 2
+    assert "--shortlists" in capsys.readouterr().err
