@@ -167,11 +167,11 @@ def test_the_ablation_compares_reader_settings_on_the_same_passages(seed_store, 
 
     qa = tmp_path / "qa.jsonl"
     qa.write_text("\n".join(json.dumps(q) for q in (
-        {"question": QUESTION, "answers": ["jeudi"]},
+        {"question": QUESTION, "answers": ["jeudi"], "as_of": "2025-07-10"},
         {"question": "Who won the 2022 football World Cup?", "answers": []})) + "\n", encoding="utf-8")
     out = tmp_path / "ablation.json"
     eval_ablation.main(["--store", str(seed_store.path), "--qa", str(qa), "--answerers", "scorer", "--shortlists", "2",
-                        "--reader-settings", '{"shortlist": 6, "scorer_weight": 2}', "--out", str(out)])
+                        "--reader-settings", '{"shortlist": 6, "scorer_weight": 2}', "--as-of", "--out", str(out)])
     systems = json.loads(out.read_text())["systems"]
     assert set(systems) == {"scorer", "both@2", 'both {"scorer_weight": 2, "shortlist": 6}'}
     for s in systems.values():
