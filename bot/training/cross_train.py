@@ -298,6 +298,8 @@ def main(argv=None) -> None:
                     "the scorer's score as an input): train each with "
                     "every seed of --soup on training minus validation, keep the mode whose runs are best on "
                     "validation (first pick among the scorer's first 6, on average), train it again on all")
+    ap.add_argument("--validate-only", action="store_true", help="with --compare: stop after the validation "
+                    "runs (no final training, no weights saved)")
     ap.add_argument("--soup", default="", help="comma-separated seeds: train one run per seed and average them "
                     "(first on training minus validation, to check that the average helps, then on all)")
     ap.add_argument("--limit-groups", type=int, default=0, help="use only this many questions (a smoke test)")
@@ -463,6 +465,12 @@ def compare_main(args, cfg, sd, words, out: Path, t_start: float, log, device) -
             del net
     name = max(scores, key=lambda k: np.mean([x[0] for x in scores[k]]))
     seed = max(scores[name])[1]
+    if args.validate_only:
+        record["best"] = {"pairs": name, "seed": seed}
+        record["seconds_total"] = round(time.time() - t_start, 1)
+        (out / "train.json").write_text(json.dumps(record, indent=2) + "\n")
+        log(f"best on validation: {name} seed {seed}; done in {record['seconds_total']} s")
+        return
     pairs = Pairs(Path(args.packed) / name.removesuffix("+prior"))
     groups = list(range(len(pairs.source)))[: args.limit_groups or None]
     setting = dict(setting, prior=name.endswith("+prior"))

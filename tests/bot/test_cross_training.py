@@ -157,6 +157,12 @@ def test_compare_trains_each_packing_and_keeps_the_best_on_validation(tmp_path):
     assert info["final"]["pairs"] == best["pairs"] and info["final"]["train_on"] == "all training questions"
     assert info["context"] == best["context"] and info["prior_features"] == (2 if best["pairs"].endswith("+prior") else 0)
     assert set(best["validation"]) == {"piaf-fr", "piaf-en"} and "reader@6" in best["validation"]["piaf-fr"]
+    only = tmp_path / "only"          # validation runs alone: nothing trained on all, nothing saved
+    cross_train.main(["--packed", str(packed), "--out", str(only), "--device", "cpu", "--epochs", "1", "--lr", "1e-5",
+                      "--compare", "pairs.npz", "--soup", "13", "--validate-only"])
+    info = json.loads((only / "train.json").read_text())
+    assert info["best"] == {"pairs": "pairs.npz", "seed": 13} and "final" not in info and "files" not in info
+    assert not list(only.glob("cross-*.pt"))
 
 
 def test_a_model_trained_with_context_and_scores_reads_them_at_run_time(tmp_path):
