@@ -43,8 +43,13 @@ def shortlist_sentences(scorer: SentenceScorer, question: str, passages, n: int,
                         lang: str = "") -> list[ScoredSentence]:
     """The ``n`` best sentences by ``scorer``, one per distinct text (overlapping chunks and
     copies of a story repeat sentences)."""
+    return first_distinct(scorer.score(question, passages, lang), passages, n)
+
+
+def first_distinct(scored: list[ScoredSentence], passages, n: int) -> list[ScoredSentence]:
+    """The first ``n`` of ``scored`` (best first), one per distinct text."""
     out, seen = [], set()
-    for s in scorer.score(question, passages, lang):
+    for s in scored:
         key = tuple(words(passages[s.passage_rank].text[s.start:s.end]))
         if not key or key in seen:
             continue

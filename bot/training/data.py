@@ -23,7 +23,7 @@ from typing import Callable, Iterable
 from bot.answerers import SentenceScorer
 from bot.answermatch import normalize
 from bot.model import Passage
-from bot.reader import context_parts, shortlist_sentences
+from bot.reader import context_parts, first_distinct, shortlist_sentences
 
 
 def answer_span(sentence: str, answers: Iterable[str]) -> tuple[int, int] | None:
@@ -91,8 +91,9 @@ def rtqa_examples(questions_path: Path, articles_path: Path, shortlist: int, see
                     for aid in q.get("article_ids", []) if aid in articles]
         if not passages:
             continue
-        scored = {(s.passage_rank, s.start): s.score for s in scorer.score(q["question"], passages, "en")}
-        picked = shortlist_sentences(scorer, q["question"], passages, shortlist, lang="en")
+        ranked = scorer.score(q["question"], passages, "en")
+        scored = {(s.passage_rank, s.start): s.score for s in ranked}
+        picked = first_distinct(ranked, passages, shortlist)
         sentences = [passages[s.passage_rank].text[s.start:s.end] for s in picked]
         contexts = [context_parts(passages[s.passage_rank], s.start) for s in picked]
         scores = [s.score for s in picked]
