@@ -94,6 +94,8 @@ def question_time(question: str, as_of: date) -> TimeScope:
     words = []
     for e in found:
         first, last = e.first, e.last
+        if e.period == "range" and first > as_of and (last - first).days == 1:
+            first, last = first - timedelta(days=7), last - timedelta(days=7)  # "this weekend" asked on a Thursday: the last one
         if _SINCE_RE.search(question[:e.start]):
             last = as_of
         if last >= as_of >= first:  # the current week/month/year: up to as_of
@@ -124,7 +126,9 @@ def newest_day(text: str, published: str, lang: str = "") -> date | None:
     publication date; an undated article's phrases are resolved against today, which keeps their
     order ("jeudi" after "14 juin" after "avril")."""
     found = resolve_dates(text, published or date.today().isoformat(), lang)
-    return max((e.last for e in found), default=None)
+    # A rolling span ("depuis trois ans", "the past week") ends on the publication day whatever it
+    # tells of, so it dates no event.
+    return max((e.last for e in found if e.period != "span"), default=None)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,10 @@ asked as of.
 A small vocabulary locates the phrases (weekday and month names, "hier", "last week", "il y a
 3 jours"…); dateparser computes what each one means relative to the reference date, and its
 period (day, week, month, year) gives the value's precision: ``2025-07-03``, ``2025-W26``,
-``2025-06`` or ``2025``.
+``2025-06`` or ``2025``. Phrases naming several days ("this weekend", "between March and May",
+"the past 3 days", "depuis trois mois") are computed here and valued as ISO intervals
+(``2025-06-30/2025-07-03``); so are the calendar periods dateparser does not read ("l'an
+dernier", "le mois passé", "previous month"), and abbreviated months ("Sept. 24", "12 janv. 2024").
 """
 from __future__ import annotations
 
@@ -22,6 +25,12 @@ _MONTHS = {
     "en": "january february march april may june july august september october november december".split(),
     "fr": "janvier février fevrier mars avril mai juin juillet août aout septembre octobre novembre décembre decembre".split(),
 }
+# Abbreviated months as news write them before a day or a year ("Sept. 24", "Jan. 7, 2024",
+# "12 janv. 2024"); French ones only with their period ("sept" alone is seven).
+_MONTH_ABBREVIATIONS = {
+    "en": r"(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?",
+    "fr": r"(?:janv|févr|fevr|avr|juil|sept|oct|nov|déc|dec)\.",
+}
 _NUMBERS = {
     "en": "one two three four five six seven eight nine ten".split(),
     "fr": "un une deux trois quatre cinq six sept huit neuf dix".split(),
@@ -35,30 +44,42 @@ def _alt(words) -> str:
 def _patterns(lang: str) -> list[tuple[str, re.Pattern]]:
     """``(kind, pattern)`` pairs, most specific first; ``kind`` tells how the phrase is resolved."""
     wd, mo, num = _alt(_WEEKDAYS[lang]), _alt(_MONTHS[lang]), _alt(_NUMBERS[lang])
+    mo_day = rf"{mo}|{_MONTH_ABBREVIATIONS[lang]}"  # before a day or a year, abbreviations too
     year = r"(?:19|20)\d\d"
     if lang == "en":
+        count = rf"(?:\d{{1,3}}|{num})"
         table = [
-            ("date", rf"(?:{mo})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+{year})?(?!\d)"),
-            ("date", rf"(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{mo})(?:,?\s+{year})?(?!\d)"),
-            ("month", rf"(?:{mo})\s+{year}"),
+            ("date", rf"(?:(?:{wd}),?\s+)?(?:{mo_day})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+{year})?(?!\d)"),
+            ("date", rf"(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{mo_day})(?:,?\s+{year})?(?!\d)"),
+            ("months", rf"(?:between|from)\s+(?:{mo})(?:\s+{year})?\s+(?:and|to|through|until)\s+(?:{mo})(?:\s+{year})?"),
+            ("month", rf"(?:{mo_day})\s+{year}"),
             ("month", rf"(?:in|since|early|late|until|during)\s+(?P<p>(?:{mo}))(?![-\w])"),
             ("year", rf"(?:in|since|during|until)\s+(?P<p>{year})(?!\d)"),
-            ("relative", r"(?:this|last|past|previous)\s+(?:week|month|year)"),
+            ("span", rf"(?:the\s+)?(?:past|last|previous)\s+{count}\s+(?:hours?|days?|weeks?|months?|years?)"
+                     r"|(?:the\s+)?past\s+(?:week|month|year)"),
+            ("relative", r"(?:this|last|previous)\s+(?:week|month|year)"),
+            ("weekend", r"(?:this|last|past)\s+weekend"),
             ("relative", rf"(?:\d{{1,2}}|{num}|a)\s+(?:days?|weeks?|months?|years?)\s+ago"),
-            ("relative", r"the\s+day\s+before\s+yesterday|yesterday|today|tonight"),
+            ("relative", r"the\s+day\s+before\s+yesterday|yesterday|today|tonight|last\s+night"
+                         r"|this\s+(?:morning|afternoon|evening)"),
             ("weekday_last", rf"last\s+(?:{wd})"),
             ("weekday", rf"(?:{wd})(?:'s)?"),
         ]
     else:
+        count = rf"(?:\d{{1,3}}|{num})"
         table = [
-            ("date", rf"(?:le\s+)?(?:1er|\d{{1,2}})\s+(?:{mo})(?:\s+{year})?(?!\d)"),
-            ("month", rf"(?:{mo})\s+{year}"),
+            ("date", rf"(?:le\s+)?(?:(?:{wd})\s+)?(?:1er|\d{{1,2}})\s+(?:{mo_day})(?:\s+{year})?(?!\d)"),
+            ("months", rf"(?:entre|de|d['’])\s*(?:{mo})(?:\s+{year})?\s+(?:et|à|au|jusqu['’]en)\s+(?:{mo})(?:\s+{year})?"),
+            ("month", rf"(?:{mo_day})\s+{year}"),
             ("month", rf"(?:en|depuis|début|fin|jusqu'en|mois\s+d[e'’])\s*(?P<p>(?:{mo}))(?![-\w])"),
             ("year", rf"(?:en|depuis|jusqu'en)\s+(?P<p>{year})(?!\d)"),
+            ("span", rf"(?:(?:ces|les|des)\s+{count}\s+derni(?:ers|ères)|depuis\s+{count})"
+                     r"\s+(?:heures|jours|semaines|mois|ans|années)"),
             ("relative", r"(?:cette|la)\s+semaine(?:\s+(?:dernière|passée))?|(?:ce|le)\s+mois(?:-ci|\s+dernier|\s+passé)?"
                          r"|cette\s+année|l['’]année\s+(?:dernière|passée)|l['’]an\s+(?:dernier|passé)"),
+            ("weekend", r"(?:ce|le)\s+week-end(?:\s+(?:dernier|passé))?"),
             ("relative", rf"il\s+y\s+a\s+(?:\d{{1,2}}|{num})\s+(?:jours?|semaines?|mois|ans?|années?)"),
-            ("relative", r"avant-hier|hier|aujourd['’]hui|ce\s+soir"),
+            ("relative", r"avant-hier|hier\s+soir|hier|aujourd['’]hui|ce\s+soir|ce\s+matin|cet\s+après-midi"),
             ("weekday_last", rf"(?:{wd})\s+(?:dernier|passé)"),
             ("weekday", rf"(?:{wd})"),
         ]
@@ -73,13 +94,15 @@ def _compiled(lang: str) -> list[tuple[str, re.Pattern]]:
 @dataclass(frozen=True)
 class TimeExpression:
     """A phrase of a text meaning a date or a period: ``start``/``end`` are offsets in the text,
-    ``first``/``last`` the days the period spans, ``value`` its ISO form at its precision."""
+    ``first``/``last`` the days the period spans, ``value`` its ISO form at its precision, or the
+    ISO interval ``first/last`` for a range of days ("this weekend", "between March and May")
+    and a rolling span ending on the reference day ("the past 3 days", "depuis trois mois")."""
 
     text: str
     start: int
     end: int
     value: str
-    period: str  # "day", "week", "month" or "year"
+    period: str  # "day", "week", "month", "year"; "range" (a weekend, March to May), "span" (the past 3 days)
     first: date
     last: date
     lang: str
@@ -143,8 +166,9 @@ def _clean(phrase: str, kind: str, lang: str) -> str:
         return re.sub(r"'s$", "", phrase)
     if kind == "weekday_last":
         return phrase.split()[1] if lang == "en" else phrase.split()[0]
-    if kind == "date":
+    if kind == "date":  # "Sunday, Jan. 7, 2024", "le jeudi 3 juillet": the weekday goes, the date tells
         phrase = re.sub(r"^(?:le|the)\s+", "", phrase, flags=re.I)
+        phrase = re.sub(rf"^(?:{_alt(_WEEKDAY_NUMBER)}),?\s+", "", phrase, flags=re.I)
         phrase = re.sub(r"\bof\s+", "", phrase, flags=re.I)
         return re.sub(r"\b1er\b", "1", phrase)
     return phrase
@@ -154,10 +178,50 @@ _MONTH_NUMBER = {m: i + 1 for i, m in enumerate(_MONTHS["en"])}
 _MONTH_NUMBER.update({"janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
                       "juillet": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11,
                       "décembre": 12, "decembre": 12})
+_MONTH_NUMBER.update({"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+                      "oct": 10, "nov": 11, "dec": 12, "janv": 1, "févr": 2, "fevr": 2, "avr": 4, "juil": 7,
+                      "déc": 12})
+_FULL_MONTHS = frozenset(m for ms in _MONTHS.values() for m in ms)
 _WEEKDAY_NUMBER = {d: i for ds in _WEEKDAYS.values() for i, d in enumerate(ds)}
 _RELATIVE_DAYS = {"today": 0, "tonight": 0, "aujourd'hui": 0, "aujourd’hui": 0, "ce soir": 0, "yesterday": 1,
-                  "hier": 1, "the day before yesterday": 2, "avant-hier": 2}
+                  "hier": 1, "the day before yesterday": 2, "avant-hier": 2, "this morning": 0,
+                  "this afternoon": 0, "this evening": 0, "ce matin": 0, "cet après-midi": 0, "last night": 1,
+                  "hier soir": 1}
 _DAYS_AGO_RE = re.compile(r"^(?:il y a\s+)?(\d{1,2})\s+(?:days?|jours?)(?:\s+ago)?$")
+# "this/last week", "le mois dernier", "l'an passé": a calendar period, this one (0) or the one before (-1).
+_PERIOD_RE = re.compile(r"^(?:(?P<this>this|cette|ce)|last|previous|la|le|l['’])\s*"
+                        r"(?P<unit>week|month|year|semaine|mois|année|an)(?:-ci)?"
+                        r"(?:\s+(?P<before>dernière|dernier|passée|passé))?$")
+_PERIOD_UNITS = {"week": "week", "semaine": "week", "month": "month", "mois": "month", "year": "year",
+                 "année": "year", "an": "year"}
+
+
+def _shift_months(day: date, months: int) -> date:
+    """``day`` moved by ``months`` calendar months (the 31st becomes the month's last day)."""
+    y, m = divmod(day.year * 12 + day.month - 1 + months, 12)
+    first = date(y, m + 1, 1)
+    last = period_bounds(first, "month")[1]
+    return first.replace(day=min(day.day, last.day))
+
+
+def _calendar_period(low: str, base: date) -> tuple[date, str] | None:
+    """A day of the period "this week" … "l'an dernier" names, and that period; None for a bare
+    "la semaine" / "le mois", which name no particular one."""
+    m = _PERIOD_RE.match(low)
+    if not m:
+        return None
+    if m.group("this"):
+        back = 0 if not m.group("before") else None
+    else:
+        back = 1 if m.group("before") or low.startswith(("last", "previous")) else None
+    if back is None:
+        return None
+    period = _PERIOD_UNITS[m.group("unit")]
+    if period == "week":
+        return base - timedelta(days=7 * back), "week"
+    if period == "month":
+        return _shift_months(base.replace(day=1), -back), "month"
+    return date(base.year - back, 1, 1), "year"
 
 
 def _latest_on_or_before(base: date, month: int, day: int) -> date | None:
@@ -186,7 +250,7 @@ def _quick(text: str, kind: str, base: date) -> tuple[date, str] | None:
         if low in _RELATIVE_DAYS:
             return base - timedelta(days=_RELATIVE_DAYS[low]), "day"
         m = _DAYS_AGO_RE.match(low)
-        return (base - timedelta(days=int(m.group(1))), "day") if m else None
+        return (base - timedelta(days=int(m.group(1))), "day") if m else _calendar_period(low, base)
     tokens = low.split()
     months = [_MONTH_NUMBER[t.rstrip(".")] for t in tokens if t.rstrip(".") in _MONTH_NUMBER]
     years = [int(t) for t in tokens if re.fullmatch(r"(?:19|20)\d\d", t)]
@@ -235,6 +299,67 @@ def _resolve_slowly(text: str, kind: str, base: date, lang: str) -> tuple[date, 
     return got
 
 
+_COUNT_WORDS = {w: i + 1 for ws in _NUMBERS.values() for i, w in enumerate(w for w in ws if w != "une")}
+_COUNT_WORDS["une"] = 1
+_SPAN_RE = re.compile(r"(?P<n>\d{1,3}|[a-z]+)?\s*(?:derni(?:ers|ères)\s+)?"
+                      r"(?P<unit>hour|heure|day|jour|week|semaine|month|mois|year|an|année)s?$")
+
+
+def _span(low: str, base: date) -> tuple[date, date] | None:
+    """The days of "the past 3 days", "the last 24 hours", "the past week", "ces deux dernières
+    semaines", "depuis trois mois": a rolling window ending on ``base``."""
+    low = re.sub(r"^(?:the\s+)?(?:past|last|previous|ces|les|des|depuis)\s+", "", low)
+    m = _SPAN_RE.search(low)
+    if not m:
+        return None
+    n = int(m.group("n")) if (m.group("n") or "").isdigit() else _COUNT_WORDS.get(m.group("n") or "un", 0)
+    if n <= 0:
+        return None
+    unit = m.group("unit")
+    if unit in ("hour", "heure"):
+        return base - timedelta(days=max(1, -(-n // 24))), base
+    if unit in ("day", "jour"):
+        return base - timedelta(days=n), base
+    if unit in ("week", "semaine"):
+        return base - timedelta(days=7 * n), base
+    if unit in ("month", "mois"):
+        return _shift_months(base, -n), base
+    return _shift_months(base, -12 * n), base
+
+
+def _weekend(low: str, base: date) -> tuple[date, date] | None:
+    """Saturday and Sunday of "this weekend" / "ce week-end" (in the first days of a week, the one
+    just past; later, the coming one) or of "last weekend" / "le week-end dernier" (the latest
+    one over before ``base``); None for a bare "le week-end"."""
+    saturday = base - timedelta(days=(base.weekday() - 5) % 7)  # the latest Saturday up to base
+    if low.split()[0] in ("last", "past") or low.endswith(("dernier", "passé")):
+        if saturday + timedelta(days=1) >= base:  # that weekend is not over yet
+            saturday -= timedelta(days=7)
+    elif low.split()[0] in ("this", "ce"):
+        if base.weekday() >= 2 and base.weekday() <= 4:  # Wednesday to Friday: the coming one
+            saturday += timedelta(days=7)
+    else:
+        return None
+    return saturday, saturday + timedelta(days=1)
+
+
+def _months(low: str, base: date) -> tuple[date, date] | None:
+    """From the first day of the first month to the last of the second: "between March and May",
+    "de janvier à mars 2024"; the second month is its latest occurrence up to ``base`` unless a
+    year is named, and the first comes before it."""
+    tokens = [t.strip(".") for t in re.split(r"[\s'’]+", low)]
+    months = [_MONTH_NUMBER[t] for t in tokens if t in _FULL_MONTHS]
+    years = [int(t) for t in tokens if re.fullmatch(r"(?:19|20)\d\d", t)]
+    if len(months) != 2:
+        return None
+    a, b = months
+    end = date(years[-1], b, 1) if years else _latest_on_or_before(base, b, 1)
+    if end is None:
+        return None
+    start_year = years[0] if len(years) == 2 else end.year - (1 if a > b else 0)
+    return date(start_year, a, 1), period_bounds(end, "month")[1]
+
+
 _AGO_RE = re.compile(r"\b(semaine|week|mois|month|an|ann[ée]e|year)s?\s+ago\b|\bil\s+y\s+a\s+\S+\s+(semaine|mois|an|ann[ée]e)s?\b", re.I)
 _AGO_PERIODS = {"semaine": "week", "week": "week", "mois": "month", "month": "month", "an": "year", "annee": "year",
                 "année": "year", "year": "year"}
@@ -268,6 +393,16 @@ def find_time_expressions(text: str, base: date | None, langs: tuple[str, ...] =
         phrase = text[start:end]
         if base is None and not re.search(r"(?:19|20)\d\d", phrase):
             continue
+        if kind in _INTERVALS:
+            low = " ".join(phrase.lower().replace(",", " ").split())
+            span = _INTERVALS[kind](low, base or date(2000, 1, 1))
+            if span is None:
+                continue
+            first, last = span
+            out.append(TimeExpression(phrase, start, end, f"{first.isoformat()}/{last.isoformat()}",
+                                      "span" if kind == "span" else "range", first, last, lang))
+            taken_until = end
+            continue
         got = resolve(phrase, kind, base or date(2000, 1, 1), lang)
         if got is None:
             continue
@@ -277,6 +412,10 @@ def find_time_expressions(text: str, base: date | None, langs: tuple[str, ...] =
         out.append(TimeExpression(phrase, start, end, iso_value(day, period), period, first, last, lang))
         taken_until = end
     return out
+
+
+# Phrases that name several days at once: (first, last) from the phrase (in lower case) and the base day.
+_INTERVALS = {"span": _span, "weekend": _weekend, "months": _months}
 
 
 def resolve_dates(text: str, published: str, lang: str = "") -> list[TimeExpression]:

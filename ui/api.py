@@ -58,7 +58,7 @@ class DateOut(BaseModel):
     start: int = Field(description="offset of the phrase in passage")
     end: int
     value: str = Field(description="its date resolved against the article's publication date: 2025-07-03, 2025-W27, "
-                                   "2025-06 or 2025")
+                                   "2025-06 or 2025; an ISO interval for several days (2025-06-28/2025-06-29)")
 
 
 class CitationOut(BaseModel):

@@ -32,7 +32,11 @@ _WEEK = {"en": "week {w} of {y}", "fr": "semaine {w} de {y}"}
 
 def readable_date(value: str, lang: str = "en") -> str:
     """``2025-07-03`` as "3 July 2025" ("3 juillet 2025"), ``2025-06`` as "June 2025",
-    ``2025-W27`` as "week 27 of 2025", ``2025`` as is; anything else unchanged."""
+    ``2025-W27`` as "week 27 of 2025", ``2025`` as is, an interval ``2025-06-28/2025-06-29`` as
+    "28 June 2025 – 29 June 2025"; anything else unchanged."""
+    if "/" in (value or ""):
+        first, _, last = value.partition("/")
+        return f"{readable_date(first, lang)} – {readable_date(last, lang)}"
     months = _MONTHS.get(lang, _MONTHS["en"])
     m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?(?:[T ].*)?", value or "")
     if m and 1 <= int(m.group(2)) <= 12:

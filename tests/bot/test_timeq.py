@@ -32,6 +32,29 @@ def d(text: str) -> date:
     ("Quelle équipe a gagné le titre en 2023 ?", "2023-01-01", "2023-12-31"),
     ("How many strikes have there been since June?", "2025-06-01", "2025-07-03"),
     ("Combien de grèves depuis juin ?", "2025-06-01", "2025-07-03"),
+    # calendar periods dateparser does not read: not taken for "the latest" ("dernier")
+    ("Qui a gagné l'élection l'an dernier ?", "2024-01-01", "2024-12-31"),
+    ("Qu'a voté le Parlement l'année passée ?", "2024-01-01", "2024-12-31"),
+    ("Qui a démissionné la semaine passée ?", "2025-06-23", "2025-06-29"),
+    ("Qu'a annoncé la ministre le mois passé ?", "2025-06-01", "2025-06-30"),
+    ("Who won the election last year?", "2024-01-01", "2024-12-31"),
+    ("What did the board decide the previous month?", "2025-06-01", "2025-06-30"),
+    # rolling spans up to as_of, weekends, parts of a day, ranges of months, abbreviated months
+    ("What happened over the past three days?", "2025-06-30", "2025-07-03"),
+    ("What was decided in the last 24 hours?", "2025-07-02", "2025-07-03"),
+    ("What happened in the past week?", "2025-06-26", "2025-07-03"),
+    ("Qu'a dit le ministre ces deux dernières semaines ?", "2025-06-19", "2025-07-03"),
+    ("Combien de morts depuis trois jours ?", "2025-06-30", "2025-07-03"),
+    ("Who won the race last weekend?", "2025-06-28", "2025-06-29"),
+    ("Qui a gagné la course le week-end dernier ?", "2025-06-28", "2025-06-29"),
+    ("What happened this weekend?", "2025-06-28", "2025-06-29"),  # asked on a Thursday: the last one
+    ("What did the president say this morning?", "2025-07-03", "2025-07-03"),
+    ("Qu'a dit le président ce matin ?", "2025-07-03", "2025-07-03"),
+    ("Qu'a dit le président hier soir ?", "2025-07-02", "2025-07-02"),
+    ("How many jobs were created between March and May?", "2025-03-01", "2025-05-31"),
+    ("Combien d'emplois créés entre mars et mai ?", "2025-03-01", "2025-05-31"),
+    ("Who spoke on Sept. 24?", "2024-09-24", "2024-09-24"),
+    ("What aired on Sunday, Jan. 7, 2024?", "2024-01-07", "2024-01-07"),
 ])
 def test_periods_of_questions_in_both_languages(question, since, until):
     scope = question_time(question, AS_OF)

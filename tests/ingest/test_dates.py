@@ -47,6 +47,48 @@ def test_english_phrases(phrase, value):
     assert values(f"He said {phrase}, according to AP.", langs=("en",)) == {phrase: value}
 
 
+@pytest.mark.parametrize("phrase, value, lang", [
+    # calendar periods dateparser does not read
+    ("l'an dernier", "2024", "fr"), ("l'année passée", "2024", "fr"), ("le mois passé", "2025-06", "fr"),
+    ("la semaine passée", "2025-W26", "fr"), ("previous month", "2025-06", "en"), ("previous year", "2024", "en"),
+    # parts of a day
+    ("this morning", "2025-07-03", "en"), ("last night", "2025-07-02", "en"), ("ce matin", "2025-07-03", "fr"),
+    ("hier soir", "2025-07-02", "fr"),
+    # abbreviated months, as news agencies write them
+    ("Sept. 24", "2024-09-24", "en"), ("Jan. 7, 2024", "2024-01-07", "en"), ("Aug 23", "2024-08-23", "en"),
+    ("Dec. 2023", "2023-12", "en"), ("12 janv. 2024", "2024-01-12", "fr"), ("le 3 sept. 2024", "2024-09-03", "fr"),
+    # several days: ISO intervals
+    ("the past 3 days", "2025-06-30/2025-07-03", "en"), ("the last 24 hours", "2025-07-02/2025-07-03", "en"),
+    ("the past week", "2025-06-26/2025-07-03", "en"), ("the last six months", "2025-01-03/2025-07-03", "en"),
+    ("ces trois derniers jours", "2025-06-30/2025-07-03", "fr"), ("depuis 48 heures", "2025-07-01/2025-07-03", "fr"),
+    ("this weekend", "2025-07-05/2025-07-06", "en"), ("last weekend", "2025-06-28/2025-06-29", "en"),
+    ("le week-end dernier", "2025-06-28/2025-06-29", "fr"),
+    ("between March and May", "2025-03-01/2025-05-31", "en"),
+    ("from November to February", "2024-11-01/2025-02-28", "en"),
+    ("entre mars et mai", "2025-03-01/2025-05-31", "fr"), ("de janvier à mars 2024", "2024-01-01/2024-03-31", "fr"),
+    ("between October 2021 and November 2022", "2021-10-01/2022-11-30", "en"),
+])
+def test_more_phrases_of_news(phrase, value, lang):
+    text = f"Il l'a dit {phrase}, selon l'AFP." if lang == "fr" else f"He said {phrase}, according to AP."
+    assert values(text, langs=(lang,)) == {phrase: value}
+
+
+def test_words_that_only_look_like_dates_are_not_dates():
+    # "sept" without its period is seven; a bare "la semaine", "le mois", "le week-end" name no particular one
+    assert values("Il a attendu sept jours, toute la semaine et le mois, puis le week-end.", langs=("fr",)) == {}
+    # "depuis plus de trois ans" is a duration, not a day
+    assert values("ce conflit qui dure depuis plus de trois ans", langs=("fr",)) == {}
+
+
+def test_a_weekend_is_the_coming_one_late_in_the_week_and_the_last_one_early():
+    monday = date(2025, 6, 30)
+    assert values("this weekend", base=monday, langs=("en",)) == {"this weekend": "2025-06-28/2025-06-29"}
+    assert values("this weekend", base=THURSDAY, langs=("en",)) == {"this weekend": "2025-07-05/2025-07-06"}
+    assert values("last weekend", base=monday, langs=("en",)) == {"last weekend": "2025-06-28/2025-06-29"}
+    sunday = date(2025, 7, 6)  # a weekend is not over on its Sunday
+    assert values("last weekend", base=sunday, langs=("en",)) == {"last weekend": "2025-06-28/2025-06-29"}
+
+
 def test_month_and_year_need_a_preposition_and_keep_their_precision():
     assert values("Il est parti en mars puis en 2023.", langs=("fr",)) == {"mars": "2025-03", "2023": "2023"}
     assert values("It began in March and grew in 2023.", langs=("en",)) == {"March": "2025-03", "2023": "2023"}
@@ -80,6 +122,11 @@ QUICK_PHRASES = [
     ("avril 2024", "month", "fr"), ("août", "month", "fr"), ("December", "month", "en"), ("2022", "year", "fr"),
     ("hier", "relative", "fr"), ("il y a 3 jours", "relative", "fr"), ("avant-hier", "relative", "fr"),
     ("yesterday", "relative", "en"), ("today", "relative", "en"), ("12 days ago", "relative", "en"),
+    ("this week", "relative", "en"), ("last week", "relative", "en"), ("last month", "relative", "en"),
+    ("this year", "relative", "en"), ("last year", "relative", "en"), ("cette semaine", "relative", "fr"),
+    ("la semaine dernière", "relative", "fr"), ("le mois dernier", "relative", "fr"), ("ce mois-ci", "relative", "fr"),
+    ("cette année", "relative", "fr"), ("l'année dernière", "relative", "fr"), ("Sept. 24", "date", "en"),
+    ("Jan. 7, 2024", "date", "en"),
 ]
 
 

@@ -81,6 +81,7 @@ def test_readable_dates():
     assert readable_date("2025-06") == "June 2025"
     assert readable_date("2025-W27", "fr") == "semaine 27 de 2025"
     assert readable_date("2025") == "2025"
+    assert readable_date("2025-06-28/2025-06-29", "fr") == "28 juin 2025 – 29 juin 2025"
 
 
 def test_card_shows_the_article_date_or_says_it_has_none():
