@@ -34,7 +34,11 @@ def stable_id(*parts: str) -> str:
 
 
 def parse_date(value) -> str:
-    """ISO 8601 date(time) from a string, a datetime or a time.struct_time; "" if unparsable."""
+    """ISO 8601 date(time) from a string, a datetime or a time.struct_time; "" if unparsable.
+
+    A string must name its year, month and day ("2025", "July 2025" or "12" would otherwise be
+    completed with today's, and an article would pass for new); French or English written dates
+    ("3 juillet 2025", "jeudi 3 juillet 2025") are read by :mod:`ingest.dates`."""
     if not value:
         return ""
     if isinstance(value, datetime):
@@ -42,15 +46,31 @@ def parse_date(value) -> str:
     elif hasattr(value, "tm_year"):  # feedparser's *_parsed dates are UTC
         dt = datetime(*value[:6], tzinfo=timezone.utc)
     else:
-        from dateutil import parser
-
-        try:
-            dt = parser.parse(str(value))
-        except (ValueError, OverflowError, TypeError):
+        dt = _whole_date(str(value).strip())
+        if dt is None:
             return ""
     if dt.hour == dt.minute == dt.second == 0 and dt.tzinfo is None:
         return dt.date().isoformat()
     return dt.isoformat()
+
+
+def _whole_date(text: str) -> datetime | None:
+    """The date and time ``text`` names in full, or None (a part missing, or no date at all)."""
+    from dateutil import parser
+
+    try:  # parsed twice with different defaults: a part taken from the default differs
+        a = parser.parse(text, default=datetime(2001, 1, 1))
+        b = parser.parse(text, default=datetime(2002, 2, 2))
+    except (ValueError, OverflowError, TypeError):
+        a = b = None
+    if a is not None and a.date() == b.date():
+        return a
+    from ..dates import find_time_expressions
+
+    found = find_time_expressions(text, None)
+    if len(found) == 1 and found[0].period == "day" and len(found[0].text) >= len(text.rstrip(". ")) - 1:
+        return datetime.combine(found[0].first, datetime.min.time())
+    return None
 
 
 def paragraphs_from_lines(text: str, title: str = "") -> str:

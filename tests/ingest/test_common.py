@@ -13,7 +13,10 @@ from ingest.loaders.common import decode_text, make_article, normalise_text, par
 
 @pytest.mark.parametrize("value, expected", [
     ("2024-03-14", "2024-03-14"),
-    ("14 mars 2024", ""),  # French month names are not guessed into a wrong date
+    ("14 mars 2024", "2024-03-14"),  # French written dates are read, not guessed into a wrong one
+    ("jeudi 3 juillet 2025", "2025-07-03"),
+    # a date missing its year, month or day is no date: dateutil would complete it with today's
+    ("2025", ""), ("12", ""), ("July 2025", ""), ("3 juillet", ""), ("yesterday", ""),
     ("March 14, 2024", "2024-03-14"),
     ("2024-03-14T09:30:00+01:00", "2024-03-14T09:30:00+01:00"),
     ("Thu, 14 Mar 2024 09:30:00 GMT", "2024-03-14T09:30:00+00:00"),
