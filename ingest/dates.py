@@ -57,12 +57,13 @@ def _patterns(lang: str) -> list[tuple[str, re.Pattern]]:
             ("year", rf"(?:in|since|during|until)\s+(?P<p>{year})(?!\d)"),
             ("span", rf"(?:the\s+)?(?:past|last|previous)\s+{count}\s+(?:hours?|days?|weeks?|months?|years?)"
                      r"|(?:the\s+)?past\s+(?:week|month|year)"),
-            ("relative", r"(?:this|last|previous)\s+(?:week|month|year)"),
+            ("relative", r"(?:this|last|previous|next)\s+(?:week|month|year)"),
             ("weekend", r"(?:this|last|past)\s+weekend"),
             ("relative", rf"(?:\d{{1,2}}|{num}|a)\s+(?:days?|weeks?|months?|years?)\s+ago"),
-            ("relative", r"the\s+day\s+before\s+yesterday|yesterday|today|tonight|last\s+night"
-                         r"|this\s+(?:morning|afternoon|evening)"),
+            ("relative", r"the\s+day\s+(?:before\s+yesterday|after\s+tomorrow)|yesterday|today|tonight|tomorrow"
+                         r"|last\s+night|this\s+(?:morning|afternoon|evening)"),
             ("weekday_last", rf"last\s+(?:{wd})"),
+            ("weekday_next", rf"next\s+(?:{wd})"),
             ("weekday", rf"(?:{wd})(?:'s)?"),
         ]
     else:
@@ -75,12 +76,15 @@ def _patterns(lang: str) -> list[tuple[str, re.Pattern]]:
             ("year", rf"(?:en|depuis|jusqu'en)\s+(?P<p>{year})(?!\d)"),
             ("span", rf"(?:(?:ces|les|des)\s+{count}\s+derni(?:ers|ères)|depuis\s+{count})"
                      r"\s+(?:heures|jours|semaines|mois|ans|années)"),
-            ("relative", r"(?:cette|la)\s+semaine(?:\s+(?:dernière|passée))?|(?:ce|le)\s+mois(?:-ci|\s+dernier|\s+passé)?"
-                         r"|cette\s+année|l['’]année\s+(?:dernière|passée)|l['’]an\s+(?:dernier|passé)"),
+            ("relative", r"(?:cette|la)\s+semaine(?:\s+(?:dernière|passée|prochaine))?"
+                         r"|(?:ce|le)\s+mois(?:-ci|\s+dernier|\s+passé|\s+prochain)?"
+                         r"|cette\s+année|l['’]année\s+(?:dernière|passée|prochaine)|l['’]an\s+(?:dernier|passé|prochain)"),
             ("weekend", r"(?:ce|le)\s+week-end(?:\s+(?:dernier|passé))?"),
             ("relative", rf"il\s+y\s+a\s+(?:\d{{1,2}}|{num})\s+(?:jours?|semaines?|mois|ans?|années?)"),
-            ("relative", r"avant-hier|hier\s+soir|hier|aujourd['’]hui|ce\s+soir|ce\s+matin|cet\s+après-midi"),
+            ("relative", r"avant-hier|hier\s+soir|hier|aujourd['’]hui|ce\s+soir|ce\s+matin|cet\s+après-midi"
+                         r"|après-demain|demain"),
             ("weekday_last", rf"(?:{wd})\s+(?:dernier|passé)"),
+            ("weekday_next", rf"(?:{wd})\s+prochain"),
             ("weekday", rf"(?:{wd})"),
         ]
     return [(kind, re.compile(rf"(?<![\w-])(?:{p})(?![\w])", re.I)) for kind, p in table]
@@ -164,7 +168,7 @@ def _clean(phrase: str, kind: str, lang: str) -> str:
     phrase = " ".join(phrase.split())
     if kind == "weekday":
         return re.sub(r"'s$", "", phrase)
-    if kind == "weekday_last":
+    if kind in ("weekday_last", "weekday_next"):
         return phrase.split()[1] if lang == "en" else phrase.split()[0]
     if kind == "date":  # "Sunday, Jan. 7, 2024", "le jeudi 3 juillet": the weekday goes, the date tells
         phrase = re.sub(r"^(?:le|the)\s+", "", phrase, flags=re.I)
@@ -186,12 +190,13 @@ _WEEKDAY_NUMBER = {d: i for ds in _WEEKDAYS.values() for i, d in enumerate(ds)}
 _RELATIVE_DAYS = {"today": 0, "tonight": 0, "aujourd'hui": 0, "aujourd’hui": 0, "ce soir": 0, "yesterday": 1,
                   "hier": 1, "the day before yesterday": 2, "avant-hier": 2, "this morning": 0,
                   "this afternoon": 0, "this evening": 0, "ce matin": 0, "cet après-midi": 0, "last night": 1,
-                  "hier soir": 1}
+                  "hier soir": 1, "tomorrow": -1, "demain": -1, "the day after tomorrow": -2, "après-demain": -2}
 _DAYS_AGO_RE = re.compile(r"^(?:il y a\s+)?(\d{1,2})\s+(?:days?|jours?)(?:\s+ago)?$")
-# "this/last week", "le mois dernier", "l'an passé": a calendar period, this one (0) or the one before (-1).
-_PERIOD_RE = re.compile(r"^(?:(?P<this>this|cette|ce)|last|previous|la|le|l['’])\s*"
+# "this/last/next week", "le mois dernier", "l'an prochain": a calendar period, this one, the one
+# before or the one after.
+_PERIOD_RE = re.compile(r"^(?:(?P<this>this|cette|ce)|(?P<next>next)|last|previous|la|le|l['’])\s*"
                         r"(?P<unit>week|month|year|semaine|mois|année|an)(?:-ci)?"
-                        r"(?:\s+(?P<before>dernière|dernier|passée|passé))?$")
+                        r"(?:\s+(?P<before>dernière|dernier|passée|passé)|\s+(?P<after>prochaine|prochain))?$")
 _PERIOD_UNITS = {"week": "week", "semaine": "week", "month": "month", "mois": "month", "year": "year",
                  "année": "year", "an": "year"}
 
@@ -211,7 +216,9 @@ def _calendar_period(low: str, base: date) -> tuple[date, str] | None:
     if not m:
         return None
     if m.group("this"):
-        back = 0 if not m.group("before") else None
+        back = 0 if not (m.group("before") or m.group("after")) else None
+    elif m.group("next") or m.group("after"):
+        back = -1
     else:
         back = 1 if m.group("before") or low.startswith(("last", "previous")) else None
     if back is None:
@@ -240,10 +247,12 @@ def _quick(text: str, kind: str, base: date) -> tuple[date, str] | None:
     """The common phrases computed directly, as dateparser would (past dates preferred), without
     its cost (seconds on first use, tens of milliseconds a phrase after); None for the others."""
     low = " ".join(text.lower().replace(",", " ").split())
-    if kind in ("weekday", "weekday_last"):
+    if kind in ("weekday", "weekday_last", "weekday_next"):
         wd = _WEEKDAY_NUMBER.get(low)
         if wd is None:
             return None
+        if kind == "weekday_next":  # "next Monday", "lundi prochain": the first one after base
+            return base + timedelta(days=(wd - base.weekday()) % 7 or 7), "day"
         back = (base.weekday() - wd) % 7 or (7 if kind == "weekday_last" else 0)
         return base - timedelta(days=back), "day"
     if kind == "relative":
@@ -274,7 +283,7 @@ def resolve(phrase: str, kind: str, base: date, lang: str) -> tuple[date, str] |
 
     A bare weekday in a news article is the most recent such day up to the publication day
     itself ("jeudi" in Thursday's paper is that Thursday); "last Thursday" / "jeudi dernier"
-    is the one before.
+    is the one before, "next Thursday" / "jeudi prochain" the one after.
     """
     text = _clean(phrase, kind, lang)
     quick = _quick(text, kind, base)

@@ -57,6 +57,10 @@ def test_english_phrases(phrase, value):
     # abbreviated months, as news agencies write them
     ("Sept. 24", "2024-09-24", "en"), ("Jan. 7, 2024", "2024-01-07", "en"), ("Aug 23", "2024-08-23", "en"),
     ("Dec. 2023", "2023-12", "en"), ("12 janv. 2024", "2024-01-12", "fr"), ("le 3 sept. 2024", "2024-09-03", "fr"),
+    # what is coming, as articles announce it
+    ("tomorrow", "2025-07-04", "en"), ("demain", "2025-07-04", "fr"), ("après-demain", "2025-07-05", "fr"),
+    ("next week", "2025-W28", "en"), ("la semaine prochaine", "2025-W28", "fr"), ("le mois prochain", "2025-08", "fr"),
+    ("l'an prochain", "2026", "fr"), ("next Monday", "2025-07-07", "en"), ("jeudi prochain", "2025-07-10", "fr"),
     # several days: ISO intervals
     ("the past 3 days", "2025-06-30/2025-07-03", "en"), ("the last 24 hours", "2025-07-02/2025-07-03", "en"),
     ("the past week", "2025-06-26/2025-07-03", "en"), ("the last six months", "2025-01-03/2025-07-03", "en"),
