@@ -402,6 +402,8 @@ def find_time_expressions(text: str, base: date | None, langs: tuple[str, ...] =
         phrase = text[start:end]
         if base is None and not re.search(r"(?:19|20)\d\d", phrase):
             continue
+        if phrase.lower() == "today" and _masthead(text[max(0, start - 20):start], phrase):
+            continue
         if kind in _INTERVALS:
             low = " ".join(phrase.lower().replace(",", " ").split())
             span = _INTERVALS[kind](low, base or date(2000, 1, 1))
@@ -421,6 +423,12 @@ def find_time_expressions(text: str, base: date | None, langs: tuple[str, ...] =
         out.append(TimeExpression(phrase, start, end, iso_value(day, period), period, first, last, lang))
         taken_until = end
     return out
+
+
+def _masthead(before: str, phrase: str) -> bool:
+    """Is "today" part of a newspaper's name ("USA TODAY", "USA Today", "FLORIDA TODAY")?"""
+    return bool(re.search(r"\bUSA\s+$", before, re.I)
+                or phrase == "TODAY" and re.search(r"\b[A-Z]{2,}\s+$", before))
 
 
 # Phrases that name several days at once: (first, last) from the phrase (in lower case) and the base day.

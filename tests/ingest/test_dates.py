@@ -84,6 +84,11 @@ def test_words_that_only_look_like_dates_are_not_dates():
     assert values("ce conflit qui dure depuis plus de trois ans", langs=("fr",)) == {}
 
 
+def test_a_newspaper_named_today_is_not_a_day():
+    text = "USA TODAY reported it; FLORIDA TODAY and USA Today too. Today, he said the vote is today."
+    assert [e.text for e in find_time_expressions(text, THURSDAY, ("en",))] == ["Today", "today"]
+
+
 def test_a_weekend_is_the_coming_one_late_in_the_week_and_the_last_one_early():
     monday = date(2025, 6, 30)
     assert values("this weekend", base=monday, langs=("en",)) == {"this weekend": "2025-06-28/2025-06-29"}
