@@ -33,10 +33,16 @@ _WEEK = {"en": "week {w} of {y}", "fr": "semaine {w} de {y}"}
 def readable_date(value: str, lang: str = "en") -> str:
     """``2025-07-03`` as "3 July 2025" ("3 juillet 2025"), ``2025-06`` as "June 2025",
     ``2025-W27`` as "week 27 of 2025", ``2025`` as is, an interval ``2025-06-28/2025-06-29`` as
-    "28 June 2025 – 29 June 2025"; anything else unchanged."""
+    "28–29 June 2025" (``2025-06-28/2025-07-03``: "28 June – 3 July 2025"); anything else unchanged."""
     if "/" in (value or ""):
         first, _, last = value.partition("/")
-        return f"{readable_date(first, lang)} – {readable_date(last, lang)}"
+        a, b = readable_date(first, lang), readable_date(last, lang)
+        if len(first) == len(last) == 10 and first[:4] == last[:4]:  # two days of one year: say it once
+            a = a.rsplit(" ", 1)[0]
+            if first[:7] == last[:7]:
+                a = a.split(" ", 1)[0]
+                return f"{a}–{b}"
+        return f"{a} – {b}"
     months = _MONTHS.get(lang, _MONTHS["en"])
     m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?(?:[T ].*)?", value or "")
     if m and 1 <= int(m.group(2)) <= 12:

@@ -84,6 +84,26 @@ def page(browser):
     context.close()
 
 
+# Written for these tests: a Monday's article whose "le week-end dernier" is two days, 28–29 June 2025.
+SAILING_ARTICLE = """---
+title: La course autour de la Bretagne
+date: 2025-06-30
+source: Le Quotidien
+---
+La course à la voile autour de la Bretagne s'est achevée le week-end dernier à Lorient.
+La skippeuse Anne Kerlan l'a remportée devant vingt-deux équipages, après six jours de mer.
+"""
+
+
+@pytest.fixture(scope="session")
+def weekend_server(tmp_path_factory, e5, start_server, host_pages) -> BackgroundServer:
+    """A server on one dated article that names a weekend."""
+    folder = tmp_path_factory.mktemp("weekend")
+    (folder / "voile.txt").write_text(SAILING_ARTICLE, encoding="utf-8")
+    store = build_store(tmp_path_factory.mktemp("weekend-store"), e5, [str(folder)])
+    return start_server(store, cors_origins=host_pages.allowed_origin)
+
+
 @pytest.fixture(scope="session")
 def dated_server(tmp_path_factory, e5, start_server, host_pages) -> BackgroundServer:
     """A server on the seed article given front matter with its publication date, Thursday 3 July 2025."""

@@ -81,7 +81,10 @@ def test_readable_dates():
     assert readable_date("2025-06") == "June 2025"
     assert readable_date("2025-W27", "fr") == "semaine 27 de 2025"
     assert readable_date("2025") == "2025"
-    assert readable_date("2025-06-28/2025-06-29", "fr") == "28 juin 2025 – 29 juin 2025"
+    assert readable_date("2025-06-28/2025-06-29", "fr") == "28–29 juin 2025"
+    assert readable_date("2025-06-28/2025-07-03") == "28 June – 3 July 2025"
+    assert readable_date("2024-11-01/2025-02-28") == "1 November 2024 – 28 February 2025"
+    assert readable_date("2025-03/2025-05") == "March 2025 – May 2025"
 
 
 def test_card_shows_the_article_date_or_says_it_has_none():

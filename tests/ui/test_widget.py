@@ -113,3 +113,11 @@ def test_widget_cards_show_resolved_dates_and_as_of_applies(page, dated_server, 
     earlier = open_widget(page, host_pages, dated_server, "dated-before.html", 'data-as-of="2025-07-02"')
     bubble = ask(earlier, SEED_QUESTION)
     assert bubble.locator("li.nbw-card").count() == 0
+
+
+def test_widget_shows_a_range_of_days_once(page, weekend_server, host_pages):
+    frame = open_widget(page, host_pages, weekend_server, "weekend.html", 'data-language="fr"')
+    bubble = ask(frame, "Où s'est achevée la course à la voile autour de la Bretagne ?")
+    text = bubble.locator("li.nbw-card .nbw-passage").first.inner_text()
+    assert "le week-end dernier (28–29 juin 2025)" in text, text
+

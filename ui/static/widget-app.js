@@ -48,10 +48,18 @@
   }
 
   // "2025-07-03" -> "3 July 2025", "2025-06" -> "June 2025", "2025-W27" -> "week 27 of 2025",
-  // "2025-06-28/2025-06-29" -> "28 June 2025 – 29 June 2025"
+  // "2025-06-28/2025-06-29" -> "28–29 June 2025", "2025-06-28/2025-07-03" -> "28 June – 3 July 2025"
   function readableDate(value) {
     var cut = (value || "").indexOf("/");
-    if (cut > 0) return readableDate(value.slice(0, cut)) + " \u2013 " + readableDate(value.slice(cut + 1));
+    if (cut > 0) {
+      var first = value.slice(0, cut), last = value.slice(cut + 1);
+      var a = readableDate(first), b = readableDate(last);
+      if (first.length === 10 && last.length === 10 && first.slice(0, 4) === last.slice(0, 4)) {
+        a = a.slice(0, a.lastIndexOf(" "));  // two days of one year: say it once
+        if (first.slice(0, 7) === last.slice(0, 7)) return a.split(" ")[0] + "\u2013" + b;
+      }
+      return a + " \u2013 " + b;
+    }
     var m = /^(\d{4})-(\d{2})(?:-(\d{2}))?/.exec(value || ""), k = /^(\d{4})-W(\d{2})$/.exec(value || "");
     if (k) return w.week.replace("{w}", String(parseInt(k[2], 10))).replace("{y}", k[1]);
     if (!m || +m[2] < 1 || +m[2] > 12) return value || "";
