@@ -209,6 +209,26 @@ def _shift_months(day: date, months: int) -> date:
     return first.replace(day=min(day.day, last.day))
 
 
+_UNITS_AGO_RE = re.compile(r"^(?:il y a\s+)?(?P<n>\d{1,2}|[a-z]+)\s+(?P<unit>week|semaine|month|mois|year|an|année)s?"
+                           r"(?:\s+ago)?$")
+
+
+def _units_ago(low: str, base: date) -> tuple[date, str] | None:
+    """"three weeks ago", "a year ago", "il y a deux mois": that day, and the period it names."""
+    m = _UNITS_AGO_RE.match(low)
+    if not m:
+        return None
+    n = int(m.group("n")) if m.group("n").isdigit() else _COUNT_WORDS.get(m.group("n"), 1 if m.group("n") == "a" else 0)
+    if n <= 0:
+        return None
+    unit = m.group("unit")
+    if unit in ("week", "semaine"):
+        return base - timedelta(days=7 * n), "week"
+    if unit in ("month", "mois"):
+        return _shift_months(base, -n), "month"
+    return _shift_months(base, -12 * n), "year"
+
+
 def _calendar_period(low: str, base: date) -> tuple[date, str] | None:
     """A day of the period "this week" … "l'an dernier" names, and that period; None for a bare
     "la semaine" / "le mois", which name no particular one."""
@@ -259,7 +279,9 @@ def _quick(text: str, kind: str, base: date) -> tuple[date, str] | None:
         if low in _RELATIVE_DAYS:
             return base - timedelta(days=_RELATIVE_DAYS[low]), "day"
         m = _DAYS_AGO_RE.match(low)
-        return (base - timedelta(days=int(m.group(1))), "day") if m else _calendar_period(low, base)
+        if m:
+            return base - timedelta(days=int(m.group(1))), "day"
+        return _units_ago(low, base) or _calendar_period(low, base)
     tokens = low.split()
     months = [_MONTH_NUMBER[t.rstrip(".")] for t in tokens if t.rstrip(".") in _MONTH_NUMBER]
     years = [int(t) for t in tokens if re.fullmatch(r"(?:19|20)\d\d", t)]

@@ -135,7 +135,9 @@ QUICK_PHRASES = [
     ("this year", "relative", "en"), ("last year", "relative", "en"), ("cette semaine", "relative", "fr"),
     ("la semaine dernière", "relative", "fr"), ("le mois dernier", "relative", "fr"), ("ce mois-ci", "relative", "fr"),
     ("cette année", "relative", "fr"), ("l'année dernière", "relative", "fr"), ("Sept. 24", "date", "en"),
-    ("Jan. 7, 2024", "date", "en"),
+    ("Jan. 7, 2024", "date", "en"), ("three weeks ago", "relative", "en"), ("a year ago", "relative", "en"),
+    ("two months ago", "relative", "en"), ("50 years ago", "relative", "en"), ("il y a deux semaines", "relative", "fr"),
+    ("il y a trois mois", "relative", "fr"), ("il y a 2 ans", "relative", "fr"),
 ]
 
 
