@@ -51,6 +51,8 @@ def _patterns(lang: str) -> list[tuple[str, re.Pattern]]:
         table = [
             ("date", rf"(?:(?:{wd}),?\s+)?(?:{mo_day})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+{year})?(?!\d)"),
             ("date", rf"(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{mo_day})(?:,?\s+{year})?(?!\d)"),
+            ("days", rf"(?:{mo_day})\.?\s+\d{{1,2}}\s*[-–]\s*\d{{1,2}}(?:,?\s+{year})?(?!\d)"
+                     rf"|\d{{1,2}}\s*[-–]\s*\d{{1,2}}\s+(?:{mo_day})(?:,?\s+{year})?(?!\d)"),
             ("months", rf"(?:between|from)\s+(?:{mo})(?:\s+{year})?\s+(?:and|to|through|until)\s+(?:{mo})(?:\s+{year})?"),
             ("month", rf"(?:{mo_day})\s+{year}"),
             ("month", rf"(?:in|since|early|late|until|during)\s+(?P<p>(?:{mo}))(?![-\w])"),
@@ -70,6 +72,7 @@ def _patterns(lang: str) -> list[tuple[str, re.Pattern]]:
         count = rf"(?:\d{{1,3}}|{num})"
         table = [
             ("date", rf"(?:le\s+)?(?:(?:{wd})\s+)?(?:1er|\d{{1,2}})\s+(?:{mo_day})(?:\s+{year})?(?!\d)"),
+            ("days", rf"du\s+(?:1er|\d{{1,2}})(?:\s+(?:{mo_day}))?\s+au\s+(?:1er|\d{{1,2}})\s+(?:{mo_day})(?:\s+{year})?(?!\d)"),
             ("months", rf"(?:entre|de|d['’])\s*(?:{mo})(?:\s+{year})?\s+(?:et|à|au|jusqu['’]en)\s+(?:{mo})(?:\s+{year})?"),
             ("month", rf"(?:{mo_day})\s+{year}"),
             ("month", rf"(?:en|depuis|début|fin|jusqu'en|mois\s+d[e'’])\s*(?P<p>(?:{mo}))(?![-\w])"),
@@ -374,6 +377,28 @@ def _weekend(low: str, base: date) -> tuple[date, date] | None:
     return saturday, saturday + timedelta(days=1)
 
 
+def _days(low: str, base: date) -> tuple[date, date] | None:
+    """The days of "July 3-5", "3–5 July 2025", "du 30 juin au 2 juillet": the last one is its latest
+    occurrence up to ``base`` unless a year is named, and the first comes before it."""
+    tokens = [t.strip(".,") for t in re.split(r"[\s\-–]+", low.replace("1er", "1"))]
+    months = [_MONTH_NUMBER[t] for t in tokens if t in _MONTH_NUMBER]
+    days = [int(t) for t in tokens if re.fullmatch(r"\d{1,2}", t)]
+    years = [int(t) for t in tokens if re.fullmatch(r"(?:19|20)\d\d", t)]
+    if len(days) != 2 or not 1 <= len(months) <= 2 or len(years) > 1:
+        return None
+    first_month, last_month = months[0], months[-1]
+    try:
+        end = date(years[0], last_month, days[1]) if years else _latest_on_or_before(base, last_month, days[1])
+        if end is None:
+            return None
+        start = date(end.year, first_month, days[0])
+    except ValueError:
+        return None
+    if start > end:
+        start = start.replace(year=start.year - 1) if first_month > last_month else None
+    return (start, end) if start else None
+
+
 def _months(low: str, base: date) -> tuple[date, date] | None:
     """From the first day of the first month to the last of the second: "between March and May",
     "de janvier à mars 2024"; the second month is its latest occurrence up to ``base`` unless a
@@ -454,7 +479,7 @@ def _masthead(before: str, phrase: str) -> bool:
 
 
 # Phrases that name several days at once: (first, last) from the phrase (in lower case) and the base day.
-_INTERVALS = {"span": _span, "weekend": _weekend, "months": _months}
+_INTERVALS = {"span": _span, "weekend": _weekend, "months": _months, "days": _days}
 
 
 def resolve_dates(text: str, published: str, lang: str = "") -> list[TimeExpression]:

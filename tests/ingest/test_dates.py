@@ -71,6 +71,10 @@ def test_english_phrases(phrase, value):
     ("from November to February", "2024-11-01/2025-02-28", "en"),
     ("entre mars et mai", "2025-03-01/2025-05-31", "fr"), ("de janvier à mars 2024", "2024-01-01/2024-03-31", "fr"),
     ("between October 2021 and November 2022", "2021-10-01/2022-11-30", "en"),
+    ("July 1-3", "2025-07-01/2025-07-03", "en"), ("June 28–30, 2025", "2025-06-28/2025-06-30", "en"),
+    ("3-5 July 2024", "2024-07-03/2024-07-05", "en"), ("du 30 juin au 2 juillet", "2025-06-30/2025-07-02", "fr"),
+    ("du 1er au 3 juillet 2025", "2025-07-01/2025-07-03", "fr"),
+    ("du 28 décembre au 2 janvier", "2024-12-28/2025-01-02", "fr"),
 ])
 def test_more_phrases_of_news(phrase, value, lang):
     text = f"Il l'a dit {phrase}, selon l'AFP." if lang == "fr" else f"He said {phrase}, according to AP."
