@@ -56,6 +56,9 @@ def _patterns(lang: str) -> list[tuple[str, re.Pattern]]:
             ("months", rf"(?:between|from)\s+(?:{mo})(?:\s+{year})?\s+(?:and|to|through|until)\s+(?:{mo})(?:\s+{year})?"),
             ("month", rf"(?:{mo_day})\s+{year}"),
             ("month", rf"(?:in|since|early|late|until|during)\s+(?P<p>(?:{mo}))(?![-\w])"),
+            ("month", rf"mid-?(?P<p>(?:{mo}))(?![-\w])"),
+            ("season", rf"(?:this|last|next|past)\s+(?:spring|summer|autumn|fall|winter)"
+                       rf"|(?:the\s+)?(?:spring|summer|autumn|fall)\s+(?:of\s+)?{year}"),
             ("year", rf"(?:in|since|during|until)\s+(?P<p>{year})(?!\d)"),
             ("span", rf"(?:the\s+)?(?:past|last|previous)\s+{count}\s+(?:hours?|days?|weeks?|months?|years?)"
                      r"|(?:the\s+)?past\s+(?:week|month|year)"),
@@ -76,6 +79,10 @@ def _patterns(lang: str) -> list[tuple[str, re.Pattern]]:
             ("months", rf"(?:entre|de|d['’])\s*(?:{mo})(?:\s+{year})?\s+(?:et|à|au|jusqu['’]en)\s+(?:{mo})(?:\s+{year})?"),
             ("month", rf"(?:{mo_day})\s+{year}"),
             ("month", rf"(?:en|depuis|début|fin|jusqu'en|mois\s+d[e'’])\s*(?P<p>(?:{mo}))(?![-\w])"),
+            ("month", rf"mi-(?P<p>(?:{mo}))(?![-\w])"),
+            ("season", r"(?:cet\s+(?:été|hiver|automne)|ce\s+printemps)"
+                       r"|(?:l['’](?:été|hiver|automne)|le\s+printemps)\s+(?:dernier|passé|prochain)"
+                       rf"|(?:(?:à|a)\s+l['’]|l['’]|en\s+)(?:été|automne)\s+{year}|(?:au\s+|le\s+)?printemps\s+{year}"),
             ("year", rf"(?:en|depuis|jusqu'en)\s+(?P<p>{year})(?!\d)"),
             ("span", rf"(?:(?:ces|les|des)\s+{count}\s+derni(?:ers|ères)|depuis\s+{count})"
                      r"\s+(?:heures|jours|semaines|mois|ans|années)"),
@@ -399,6 +406,32 @@ def _days(low: str, base: date) -> tuple[date, date] | None:
     return (start, end) if start else None
 
 
+_SEASONS = {"spring": 3, "printemps": 3, "summer": 6, "été": 6, "autumn": 9, "fall": 9, "automne": 9,
+            "winter": 12, "hiver": 12}  # first month of each meteorological season
+
+
+def _season(low: str, base: date) -> tuple[date, date] | None:
+    """The three months of "this summer", "last winter", "l'été dernier", "au printemps 2024"
+    (meteorological seasons: spring from March, summer from June, autumn from September, winter
+    from December). "This" season is the one of ``base``'s year (for winter, the one ``base`` is
+    in, or the coming one); "last" the one a year before, "next" a year after."""
+    words = re.findall(r"[a-zéè]+|\d{4}", low)
+    start = next((_SEASONS[w] for w in words if w in _SEASONS), None)
+    if start is None:
+        return None
+    years = [int(w) for w in words if w.isdigit()]
+    if years:
+        year = years[0]
+    else:
+        year = base.year - (1 if start == 12 and base.month <= 2 else 0)
+        if any(w in ("last", "past", "dernier", "passé") for w in words):
+            year -= 1
+        elif any(w in ("next", "prochain") for w in words):
+            year += 1
+    first = date(year, start, 1)
+    return first, period_bounds(_shift_months(first, 2), "month")[1]
+
+
 def _months(low: str, base: date) -> tuple[date, date] | None:
     """From the first day of the first month to the last of the second: "between March and May",
     "de janvier à mars 2024"; the second month is its latest occurrence up to ``base`` unless a
@@ -479,7 +512,7 @@ def _masthead(before: str, phrase: str) -> bool:
 
 
 # Phrases that name several days at once: (first, last) from the phrase (in lower case) and the base day.
-_INTERVALS = {"span": _span, "weekend": _weekend, "months": _months, "days": _days}
+_INTERVALS = {"span": _span, "weekend": _weekend, "months": _months, "days": _days, "season": _season}
 
 
 def resolve_dates(text: str, published: str, lang: str = "") -> list[TimeExpression]:

@@ -54,6 +54,8 @@ def d(text: str) -> date:
     ("How many jobs were created between March and May?", "2025-03-01", "2025-05-31"),
     ("Combien d'emplois créés entre mars et mai ?", "2025-03-01", "2025-05-31"),
     ("Who spoke on Sept. 24?", "2024-09-24", "2024-09-24"),
+    ("What did the government announce this summer?", "2025-06-01", "2025-07-03"),
+    ("Qu'a annoncé le gouvernement l'hiver dernier ?", "2024-12-01", "2025-02-28"),
     ("What aired on Sunday, Jan. 7, 2024?", "2024-01-07", "2024-01-07"),
 ])
 def test_periods_of_questions_in_both_languages(question, since, until):

@@ -75,6 +75,11 @@ def test_english_phrases(phrase, value):
     ("3-5 July 2024", "2024-07-03/2024-07-05", "en"), ("du 30 juin au 2 juillet", "2025-06-30/2025-07-02", "fr"),
     ("du 1er au 3 juillet 2025", "2025-07-01/2025-07-03", "fr"),
     ("du 28 décembre au 2 janvier", "2024-12-28/2025-01-02", "fr"),
+    # meteorological seasons
+    ("this summer", "2025-06-01/2025-08-31", "en"), ("last winter", "2024-12-01/2025-02-28", "en"),
+    ("the summer of 2024", "2024-06-01/2024-08-31", "en"), ("fall 2024", "2024-09-01/2024-11-30", "en"),
+    ("cet été", "2025-06-01/2025-08-31", "fr"), ("l'été dernier", "2024-06-01/2024-08-31", "fr"),
+    ("au printemps 2024", "2024-03-01/2024-05-31", "fr"), ("le printemps prochain", "2026-03-01/2026-05-31", "fr"),
 ])
 def test_more_phrases_of_news(phrase, value, lang):
     text = f"Il l'a dit {phrase}, selon l'AFP." if lang == "fr" else f"He said {phrase}, according to AP."
@@ -86,6 +91,11 @@ def test_words_that_only_look_like_dates_are_not_dates():
     assert values("Il a attendu sept jours, toute la semaine et le mois, puis le week-end.", langs=("fr",)) == {}
     # "depuis plus de trois ans" is a duration, not a day
     assert values("ce conflit qui dure depuis plus de trois ans", langs=("fr",)) == {}
+
+
+def test_the_middle_of_a_month_is_that_month():
+    assert values("He left in mid-June.", langs=("en",)) == {"June": "2025-06"}
+    assert values("Il est parti à la mi-juin.", langs=("fr",)) == {"juin": "2025-06"}
 
 
 def test_a_newspaper_named_today_is_not_a_day():
