@@ -38,13 +38,15 @@ def _item(d: dict) -> QAItem:
 def load_qa(path: Path, limit: int | None = None) -> list[QAItem]:
     """The questions of a JSONL question file (the first ``limit`` when given), ids unique.
 
+    A record repeated exactly (same id, same question, answers and dates) is read once, as
+    RealTimeQA's own files have a few; two different records under one id are an error.
     Raises :class:`EvalInputError` naming the file, the line and the fix."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalInputError(f"{path}: cannot be read ({exc}); give a UTF-8 JSONL file of questions") from exc
-    items, seen = [], set()
+    items, seen = [], {}
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -54,8 +56,11 @@ def load_qa(path: Path, limit: int | None = None) -> list[QAItem]:
             raise EvalInputError(f"{path}:{n}: not a question record ({type(exc).__name__}: {exc}); "
                                  'expected {"id", "question", "answers": [...]}') from exc
         if item.id in seen:
-            raise EvalInputError(f"{path}:{n}: question id '{item.id}' appears twice; ids must be unique")
-        seen.add(item.id)
+            if seen[item.id] == item:
+                continue
+            raise EvalInputError(f"{path}:{n}: question id '{item.id}' appears twice, as different questions; "
+                                 "ids must be unique")
+        seen[item.id] = item
         items.append(item)
     if not items:
         raise EvalInputError(f"{path}: no questions found")

@@ -98,7 +98,7 @@ def test_load_qa_reads_answerable_and_unanswerable():
     ("content", "message"),
     [
         ('{"id": "a", "question": "q", "answers": []}\n{"question": "no id"}\n', ":2: not a question record"),
-        ('{"id": "a", "question": "q"}\n{"id": "a", "question": "q2"}\n', "'a' appears twice"),
+        ('{"id": "a", "question": "q"}\n{"id": "a", "question": "q2"}\n', "'a' appears twice, as different questions"),
         ("\n\n", "no questions found"),
         ("{not json\n", ":1: not a question record"),
     ],
@@ -108,6 +108,13 @@ def test_load_qa_names_the_bad_line(tmp_path, content, message):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(EvalInputError, match=message):
         load_qa(path)
+
+
+def test_load_qa_reads_a_record_repeated_exactly_once(tmp_path):
+    path = tmp_path / "qa.jsonl"
+    record = '{"id": "a", "question": "q", "answers": ["x"], "as_of": "2024-01-05"}\n'
+    path.write_text(record + '{"id": "b", "question": "q2"}\n' + record, encoding="utf-8")
+    assert [i.id for i in load_qa(path)] == ["a", "b"]
 
 
 @pytest.mark.slow
