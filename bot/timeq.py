@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from ingest.dates import find_time_expressions, resolve_dates
+from ingest.dates import find_time_expressions, published_date, resolve_dates
 from ingest.lexical import fold
 
 from .errors import QuestionError
@@ -125,10 +125,13 @@ def newest_day(text: str, published: str, lang: str = "") -> date | None:
     """The latest day that a time phrase of ``text`` reaches, resolved against the article's
     publication date; an undated article's phrases are resolved against today, which keeps their
     order ("jeudi" after "14 juin" after "avril")."""
-    found = resolve_dates(text, published or date.today().isoformat(), lang)
+    base = published or date.today().isoformat()
+    found = resolve_dates(text, base, lang)
+    day = published_date(base) or date.today()
     # A rolling span ("depuis trois ans", "the past week") ends on the publication day whatever it
-    # tells of, so it dates no event.
-    return max((e.last for e in found if e.period != "span"), default=None)
+    # tells of, so it dates no event; what the article announces ("next week", "jeudi prochain")
+    # has not happened yet.
+    return max((min(e.last, day) for e in found if e.period != "span" and e.first <= day), default=None)
 
 
 @dataclass(frozen=True)

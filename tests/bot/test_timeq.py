@@ -211,3 +211,14 @@ def test_an_undated_store_ranks_exactly_as_without_time(piaf_small_store):
         plain = [(p.chunk_id, round(p.score, 9)) for p in search.search(question, 8)]
         timed = [(p.chunk_id, round(p.score, 9)) for p in search.search(question, 8, time=scope)]
         assert timed == plain, question
+
+
+def test_the_newest_day_of_a_sentence_is_never_after_its_article():
+    from bot.timeq import newest_day
+
+    published = "2025-07-03"  # a Thursday
+    assert newest_day("Ils se sont parlé jeudi, après l'appel du 14 juin.", published, "fr") == d("2025-07-03")
+    # what is announced has not happened; a duration dates nothing; "this week" ends today
+    assert newest_day("They spoke on June 14 and will speak again next week.", published, "en") == d("2025-06-14")
+    assert newest_day("Ce conflit dure depuis trois ans.", published, "fr") is None
+    assert newest_day("Ils se sont parlé cette semaine.", published, "fr") == d("2025-07-03")
