@@ -81,17 +81,21 @@ class TimeScope:
                 "expressions": list(self.expressions)}
 
 
+SUBJECT_DAYS = 31  # see question_time: an older day beside a recent period of at most this many days is a subject
+
+
 def question_time(question: str, as_of: date) -> TimeScope:
     """The time scope of ``question`` asked as of ``as_of`` (French or English).
 
     A named period becomes its days ("last month" asked on 2025-07-03: 2025-06-01..2025-06-30);
     a current period ends at ``as_of`` ("this week": the seven days up to it); "since X" runs
-    from X to ``as_of``; several periods are joined. Nothing after ``as_of`` is in a period.
+    from X to ``as_of``; several periods are joined, but beside a recent one ("this week", "the
+    past 3 days", "this month") a day named more than a month before it is the question's
+    subject, not its time. Nothing after ``as_of`` is in a period.
     """
     lang = question_language(question)
     found = find_time_expressions(question, as_of, (lang,) if lang else ("fr", "en"))
-    since = until = None
-    words = []
+    periods = []
     for e in found:
         first, last = e.first, e.last
         if e.period == "range" and first > as_of and (last - first).days == 1:
@@ -101,11 +105,17 @@ def question_time(question: str, as_of: date) -> TimeScope:
         if last >= as_of >= first:  # the current week/month/year: up to as_of
             first = min(first, as_of - timedelta(days=6)) if e.period == "week" else first
             last = as_of
-        if first > as_of:
-            continue
-        since = first if since is None else min(since, first)
-        until = min(last, as_of) if until is None else max(until, min(last, as_of))
-        words.append(e.text)
+        if first <= as_of:
+            periods.append((first, min(last, as_of), e.text))
+    # A question about the last few weeks that also names an older day names it as its subject
+    # ("the Jan. 6 committee held a hearing this week"): the recent period is the one asked about.
+    recent = [p for p in periods if p[1] == as_of and (p[1] - p[0]).days <= SUBJECT_DAYS]
+    if recent:
+        start = min(p[0] for p in recent)
+        periods = [p for p in periods if p[1] >= start - timedelta(days=SUBJECT_DAYS)]
+    since = min((p[0] for p in periods), default=None)
+    until = max((p[1] for p in periods), default=None)
+    words = [p[2] for p in periods]
     rest = question
     for e in reversed(found):
         rest = rest[:e.start] + " " + rest[e.end:]

@@ -222,3 +222,12 @@ def test_the_newest_day_of_a_sentence_is_never_after_its_article():
     assert newest_day("They spoke on June 14 and will speak again next week.", published, "en") == d("2025-06-14")
     assert newest_day("Ce conflit dure depuis trois ans.", published, "fr") is None
     assert newest_day("Ils se sont parlé cette semaine.", published, "fr") == d("2025-07-03")
+
+
+def test_an_older_day_beside_a_recent_period_is_the_subject_not_the_time():
+    scope = question_time("The Jan. 6 committee held a hearing this week: who testified?", d("2022-07-01"))
+    assert (scope.since, scope.until, scope.expressions) == (d("2022-06-25"), d("2022-07-01"), ("this week",))
+    # periods of the same weeks are joined
+    scope = question_time("What did Biden say at the July 4 celebration this week?", d("2025-07-06"))
+    assert (scope.since, scope.until) == (d("2025-06-30"), d("2025-07-06"))
+
