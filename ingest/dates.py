@@ -223,6 +223,17 @@ _UNITS_AGO_RE = re.compile(r"^(?:il y a\s+)?(?P<n>\d{1,2}|[a-z]+)\s+(?P<unit>wee
                            r"(?:\s+ago)?$")
 
 
+_UNITS = {"hour": "hour", "heure": "hour", "day": "day", "jour": "day", "week": "week", "semaine": "week",
+          "month": "month", "mois": "month", "year": "year", "an": "year", "année": "year"}
+
+
+def _before(base: date, n: int, unit: str) -> date:
+    """``base`` less ``n`` days, weeks, months or years (calendar months and years)."""
+    if unit in ("day", "week"):
+        return base - timedelta(days=n * (7 if unit == "week" else 1))
+    return _shift_months(base, -n * (12 if unit == "year" else 1))
+
+
 def _units_ago(low: str, base: date) -> tuple[date, str] | None:
     """"three weeks ago", "a year ago", "il y a deux mois": that day, and the period it names."""
     m = _UNITS_AGO_RE.match(low)
@@ -231,12 +242,8 @@ def _units_ago(low: str, base: date) -> tuple[date, str] | None:
     n = int(m.group("n")) if m.group("n").isdigit() else _COUNT_WORDS.get(m.group("n"), 1 if m.group("n") == "a" else 0)
     if n <= 0:
         return None
-    unit = m.group("unit")
-    if unit in ("week", "semaine"):
-        return base - timedelta(days=7 * n), "week"
-    if unit in ("month", "mois"):
-        return _shift_months(base, -n), "month"
-    return _shift_months(base, -12 * n), "year"
+    unit = _UNITS[m.group("unit")]
+    return _before(base, n, unit), unit
 
 
 def _calendar_period(low: str, base: date) -> tuple[date, str] | None:
@@ -356,16 +363,10 @@ def _span(low: str, base: date) -> tuple[date, date] | None:
     n = int(m.group("n")) if (m.group("n") or "").isdigit() else _COUNT_WORDS.get(m.group("n") or "un", 0)
     if n <= 0:
         return None
-    unit = m.group("unit")
-    if unit in ("hour", "heure"):
+    unit = _UNITS[m.group("unit")]
+    if unit == "hour":
         return base - timedelta(days=max(1, -(-n // 24))), base
-    if unit in ("day", "jour"):
-        return base - timedelta(days=n), base
-    if unit in ("week", "semaine"):
-        return base - timedelta(days=7 * n), base
-    if unit in ("month", "mois"):
-        return _shift_months(base, -n), base
-    return _shift_months(base, -12 * n), base
+    return _before(base, n, unit), base
 
 
 def _weekend(low: str, base: date) -> tuple[date, date] | None:
@@ -377,7 +378,7 @@ def _weekend(low: str, base: date) -> tuple[date, date] | None:
         if saturday + timedelta(days=1) >= base:  # that weekend is not over yet
             saturday -= timedelta(days=7)
     elif low.split()[0] in ("this", "ce"):
-        if base.weekday() >= 2 and base.weekday() <= 4:  # Wednesday to Friday: the coming one
+        if 2 <= base.weekday() <= 4:  # Wednesday to Friday: the coming one
             saturday += timedelta(days=7)
     else:
         return None
