@@ -131,7 +131,10 @@ def plan_chunks(text: str, size: int = 900, overlap: int = 150) -> list[tuple[in
     """Character spans of chunks of ``text``: whole sentences, about ``size`` characters each.
 
     A chunk ends at a paragraph boundary when that keeps it at least half full; consecutive
-    chunks share whole trailing sentences totalling at most ``overlap`` characters.
+    chunks share whole trailing sentences totalling at most ``overlap`` characters. What would be
+    left after a chunk, if shorter than a third of ``size``, joins that chunk instead of standing
+    alone: a last sentence on its own has none of the words that say what it is about ("ce conflit
+    qui dure depuis plus de trois ans" without the war it is about).
     """
     units: list[tuple[int, int, bool]] = []  # (start, end, ends_paragraph)
     for pa, pb in split_paragraphs(text):
@@ -154,6 +157,8 @@ def plan_chunks(text: str, size: int = 900, overlap: int = 150) -> list[tuple[in
         if best_para_end is not None and best_para_end < last:
             if units[best_para_end][1] - units[i][0] >= size // 2:
                 last = best_para_end
+        if last + 1 < len(units) and units[-1][1] - units[last][1] < size // 3:
+            last = len(units) - 1  # a short remainder joins this chunk
         chunks.append((units[i][0], units[last][1]))
         if last + 1 >= len(units):
             break

@@ -4,6 +4,8 @@ scorer is measured in docs/answers.md, not asserted here."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -59,6 +61,19 @@ def test_reader_answers_are_cited_highlighted_and_short(bot):
             assert answer.answer.startswith(answer.short_answer + " — ")
             first = answer.citations[0]
             assert any(answer.short_answer in first.passage[a:b] for a, b in first.highlight)
+
+
+def test_the_seed_questions_are_answered_and_the_others_refused(bot):
+    """Every answerable question of seed_dev is answered, in French or English, and both questions
+    the article cannot answer are refused (s05 was refused while the article's last sentence, which
+    answers it, was a chunk of its own that an English search ranked last)."""
+    shared = Path(os.environ.get("NEWSBOT_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+    lines = (shared / "eval" / "seed_dev.jsonl").read_text(encoding="utf-8").splitlines()
+    items = [json.loads(x) for x in lines if x.strip()]
+    refused = {q["id"] for q in items if bot.ask(q["question"]).refused}
+    assert refused == {q["id"] for q in items if not q["answers"]}
+    s05 = bot.ask("How long has the war in Ukraine lasted?")
+    assert "plus de trois ans" in s05.answer.split(" [1]")[0]
 
 
 def test_unanswerable_question_is_refused_with_a_strict_bar(seed_store, reader):

@@ -142,7 +142,7 @@ def test_eval_command_compare_on_seed_store(seed_store, tmp_path):
         assert system["metrics"]["hit@5"] == sum((r["first_hit_rank"] or 99) <= 5 for r in answerable) / 2
         assert system["metrics"]["hit@10"] >= system["metrics"]["hit@5"]
         assert len(result["hit_curves"][name]) == 10
-    # The seed article is 6 chunks and holds the answers of s01 and s05: top-10 vector search returns
+    # The seed article is 5 chunks and holds the answers of s01 and s05: top-10 vector search returns
     # every chunk, so these systems must find both (BM25 drops chunks sharing no word with the question).
     for name in ("newsbot", "dense", "langchain"):
         assert result["systems"][name]["metrics"]["hit@10"] == 1.0, name
