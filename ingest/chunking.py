@@ -133,7 +133,7 @@ def plan_chunks(text: str, size: int = 900, overlap: int = 150) -> list[tuple[in
     A chunk ends at a paragraph boundary when that keeps it at least half full; consecutive
     chunks share whole trailing sentences totalling at most ``overlap`` characters. What would be
     left after a chunk, if shorter than a third of ``size``, joins that chunk instead of standing
-    alone: a last sentence on its own has none of the words that say what it is about ("ce conflit
+    alone (so a chunk holds less than 4/3 of ``size``): a last sentence on its own has none of the words that say what it is about ("ce conflit
     qui dure depuis plus de trois ans" without the war it is about).
     """
     units: list[tuple[int, int, bool]] = []  # (start, end, ends_paragraph)
