@@ -70,10 +70,9 @@ def test_the_seed_questions_are_answered_and_the_others_refused(bot):
     shared = Path(os.environ.get("NEWSBOT_SHARED", Path(__file__).resolve().parents[3] / "shared"))
     lines = (shared / "eval" / "seed_dev.jsonl").read_text(encoding="utf-8").splitlines()
     items = [json.loads(x) for x in lines if x.strip()]
-    refused = {q["id"] for q in items if bot.ask(q["question"]).refused}
-    assert refused == {q["id"] for q in items if not q["answers"]}
-    s05 = bot.ask("How long has the war in Ukraine lasted?")
-    assert "plus de trois ans" in s05.answer.split(" [1]")[0]
+    answers = {q["id"]: bot.ask(q["question"]) for q in items}
+    assert {i for i, a in answers.items() if a.refused} == {q["id"] for q in items if not q["answers"]}
+    assert "plus de trois ans" in answers["s05"].answer.split(" [1]")[0]
 
 
 def test_unanswerable_question_is_refused_with_a_strict_bar(seed_store, reader):
