@@ -4,7 +4,9 @@
 
 Every question is asked as of a day (today unless given). Articles published after it are
 never searched. The question's period, or by default the days just before ``as_of``, becomes
-a publication window whose dense and BM25 results are fused in beside the unrestricted ones:
+a publication window whose dense and BM25 results are fused in beside the unrestricted ones
+(a period longer than a month, "in 2024", names a year, not the moment: the days before
+``as_of`` get their window beside it):
 the news of the moment rises, old articles on the same subject stay findable. Undated articles
 are never in a window, so a store without dates ranks as if there were no time at all.
 """
@@ -154,6 +156,7 @@ class TimePolicy:
     recent_weight: float = 1.0  # weight of each default-window ranking
     period_weight: float = 1.0  # weight of each ranking of a period the question names
     recent_with_period: bool = False  # also search the default window when the question names a period
+    recent_beside_period_weight: float = 0.0  # the default window's weight beside a named period of a month or less
     report_lag_days: int = 2  # news of a day is published up to this many days later
     latest_weight: float = 1.0  # weight of the newest-first ranking when the question asks for the latest
     latest_candidates: int = 10  # how many of the best passages are reordered newest first
@@ -172,8 +175,12 @@ class TimePolicy:
         if scope.has_period:
             spans.append((scope.since, min(scope.until + timedelta(days=self.report_lag_days), scope.as_of),
                           self.period_weight))
-        if self.recent_days > 0 and self.recent_weight > 0 and (self.recent_with_period or not scope.has_period):
-            spans.append((scope.as_of - timedelta(days=self.recent_days - 1), scope.as_of, self.recent_weight))
+        if self.recent_days > 0 and self.recent_weight > 0:
+            recent = scope.as_of - timedelta(days=self.recent_days - 1), scope.as_of
+            if self.recent_with_period or not scope.has_period or (scope.until - scope.since).days >= SUBJECT_DAYS:
+                spans.append((*recent, self.recent_weight))  # a long period ("in 2024") does not say "now"
+            elif self.recent_beside_period_weight > 0:
+                spans.append((*recent, self.recent_beside_period_weight))
         out = []
         for first, last, weight in spans:
             since = max(first.isoformat(), filters.since) if filters.since else first.isoformat()

@@ -286,7 +286,10 @@ def cmd_bench_time_policies(args) -> int:
 
     score_store_policies(args.store, args.questions, [None, {}, *args.policy], on_score=show)
     if args.ceiling:
-        print(f"current passage holding an answer anywhere in the store: {current_ceiling(args.store, args.questions)}")
+        reach = current_ceiling(args.store, args.questions)
+        print(f"current passage holding an answer anywhere in the store: {reach['any']}")
+        if reach["own"] is not None:
+            print(f"current passage holding an answer in one of the question's own articles: {reach['own']}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Question files: JSONL records ``{"id", "question", "answers": [...], "article_id"?, "as_of"?}``,
+"""Question files: JSONL records ``{"id", "question", "answers": [...], "article_id"?, "article_ids"?, "as_of"?}``,
 read once here for the evaluation, the benchmarks and the tuning commands."""
 from __future__ import annotations
 
@@ -21,15 +21,26 @@ class QAItem:
     answers: tuple[str, ...] = ()
     article_id: str = ""
     as_of: str = ""  # the day the question is asked as of (YYYY-MM-DD), when given
+    article_ids: tuple[str, ...] = ()  # the articles the question was written from or found in (RealTimeQA)
 
     @property
     def answerable(self) -> bool:
         return bool(self.answers)
 
 
+def _article_ids(d: dict) -> tuple[str, ...]:
+    ids = d.get("article_ids")
+    if ids is None:
+        return (str(d["article_id"]),) if d.get("article_id") else ()
+    if not isinstance(ids, list):
+        raise TypeError(f"article_ids must be a list of article ids, not {type(ids).__name__}")
+    return tuple(str(a) for a in ids)
+
+
 def _item(d: dict) -> QAItem:
     item = QAItem(id=str(d["id"]), question=str(d["question"]), answers=tuple(str(a) for a in d.get("answers") or ()),
-                  article_id=str(d.get("article_id") or ""), as_of=str(d.get("as_of") or ""))
+                  article_id=str(d.get("article_id") or ""), as_of=str(d.get("as_of") or ""),
+                  article_ids=_article_ids(d))
     if item.as_of:
         parse_as_of(item.as_of)
     return item

@@ -212,12 +212,21 @@ def score_store_policies(store_path: Path, questions_path: Path, policies: Seque
     return out
 
 
-def current_ceiling(store_path: Path, questions_path: Path) -> float:
-    """Share of dated answerable questions for which some passage of the store published in the
-    ``CURRENT_DAYS`` up to ``as_of`` holds an answer string: what current_hit@k can reach at most."""
+def current_ceiling(store_path: Path, questions_path: Path) -> dict[str, float]:
+    """What current_hit@k can reach at most: the share of dated answerable questions for which
+    some passage published in the ``CURRENT_DAYS`` up to ``as_of`` holds an answer string
+    (``any``), and the share for which such a passage is in one of the question's own articles
+    (``own``, its ``article_ids``: the story asked about, not an unrelated one that happens to
+    name the answer; None when the file lists no articles)."""
     store = open_store(store_path)
-    chunks = [(c.text, c.metadata.get("published", "")) for c, _ in store.iter_chunks()]
+    chunks = [(c.text, c.metadata.get("published", ""), c.metadata.get("article_id", "")) for c, _ in store.iter_chunks()]
     questions = [q for q in load_qa(questions_path) if q.as_of and q.answers]
-    reach = sum(any(m.is_current(pub, q.as_of, CURRENT_DAYS) and m.contains_answer(text, q.answers)
-                    for text, pub in chunks) for q in questions)
-    return round(reach / (len(questions) or 1), 4)
+    anywhere = own = 0
+    for q in questions:
+        found = {aid for text, pub, aid in chunks
+                 if m.is_current(pub, q.as_of, CURRENT_DAYS) and m.contains_answer(text, q.answers)}
+        anywhere += bool(found)
+        own += bool(found & set(q.article_ids))
+    n = len(questions) or 1
+    listed = any(q.article_ids for q in questions)
+    return {"any": round(anywhere / n, 4), "own": round(own / n, 4) if listed else None}

@@ -118,6 +118,22 @@ def test_policy_windows_and_cutoff():
     assert policy.windows(Filters(), None) == []
 
 
+def test_a_long_period_does_not_say_now_so_the_recent_window_is_searched_beside_it():
+    policy = TimePolicy(recent_days=14)
+    # "in 2025" asked on 3 July: the year up to as_of, and the fortnight before as_of beside it
+    in_2025 = question_time("Who won the governor primary in 2025?", AS_OF)
+    assert [(w.since, w.until, x) for w, x in policy.windows(Filters(), in_2025)] == [
+        ("2025-01-01", "2025-07-03", policy.period_weight), ("2025-06-20", "2025-07-03", policy.recent_weight)]
+    # a month or less ("this week", "in June") is itself the time asked about: no other window
+    for question in ("Which state held a primary this week?", "Who resigned in June?"):
+        [(window, weight)] = policy.windows(Filters(), question_time(question, AS_OF))
+        assert weight == policy.period_weight
+    # unless asked for, at a weight of its own (the month's window runs two days past it: report lag)
+    beside = TimePolicy(recent_days=14, recent_beside_period_weight=0.25)
+    june = beside.windows(Filters(), question_time("Who resigned in June?", AS_OF))
+    assert [(w.since, w.until, x) for w, x in june] == [("2025-06-01", "2025-07-02", 1.0), ("2025-06-20", "2025-07-03", 0.25)]
+
+
 # A small dated store: several calls between the same two leaders, one after the as_of of the
 # tests, an undated copy of the story, and the old fact of 2022.
 DATED = [

@@ -101,6 +101,7 @@ def test_load_qa_reads_answerable_and_unanswerable():
         ('{"id": "a", "question": "q"}\n{"id": "a", "question": "q2"}\n', "'a' appears twice, as different questions"),
         ("\n\n", "no questions found"),
         ("{not json\n", ":1: not a question record"),
+        ('{"id": "a", "question": "q", "article_ids": "rt-1"}\n', ":1: not a question record .*list of article ids"),
     ],
 )
 def test_load_qa_names_the_bad_line(tmp_path, content, message):
@@ -204,6 +205,9 @@ def test_load_qa_reads_as_of_and_names_a_bad_one(tmp_path):
     path = tmp_path / "qa.jsonl"
     path.write_text('{"id": "a", "question": "q", "answers": ["x"], "as_of": "2024-01-05"}\n', encoding="utf-8")
     assert load_qa(path)[0].as_of == "2024-01-05"
+    path.write_text('{"id": "a", "question": "q", "answers": ["x"], "article_ids": ["rt-1", "rt-2"]}\n'
+                    '{"id": "b", "question": "q", "article_id": "p-7"}\n', encoding="utf-8")
+    assert [i.article_ids for i in load_qa(path)] == [("rt-1", "rt-2"), ("p-7",)]
     path.write_text('{"id": "a", "question": "q", "answers": ["x"], "as_of": "last friday"}\n', encoding="utf-8")
     with pytest.raises(EvalInputError, match=":1: .*YYYY-MM-DD"):
         load_qa(path)

@@ -51,7 +51,7 @@ def test_policies_are_scored_with_the_full_search_on_a_real_store(tmp_path, e5):
     questions = tmp_path / "questions.jsonl"
     questions.write_text("".join(json.dumps(q) + "\n" for q in [
         {"id": "q1", "question": "What harbour budget did the city council approve?", "answers": ["15 million"],
-         "as_of": "2024-03-05"},  # the March article: current
+         "as_of": "2024-03-05", "article_ids": ["old"]},  # the March article: current, but not its own
         {"id": "q2", "question": "What harbour budget did the city council approve first?", "answers": ["12 million"],
          "as_of": "2024-06-30"},  # only the January article holds it: never current
         {"id": "q3", "question": "Undated question", "answers": ["x"]},  # no as_of: not scored
@@ -64,7 +64,13 @@ def test_policies_are_scored_with_the_full_search_on_a_real_store(tmp_path, e5):
         assert all(s.current[k] <= s.hits[k] for k in s.hits)
     default = scores[1]
     assert default.current[1] == 0.5  # as of 5 March the March article comes first, May's is never searched
-    assert current_ceiling(store.path, questions) == 0.5
+    assert current_ceiling(store.path, questions) == {"any": 0.5, "own": 0.0}
+    questions.write_text(json.dumps({"id": "q1", "question": "What budget?", "answers": ["15 million"],
+                                     "as_of": "2024-03-05", "article_ids": ["new"]}) + "\n", encoding="utf-8")
+    assert current_ceiling(store.path, questions) == {"any": 1.0, "own": 1.0}
+    questions.write_text(json.dumps({"id": "q1", "question": "What budget?", "answers": ["15 million"],
+                                     "as_of": "2024-03-05"}) + "\n", encoding="utf-8")
+    assert current_ceiling(store.path, questions) == {"any": 1.0, "own": None}  # no articles listed
     assert time_policy_fields('{"recent_weight": 1.5}') == {"recent_weight": 1.5}
     for bad in ('{"no_such_knob": 1}', "[1]", "{oops"):
         with pytest.raises(argparse.ArgumentTypeError):
