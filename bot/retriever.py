@@ -46,13 +46,17 @@ def chroma_where(filters: Filters) -> dict | None:
         clauses.append({"source": {"$in": list(filters.source)}} if len(filters.source) > 1 else {"source": filters.source[0]})
     if filters.lang:
         clauses.append({"lang": filters.lang})
+    # published_ts 0 is an undated chunk (dates before 1970 are negative): never in a period, always before as_of
     if filters.since:
         clauses.append({"published_ts": {"$gte": published_timestamp(filters.since)}})
+    if filters.since or filters.until:
+        clauses.append({"published_ts": {"$ne": 0}})
     if filters.until:
-        clauses.append({"published_ts": {"$gt": 0}})
         clauses.append({"published_ts": {"$lt": _end_of_day(filters.until)}})
-    if filters.as_of:  # undated chunks (published_ts 0) pass
-        clauses.append({"published_ts": {"$lt": _end_of_day(filters.as_of)}})
+    if filters.as_of:
+        end = _end_of_day(filters.as_of)
+        clauses.append({"published_ts": {"$lt": end}} if end > 0 else
+                       {"$or": [{"published_ts": {"$lt": end}}, {"published_ts": 0}]})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -78,11 +82,13 @@ def lexical_allowed(filters: Filters):
         if filters.lang and meta.get("lang") != filters.lang:
             return False
         ts = int(meta.get("published_ts") or 0)
+        if (since is not None or until is not None) and ts == 0:
+            return False
         if since is not None and ts < since:
             return False
-        if until is not None and not (0 < ts < until):
+        if until is not None and ts >= until:
             return False
-        if as_of is not None and ts >= as_of:
+        if as_of is not None and ts != 0 and ts >= as_of:
             return False
         return True
 
@@ -204,7 +210,7 @@ class HybridSearch:
         searches, which could only come back empty.) Checked once per BM25 index."""
         index = self.store.lexical()
         if self._dated[0] != (id(index), index.generation):  # the index is reloaded in place by writes
-            self._dated = ((id(index), index.generation), any(int(m.get("published_ts") or 0) > 0 for m in index.metas))
+            self._dated = ((id(index), index.generation), any(int(m.get("published_ts") or 0) != 0 for m in index.metas))
         return self._dated[1]
 
     def _candidates(self, query: str, vec, depth: int, filters: Filters, passages: dict[str, Passage],

@@ -195,7 +195,7 @@ class TimePolicy:
         if scope is None or not scope.recent or self.latest_weight <= 0:
             return ranked
         head = ranked[: self.latest_candidates]
-        dated = [p for p in head if int(p.metadata.get("published_ts") or 0) > 0]
+        dated = [p for p in head if int(p.metadata.get("published_ts") or 0) != 0]
         for rank, p in enumerate(sorted(dated, key=lambda p: -int(p.metadata["published_ts"])), 1):
             p.score += self.latest_weight / (rrf_k + rank)
         return sorted(head, key=lambda p: p.score, reverse=True) + ranked[self.latest_candidates:]

@@ -177,7 +177,8 @@ def plan_chunks(text: str, size: int = 900, overlap: int = 150) -> list[tuple[in
 
 
 def published_timestamp(published: str) -> int:
-    """Seconds since the epoch (UTC) of an ISO date or datetime; 0 when empty or unparsable."""
+    """Seconds since the epoch (UTC) of an ISO date or datetime; 0 when empty or unparsable (0 means
+    undated: an article of 1970-01-01 00:00 UTC gets -1, articles before 1970 are negative)."""
     from datetime import datetime, timezone
 
     if not published:
@@ -188,7 +189,7 @@ def published_timestamp(published: str) -> int:
         return 0
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return int(dt.timestamp())
+    return int(dt.timestamp()) or -1
 
 
 def chunk_id(article_id: str, text: str, start: int) -> str:

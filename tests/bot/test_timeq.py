@@ -7,6 +7,7 @@ import pytest
 
 from bot.model import Filters
 from bot.timeq import AsOfError, TimePolicy, parse_as_of, question_time
+from ingest.chunking import published_timestamp
 
 AS_OF = date(2025, 7, 3)  # a Thursday
 
@@ -247,3 +248,50 @@ def test_an_older_day_beside_a_recent_period_is_the_subject_not_the_time():
     scope = question_time("What did Biden say at the July 4 celebration this week?", d("2025-07-06"))
     assert (scope.since, scope.until) == (d("2025-06-30"), d("2025-07-06"))
 
+
+
+# An archive from before 1970: its publication timestamps are negative, and must still count as
+# dates (0 is what marks an undated article).
+ARCHIVE = [
+    ("moon-1966", "1966-02-03", "Soviet probe lands on the Moon",
+     "The Soviet probe Luna 9 landed softly on the Moon on Thursday and sent back the first pictures from its surface."),
+    ("moon-1969", "1969-07-21", "Men land on the Moon",
+     "The Apollo 11 lunar module landed on the Moon on Sunday and Neil Armstrong walked on its surface."),
+    ("moon-undated", "", "How a Moon landing works",
+     "A landing on the Moon needs a lunar module that slows down before it reaches the surface."),
+]
+
+
+@pytest.fixture(scope="module")
+def archive_bot(tmp_path_factory, e5):
+    import json
+
+    from bot.newsbot import NewsBot
+    from ingest.pipeline import Ingester
+    from ingest.settings import Settings
+    from ingest.store import Store
+
+    folder = tmp_path_factory.mktemp("archive")
+    records = folder / "moon.jsonl"
+    records.write_text("".join(json.dumps({"id": i, "title": t, "text": x, "published": p, "source": "wire",
+                                           "lang": "en"}) + "\n" for i, p, t, x in ARCHIVE), encoding="utf-8")
+    store = Store(folder / "store", e5)
+    assert Ingester(store, Settings(store=folder / "store")).ingest([str(records)], progress=False).errors == []
+    return NewsBot(store)
+
+
+def test_articles_before_1970_are_dated_and_undated_ones_stay_undated(archive_bot):
+    def found(question, as_of=None, filters=None):
+        return [p.article_id for p in archive_bot.ask(question, k=3, as_of=as_of, filters=filters).passages]
+
+    question = "What was the latest landing on the Moon?"
+    # as of 1967 the 1969 landing is not news yet; the undated article is kept
+    assert set(found(question, "1967-01-01")) == {"moon-1966", "moon-undated"}
+    # as of 1970 the latest report comes first, the undated one is never taken for new
+    ranked = found(question, "1970-01-01")
+    assert ranked[0] == "moon-1969" and ranked.index("moon-undated") > 0
+    # a period of the 1960s holds dated articles only
+    assert found(question, filters=Filters(since="1966-01-01", until="1966-12-31")) == ["moon-1966"]
+    assert set(found(question, filters=Filters(since="1960-01-01"))) == {"moon-1966", "moon-1969"}
+    assert set(found(question, filters=Filters(until="1968-01-01"))) == {"moon-1966"}
+    assert published_timestamp("1970-01-01") == -1 and published_timestamp("") == 0
