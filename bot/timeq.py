@@ -58,7 +58,7 @@ def parse_as_of(value: str | date | None, today: date | None = None) -> date:
 _RECENT_RE = re.compile(
     r"\b(latest|most recent(ly)?|recent(ly)?|lately|newest|last(?! (week|month|year|monday|tuesday|wednesday"
     r"|thursday|friday|saturday|sunday)\b)|so far|currently|dernier(e|s|es)?|plus recent(e|s|es)?|recemment"
-    r"|dernierement|actuellement|a ce jour)\b")
+    r"|dernierement|actuellement|a ce jour|what(?:['’]| i)s new|quoi de neuf|du nouveau)\b")
 _SINCE_RE = re.compile(r"\b(since|depuis)\s+$", re.I)
 
 

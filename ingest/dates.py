@@ -63,7 +63,7 @@ def _patterns(lang: str) -> list[tuple[str, re.Pattern]]:
             ("span", rf"(?:the\s+)?(?:past|last|previous)\s+{count}\s+(?:hours?|days?|weeks?|months?|years?)"
                      r"|(?:the\s+)?past\s+(?:week|month|year)"),
             ("relative", r"(?:this|last|previous|next)\s+(?:week|month|year)"),
-            ("weekend", r"(?:this|last|past)\s+weekend"),
+            ("weekend", r"(?:this\s+past|this|last|past|over\s+the)\s+weekend"),
             ("relative", rf"(?:\d{{1,2}}|{num}|a)\s+(?:days?|weeks?|months?|years?)\s+ago"),
             ("relative", r"the\s+day\s+(?:before\s+yesterday|after\s+tomorrow)|yesterday|today|tonight|tomorrow"
                          r"|last\s+night|this\s+(?:morning|afternoon|evening)"),
@@ -89,7 +89,7 @@ def _patterns(lang: str) -> list[tuple[str, re.Pattern]]:
             ("relative", r"(?:cette|la)\s+semaine(?:\s+(?:dernière|passée|prochaine))?"
                          r"|(?:ce|le)\s+mois(?:-ci|\s+dernier|\s+passé|\s+prochain)?"
                          r"|cette\s+année|l['’]année\s+(?:dernière|passée|prochaine)|l['’]an\s+(?:dernier|passé|prochain)"),
-            ("weekend", r"(?:ce|le)\s+week-end(?:\s+(?:dernier|passé))?"),
+            ("weekend", r"(?:ce|le)\s+week-end(?:\s+(?:dernier|passé))?|(?:pendant|durant)\s+le\s+week-end"),
             ("relative", rf"il\s+y\s+a\s+(?:\d{{1,2}}|{num})\s+(?:jours?|semaines?|mois|ans?|années?)"),
             ("relative", r"avant-hier|hier\s+soir|hier|aujourd['’]hui|ce\s+soir|ce\s+matin|cet\s+après-midi"
                          r"|après-demain|demain"),
@@ -370,14 +370,16 @@ def _span(low: str, base: date) -> tuple[date, date] | None:
 
 
 def _weekend(low: str, base: date) -> tuple[date, date] | None:
-    """Saturday and Sunday of "this weekend" / "ce week-end" (in the first days of a week, the one
-    just past; later, the coming one) or of "last weekend" / "le week-end dernier" (the latest
-    one over before ``base``); None for a bare "le week-end"."""
+    """Saturday and Sunday of "this weekend" / "over the weekend" / "ce week-end" / "pendant le
+    week-end" (in the first days of a week, the one just past; later, the coming one) or of "last
+    weekend" / "this past weekend" / "le week-end dernier" (the latest one over before ``base``);
+    None for a bare "le week-end"."""
     saturday = base - timedelta(days=(base.weekday() - 5) % 7)  # the latest Saturday up to base
-    if low.split()[0] in ("last", "past") or low.endswith(("dernier", "passé")):
+    words = low.split()
+    if words[0] in ("last", "past") or words[:2] == ["this", "past"] or low.endswith(("dernier", "passé")):
         if saturday + timedelta(days=1) >= base:  # that weekend is not over yet
             saturday -= timedelta(days=7)
-    elif low.split()[0] in ("this", "ce"):
+    elif words[0] in ("this", "ce", "over", "pendant", "durant"):
         if 2 <= base.weekday() <= 4:  # Wednesday to Friday: the coming one
             saturday += timedelta(days=7)
     else:

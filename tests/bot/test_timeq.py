@@ -49,6 +49,8 @@ def d(text: str) -> date:
     ("Who won the race last weekend?", "2025-06-28", "2025-06-29"),
     ("Qui a gagné la course le week-end dernier ?", "2025-06-28", "2025-06-29"),
     ("What happened this weekend?", "2025-06-28", "2025-06-29"),  # asked on a Thursday: the last one
+    ("What happened over the weekend?", "2025-06-28", "2025-06-29"),
+    ("Qu'est-ce qui s'est passé pendant le week-end ?", "2025-06-28", "2025-06-29"),
     ("What did the president say this morning?", "2025-07-03", "2025-07-03"),
     ("Qu'a dit le président ce matin ?", "2025-07-03", "2025-07-03"),
     ("Qu'a dit le président hier soir ?", "2025-07-02", "2025-07-02"),
@@ -69,7 +71,8 @@ def test_periods_of_questions_in_both_languages(question, since, until):
     "When did Trump and Putin last speak?", "What is the latest on the ceasefire talks?",
     "What is the most recent poll?", "Who has recently joined the team?",
     "Quand a eu lieu le dernier appel entre Trump et Poutine ?", "Qui a récemment rejoint l'équipe ?",
-    "Quel est le sondage le plus récent ?",
+    "Quel est le sondage le plus récent ?", "What's new on the ceasefire?", "Quoi de neuf sur le cessez-le-feu ?",
+    "Y a-t-il du nouveau dans l'enquête ?",
 ])
 def test_questions_asking_for_the_latest_news(question):
     scope = question_time(question, AS_OF)

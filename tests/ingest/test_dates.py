@@ -108,6 +108,12 @@ def test_a_weekend_is_the_coming_one_late_in_the_week_and_the_last_one_early():
     assert values("this weekend", base=monday, langs=("en",)) == {"this weekend": "2025-06-28/2025-06-29"}
     assert values("this weekend", base=THURSDAY, langs=("en",)) == {"this weekend": "2025-07-05/2025-07-06"}
     assert values("last weekend", base=monday, langs=("en",)) == {"last weekend": "2025-06-28/2025-06-29"}
+    # "over the weekend" / "pendant le week-end" read like "this weekend"; "this past weekend" like "last weekend"
+    assert values("Storms are expected over the weekend.", base=THURSDAY, langs=("en",)) == {
+        "over the weekend": "2025-07-05/2025-07-06"}
+    assert values("It rained over the weekend.", base=monday, langs=("en",)) == {"over the weekend": "2025-06-28/2025-06-29"}
+    assert values("Il a plu pendant le week-end.", base=monday, langs=("fr",)) == {"pendant le week-end": "2025-06-28/2025-06-29"}
+    assert values("this past weekend", base=THURSDAY, langs=("en",)) == {"this past weekend": "2025-06-28/2025-06-29"}
     sunday = date(2025, 7, 6)  # a weekend is not over on its Sunday
     assert values("last weekend", base=sunday, langs=("en",)) == {"last weekend": "2025-06-28/2025-06-29"}
 
