@@ -317,18 +317,51 @@ def _quick(text: str, kind: str, base: date) -> tuple[date, str] | None:
     return None
 
 
-def resolve(phrase: str, kind: str, base: date, lang: str) -> tuple[date, str] | None:
+def resolve(phrase: str, kind: str, base: date, lang: str, nearest: bool = False) -> tuple[date, str] | None:
     """What a matched phrase means relative to ``base``.
 
     A bare weekday in a news article is the most recent such day up to the publication day
     itself ("jeudi" in Thursday's paper is that Thursday); "last Thursday" / "jeudi dernier"
-    is the one before, "next Thursday" / "jeudi prochain" the one after.
+    is the one before, "next Thursday" / "jeudi prochain" the one after. A day and month without
+    a year is the latest one up to ``base``, or with ``nearest`` the one closest to it (see
+    :func:`_year_of_day`).
     """
     text = _clean(phrase, kind, lang)
     quick = _quick(text, kind, base)
     if quick is not None:
+        if kind == "date" and not re.search(r"(?:19|20)\d\d", text):
+            return _year_of_day(phrase, quick[0], base, nearest), "day"
         return quick
     return _resolve_slowly(text, kind, base, lang)
+
+
+_LEADING_WEEKDAY_RE = re.compile(rf"^(?:le\s+|the\s+)?({_alt(_WEEKDAY_NUMBER)})\b", re.I)
+
+
+def _year_of_day(phrase: str, day: date, base: date, nearest: bool) -> date:
+    """The year of a day named without one ("Feb. 3", "Thursday, Feb. 8", "le jeudi 3 juillet").
+
+    A weekday named with it picks a year where the day falls on that weekday (of the year
+    before ``base``, its year and the next). Otherwise, and among those, it is the latest
+    occurrence up to ``base``; with ``nearest`` (an article, which announces what is coming as
+    often as it reports) the occurrence closest to ``base``: "le 4 juillet" in a paper of 3 July
+    is the next day, "le 14 juin" the past June.
+    """
+    candidates = []
+    for year in (base.year - 1, base.year, base.year + 1):
+        try:
+            candidates.append(day.replace(year=year))
+        except ValueError:  # 29 February
+            pass
+    m = _LEADING_WEEKDAY_RE.match(phrase.strip())
+    if m:
+        same = [d for d in candidates if d.weekday() == _WEEKDAY_NUMBER[m.group(1).lower()]]
+        candidates = same or candidates
+    if not nearest:
+        past = [d for d in candidates if d <= base]
+        if past:
+            return max(past)
+    return min(candidates, key=lambda d: (abs((d - base).days), d > base))
 
 
 def _resolve_slowly(text: str, kind: str, base: date, lang: str) -> tuple[date, str] | None:
@@ -464,11 +497,13 @@ def _ago_unit(phrase: str) -> str:
     return (m.group(1) or m.group(2)).lower() if m else ""
 
 
-def find_time_expressions(text: str, base: date | None, langs: tuple[str, ...] = ("fr", "en")) -> list[TimeExpression]:
+def find_time_expressions(text: str, base: date | None, langs: tuple[str, ...] = ("fr", "en"),
+                          nearest: bool = False) -> list[TimeExpression]:
     """Every time phrase of ``text`` in one of ``langs``, resolved against ``base``, in text order.
 
     Without a ``base`` (an undated article) only phrases that name their year are resolved.
-    Overlapping matches keep the longest.
+    Overlapping matches keep the longest. ``nearest``: a day named without its year is the one
+    closest to ``base``, not the latest up to it (articles; questions keep the past).
     """
     spans: list[tuple[int, int, str, str]] = []
     for lang in langs:
@@ -497,7 +532,7 @@ def find_time_expressions(text: str, base: date | None, langs: tuple[str, ...] =
                                       "span" if kind == "span" else "range", first, last, lang))
             taken_until = end
             continue
-        got = resolve(phrase, kind, base or date(2000, 1, 1), lang)
+        got = resolve(phrase, kind, base or date(2000, 1, 1), lang, nearest)
         if got is None:
             continue
         day, period = got
@@ -520,10 +555,11 @@ _INTERVALS = {"span": _span, "weekend": _weekend, "months": _months, "days": _da
 
 def resolve_dates(text: str, published: str, lang: str = "") -> list[TimeExpression]:
     """The time phrases of an article passage resolved against the article's publication date
-    (ISO date or datetime; "" for an undated article)."""
+    (ISO date or datetime; "" for an undated article). A day without its year is the one
+    closest to that date: articles announce what is coming as often as they report."""
     base = published_date(published)
     langs = (lang,) if lang in _WEEKDAYS else ("fr", "en")
-    return find_time_expressions(text, base, langs)
+    return find_time_expressions(text, base, langs, nearest=True)
 
 
 def published_date(published: str) -> date | None:

@@ -125,8 +125,26 @@ def test_month_and_year_need_a_preposition_and_keep_their_precision():
     assert values("Prices may rise. La sonde est arrivée sur Mars.") == {}
 
 
-def test_a_day_after_the_publication_is_taken_from_the_year_before():
+def test_a_day_after_the_question_is_taken_from_the_year_before():
+    # a question asks about what has happened up to as_of
     assert values("le 4 juillet", langs=("fr",)) == {"le 4 juillet": "2024-07-04"}
+
+
+def test_an_article_names_coming_days_too_and_a_weekday_fixes_the_year():
+    def dated(text, published, lang):
+        return {e.text: e.value for e in resolve_dates(text, published, lang)}
+
+    # published on Tuesday 2024-01-23: the primaries it previews are in the days to come
+    text = "Next is the South Carolina primary on Feb. 3, then a debate on Thursday, Feb. 8. It began on Jan. 2."
+    assert dated(text, "2024-01-23", "en") == {"Feb. 3": "2024-02-03", "Thursday, Feb. 8": "2024-02-08",
+                                               "Jan. 2": "2024-01-02"}
+    assert dated("La fête aura lieu le 4 juillet ; le 14 juin, il pleuvait.", "2025-07-03", "fr") == {
+        "le 4 juillet": "2025-07-04", "le 14 juin": "2025-06-14"}
+    # a weekday that fits only one year decides, near the turn of the year as well
+    assert dated("The vote is on Sunday, Jan. 7.", "2023-12-28", "en") == {"Sunday, Jan. 7": "2024-01-07"}
+    assert dated("Le mardi 31 décembre, il a neigé.", "2025-01-10", "fr") == {"Le mardi 31 décembre": "2024-12-31"}
+    # in a question, a weekday that contradicts the latest year before as_of picks the year it fits
+    assert values("Sunday, Jan. 7", base=date(2024, 1, 5), langs=("en",)) == {"Sunday, Jan. 7": "2024-01-07"}
 
 
 def test_undated_article_resolves_only_phrases_that_name_their_year():
