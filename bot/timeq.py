@@ -91,9 +91,10 @@ def question_time(question: str, as_of: date) -> TimeScope:
 
     A named period becomes its days ("last month" asked on 2025-07-03: 2025-06-01..2025-06-30);
     a current period ends at ``as_of`` ("this week": the seven days up to it); "since X" runs
-    from X to ``as_of``; several periods are joined, but beside a recent one ("this week", "the
-    past 3 days", "this month") a day named more than a month before it is the question's
-    subject, not its time. Nothing after ``as_of`` is in a period.
+    from X to ``as_of``; several periods are joined, but beside a recent one (at most a month,
+    ending within a month of ``as_of``: "this week", "the past 3 days", "Sunday") a time named
+    more than a month before it is the question's subject, not its time. Nothing after
+    ``as_of`` is in a period.
     """
     lang = question_language(question)
     found = find_time_expressions(question, as_of, (lang,) if lang else ("fr", "en"))
@@ -109,9 +110,10 @@ def question_time(question: str, as_of: date) -> TimeScope:
             last = as_of
         if first <= as_of:
             periods.append((first, min(last, as_of), e.text))
-    # A question about the last few weeks that also names an older day names it as its subject
-    # ("the Jan. 6 committee held a hearing this week"): the recent period is the one asked about.
-    recent = [p for p in periods if p[1] == as_of and (p[1] - p[0]).days <= SUBJECT_DAYS]
+    # A question about the last few weeks that also names an older time names it as its subject
+    # ("the Jan. 6 committee held a hearing this week", "she died Sunday; whom did she play in the
+    # 1960s series?"): the recent period is the one asked about.
+    recent = [p for p in periods if (as_of - p[1]).days <= SUBJECT_DAYS and (p[1] - p[0]).days <= SUBJECT_DAYS]
     if recent:
         start = min(p[0] for p in recent)
         periods = [p for p in periods if p[1] >= start - timedelta(days=SUBJECT_DAYS)]

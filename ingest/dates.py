@@ -59,7 +59,10 @@ def _patterns(lang: str) -> list[tuple[str, re.Pattern]]:
             ("month", rf"mid-?(?P<p>(?:{mo}))(?![-\w])"),
             ("season", rf"(?:this|last|next|past)\s+(?:spring|summer|autumn|fall|winter)"
                        rf"|(?:the\s+)?(?:spring|summer|autumn|fall)\s+(?:of\s+)?{year}"),
-            ("year", rf"(?:in|since|during|until)\s+(?P<p>{year})(?!\d)"),
+            ("years", rf"(?:between|from)\s+{year}\s+(?:and|to|through|until)\s+{year}(?!\d)|{year}\s*[-–]\s*{year}(?!\d)"),
+            ("decade", r"(?:the\s+)?(?:19|20)\d0['’]?s"),
+            ("year", rf"(?:(?:in|since|during|until|early|late|by)\s+|mid-?\s*)(?P<p>{year})(?!\d)"),
+            ("year", rf"{year}\s+(?:and|or)\s+(?P<p>{year})(?!\d)"),
             ("span", rf"(?:the\s+)?(?:past|last|previous)\s+{count}\s+(?:hours?|days?|weeks?|months?|years?)"
                      r"|(?:the\s+)?past\s+(?:week|month|year)"),
             ("relative", r"(?:this|last|previous|next)\s+(?:week|month|year)"),
@@ -83,7 +86,10 @@ def _patterns(lang: str) -> list[tuple[str, re.Pattern]]:
             ("season", r"(?:cet\s+(?:été|hiver|automne)|ce\s+printemps)"
                        r"|(?:l['’](?:été|hiver|automne)|le\s+printemps)\s+(?:dernier|passé|prochain)"
                        rf"|(?:(?:à|a)\s+l['’]|l['’]|en\s+)(?:été|automne)\s+{year}|(?:au\s+|le\s+)?printemps\s+{year}"),
-            ("year", rf"(?:en|depuis|jusqu'en)\s+(?P<p>{year})(?!\d)"),
+            ("years", rf"(?:entre|de)\s+{year}\s+(?:et|à|au)\s+{year}(?!\d)|{year}\s*[-–]\s*{year}(?!\d)"),
+            ("decade", r"les\s+années\s+(?:19|20)\d0(?!\d)"),
+            ("year", rf"(?:(?:en|depuis|jusqu'en|début|fin)\s+|mi-\s*)(?P<p>{year})(?!\d)"),
+            ("year", rf"{year}\s+(?:et|ou)\s+(?P<p>{year})(?!\d)"),
             ("span", rf"(?:(?:ces|les|des)\s+{count}\s+derni(?:ers|ères)|depuis\s+{count})"
                      r"\s+(?:heures|jours|semaines|mois|ans|années)"),
             ("relative", r"(?:cette|la)\s+semaine(?:\s+(?:dernière|passée|prochaine))?"
@@ -442,6 +448,20 @@ def _days(low: str, base: date) -> tuple[date, date] | None:
     return (start, end) if start else None
 
 
+def _years(low: str, base: date) -> tuple[date, date] | None:
+    """The years of "between 2020 and 2023", "from 2019 to 2021", "de 2017 à 2022", "2019-2021"."""
+    years = [int(y) for y in re.findall(r"(?:19|20)\d\d", low)]
+    if len(years) != 2 or years[0] >= years[1]:
+        return None
+    return date(years[0], 1, 1), date(years[1], 12, 31)
+
+
+def _decade(low: str, base: date) -> tuple[date, date] | None:
+    """The ten years of "the 1990s", "les années 1980"."""
+    first = int(re.search(r"(?:19|20)\d0", low).group(0))
+    return date(first, 1, 1), date(first + 9, 12, 31)
+
+
 _SEASONS = {"spring": 3, "printemps": 3, "summer": 6, "été": 6, "autumn": 9, "fall": 9, "automne": 9,
             "winter": 12, "hiver": 12}  # first month of each meteorological season
 
@@ -550,7 +570,8 @@ def _masthead(before: str, phrase: str) -> bool:
 
 
 # Phrases that name several days at once: (first, last) from the phrase (in lower case) and the base day.
-_INTERVALS = {"span": _span, "weekend": _weekend, "months": _months, "days": _days, "season": _season}
+_INTERVALS = {"span": _span, "weekend": _weekend, "months": _months, "days": _days, "season": _season,
+              "years": _years, "decade": _decade}
 
 
 def resolve_dates(text: str, published: str, lang: str = "") -> list[TimeExpression]:

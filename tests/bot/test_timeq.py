@@ -60,6 +60,14 @@ def d(text: str) -> date:
     ("What did the government announce this summer?", "2025-06-01", "2025-07-03"),
     ("Qu'a annoncé le gouvernement l'hiver dernier ?", "2024-12-01", "2025-02-28"),
     ("What aired on Sunday, Jan. 7, 2024?", "2024-01-07", "2024-01-07"),
+    # ranges and lists of years, decades, part of a year
+    ("What happened between 2020 and 2023?", "2020-01-01", "2023-12-31"),
+    ("Qui a gouverné de 2017 à 2022 ?", "2017-01-01", "2022-12-31"),
+    ("What happened in the 1990s?", "1990-01-01", "1999-12-31"),
+    ("Que s'est-il passé dans les années 2020 ?", "2020-01-01", "2025-07-03"),
+    ("Which laws passed in 2023 and 2024?", "2023-01-01", "2024-12-31"),
+    ("Qu'a-t-il dit début 2024 ?", "2024-01-01", "2024-12-31"),
+    ("What happened in mid-2024?", "2024-01-01", "2024-12-31"),
 ])
 def test_periods_of_questions_in_both_languages(question, since, until):
     scope = question_time(question, AS_OF)
@@ -250,6 +258,12 @@ def test_an_older_day_beside_a_recent_period_is_the_subject_not_the_time():
     # periods of the same weeks are joined
     scope = question_time("What did Biden say at the July 4 celebration this week?", d("2025-07-06"))
     assert (scope.since, scope.until) == (d("2025-06-30"), d("2025-07-06"))
+    # a recent day, not only a period up to as_of, makes an old decade the subject
+    scope = question_time("Nichelle Nichols died Sunday. Which character did she play in the 1960s series?",
+                          d("2022-08-05"))
+    assert (scope.since, scope.until, scope.expressions) == (d("2022-07-31"), d("2022-07-31"), ("Sunday",))
+    # alone, a decade is the time asked about
+    assert question_time("Which dish was invented in the 1950s?", d("2024-11-26")).since == d("1950-01-01")
 
 
 

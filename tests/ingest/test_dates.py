@@ -80,10 +80,25 @@ def test_english_phrases(phrase, value):
     ("the summer of 2024", "2024-06-01/2024-08-31", "en"), ("fall 2024", "2024-09-01/2024-11-30", "en"),
     ("cet été", "2025-06-01/2025-08-31", "fr"), ("l'été dernier", "2024-06-01/2024-08-31", "fr"),
     ("au printemps 2024", "2024-03-01/2024-05-31", "fr"), ("le printemps prochain", "2026-03-01/2026-05-31", "fr"),
+    # ranges of years and decades
+    ("between 2020 and 2023", "2020-01-01/2023-12-31", "en"), ("from 2019 to 2021", "2019-01-01/2021-12-31", "en"),
+    ("2019-2021", "2019-01-01/2021-12-31", "en"), ("the 1990s", "1990-01-01/1999-12-31", "en"),
+    ("entre 2020 et 2022", "2020-01-01/2022-12-31", "fr"), ("de 2017 à 2022", "2017-01-01/2022-12-31", "fr"),
+    ("les années 1980", "1980-01-01/1989-12-31", "fr"),
 ])
 def test_more_phrases_of_news(phrase, value, lang):
     text = f"Il l'a dit {phrase}, selon l'AFP." if lang == "fr" else f"He said {phrase}, according to AP."
     assert values(text, langs=(lang,)) == {phrase: value}
+
+
+def test_a_year_with_early_late_or_a_second_year_is_read():
+    assert values("It began in early 2024, grew in 2022 and 2023, peaked mid-2024.", langs=("en",)) == {
+        "2024": "2024", "2022": "2022", "2023": "2023"}
+    assert values("Début 2024, puis fin 2023 ; en 2020 ou 2021.", langs=("fr",)) == {
+        "2024": "2024", "2023": "2023", "2020": "2020", "2021": "2021"}
+    # two years the wrong way round, or a phone number, are no range
+    assert all("/" not in v for v in values("between 2023 and 2020; call 555-2020", langs=("en",)).values())
+    assert values("call 555-2020 or 1999-1998", langs=("en",)) == {}
 
 
 def test_words_that_only_look_like_dates_are_not_dates():
