@@ -53,11 +53,15 @@ def test_clicking_a_marker_brings_its_card_into_view(page, server):
     first_card = page.locator(".nb-turn").first.locator("li.nb-card").first
     page.locator(".nb-turn").first.locator("a.nb-cite").first.scroll_into_view_if_needed()
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    # the highlight lasts 1.6 s: record it as it is set, as a loaded machine may look later
+    page.evaluate("""() => { window.__flashed = false; const card = document.querySelector('.nb-turn li.nb-card');
+        new MutationObserver(() => { if (card.classList.contains('nb-flash')) window.__flashed = true; })
+        .observe(card, {attributes: true, attributeFilter: ['class']}); }""")
     page.locator(".nb-turn").first.locator("a.nb-cite").first.click()
     page.wait_for_function("""() => {
         const card = document.querySelector('.nb-turn li.nb-card');
         const r = card.getBoundingClientRect();
-        return r.top >= 0 && r.top < window.innerHeight && card.classList.contains('nb-flash');
+        return r.top >= 0 && r.top < window.innerHeight && window.__flashed;
     }""", timeout=10_000)
     assert first_card.is_visible()
 
