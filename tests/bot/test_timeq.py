@@ -164,8 +164,8 @@ DATED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def dated_bot(tmp_path_factory, e5):
+def bot_of(folder, e5, articles):
+    """A bot over a real store of ``articles`` ((id, published, title, text), English wire copy)."""
     import json
 
     from bot.newsbot import NewsBot
@@ -173,14 +173,18 @@ def dated_bot(tmp_path_factory, e5):
     from ingest.settings import Settings
     from ingest.store import Store
 
-    folder = tmp_path_factory.mktemp("dated")
-    records = folder / "calls.jsonl"
+    records = folder / "articles.jsonl"
     records.write_text("".join(json.dumps({"id": i, "title": t, "text": x, "published": p, "source": "wire",
-                                           "lang": "en"}) + "\n" for i, p, t, x in DATED), encoding="utf-8")
+                                           "lang": "en"}) + "\n" for i, p, t, x in articles), encoding="utf-8")
     store = Store(folder / "store", e5)
     report = Ingester(store, Settings(store=folder / "store")).ingest([str(records)], progress=False)
-    assert report.errors == [] and report.articles == len(DATED)
+    assert report.errors == [] and report.articles == len(articles)
     return NewsBot(store)
+
+
+@pytest.fixture(scope="module")
+def dated_bot(tmp_path_factory, e5):
+    return bot_of(tmp_path_factory.mktemp("dated"), e5, DATED)
 
 
 def ids(bot, question, as_of, k=6):
@@ -281,20 +285,7 @@ ARCHIVE = [
 
 @pytest.fixture(scope="module")
 def archive_bot(tmp_path_factory, e5):
-    import json
-
-    from bot.newsbot import NewsBot
-    from ingest.pipeline import Ingester
-    from ingest.settings import Settings
-    from ingest.store import Store
-
-    folder = tmp_path_factory.mktemp("archive")
-    records = folder / "moon.jsonl"
-    records.write_text("".join(json.dumps({"id": i, "title": t, "text": x, "published": p, "source": "wire",
-                                           "lang": "en"}) + "\n" for i, p, t, x in ARCHIVE), encoding="utf-8")
-    store = Store(folder / "store", e5)
-    assert Ingester(store, Settings(store=folder / "store")).ingest([str(records)], progress=False).errors == []
-    return NewsBot(store)
+    return bot_of(tmp_path_factory.mktemp("archive"), e5, ARCHIVE)
 
 
 def test_articles_before_1970_are_dated_and_undated_ones_stay_undated(archive_bot):
