@@ -33,9 +33,14 @@ _WEEK = {"en": "week {w} of {y}", "fr": "semaine {w} de {y}"}
 def readable_date(value: str, lang: str = "en") -> str:
     """``2025-07-03`` as "3 July 2025" ("3 juillet 2025"), ``2025-06`` as "June 2025",
     ``2025-W27`` as "week 27 of 2025", ``2025`` as is, an interval ``2025-06-28/2025-06-29`` as
-    "28–29 June 2025" (``2025-06-28/2025-07-03``: "28 June – 3 July 2025"); anything else unchanged."""
+    "28–29 June 2025" (``2025-06-28/2025-07-03``: "28 June – 3 July 2025"); whole months and
+    whole years as such (``2025-03-01/2025-05-31``: "March – May 2025", ``1990-01-01/1999-12-31``:
+    "1990–1999"); anything else unchanged."""
     if "/" in (value or ""):
         first, _, last = value.partition("/")
+        whole = _whole_months(first, last)
+        if whole:
+            return _readable_months(*whole, lang)
         a, b = readable_date(first, lang), readable_date(last, lang)
         if len(first) == len(last) == 10 and first[:4] == last[:4]:  # two days of one year: say it once
             a = a.rsplit(" ", 1)[0]
@@ -52,6 +57,30 @@ def readable_date(value: str, lang: str = "en") -> str:
     if w:
         return _WEEK.get(lang, _WEEK["en"]).format(w=int(w.group(2)), y=w.group(1))
     return value or ""
+
+
+def _whole_months(first: str, last: str) -> tuple[str, str] | None:
+    """``("YYYY-MM", "YYYY-MM")`` when the days ``first``..``last`` are whole months, else None."""
+    import calendar
+
+    m1, m2 = re.fullmatch(r"(\d{4})-(\d{2})-01", first), re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", last)
+    if not (m1 and m2 and 1 <= int(m2.group(2)) <= 12):
+        return None
+    if int(m2.group(3)) != calendar.monthrange(int(m2.group(1)), int(m2.group(2)))[1]:
+        return None
+    return first[:7], last[:7]
+
+
+def _readable_months(first: str, last: str, lang: str) -> str:
+    """"March – May 2025", "November 2024 – February 2025", "1990–1999", "2024", "June 2025"."""
+    if first.endswith("-01") and last.endswith("-12"):
+        return first[:4] if first[:4] == last[:4] else f"{first[:4]}–{last[:4]}"
+    a, b = readable_date(first, lang), readable_date(last, lang)
+    if first == last:
+        return a
+    if first[:4] == last[:4]:
+        a = a.rsplit(" ", 1)[0]
+    return f"{a} – {b}"
 
 
 def highlighted_passage(passage: str, spans: list[list[int]], dates: list[dict] | None = None, lang: str = "en") -> str:

@@ -83,7 +83,13 @@ def test_readable_dates():
     assert readable_date("2025") == "2025"
     assert readable_date("2025-06-28/2025-06-29", "fr") == "28–29 juin 2025"
     assert readable_date("2025-06-28/2025-07-03") == "28 June – 3 July 2025"
-    assert readable_date("2024-11-01/2025-02-28") == "1 November 2024 – 28 February 2025"
+    # whole months and whole years
+    assert readable_date("2025-03-01/2025-05-31") == "March – May 2025"
+    assert readable_date("2024-11-01/2025-02-28", "fr") == "novembre 2024 – février 2025"
+    assert readable_date("2024-02-01/2024-02-29") == "February 2024"
+    assert readable_date("1990-01-01/1999-12-31") == "1990–1999" and readable_date("2024-01-01/2024-12-31") == "2024"
+    assert readable_date("2024-02-01/2024-02-28") == "1–28 February 2024"  # not the whole month in 2024
+    assert readable_date("2024-11-01/2025-02-28") == "November 2024 – February 2025"
     assert readable_date("2025-03/2025-05") == "March 2025 – May 2025"
 
 

@@ -130,3 +130,23 @@ def test_widget_shows_a_range_of_days_once(page, weekend_server, host_pages):
     text = bubble.locator("li.nbw-card .nbw-passage").first.inner_text()
     assert "le week-end dernier (28–29 juin 2025)" in text, text
 
+
+
+def test_the_widget_writes_dates_as_the_chat_does(page):
+    """The widget's readableDate (JavaScript, run in Chromium) against ui/render.py's readable_date,
+    for days, months, weeks and intervals, in both languages."""
+    from pathlib import Path
+
+    from ui.render import readable_date
+
+    src = (Path(__file__).parents[2] / "ui" / "static" / "widget-app.js").read_text(encoding="utf-8")
+    words = src[src.index("  var WORDS = {"):src.index("  var params")]
+    functions = src[src.index("  function readableMonths("):src.index("  // The passage as text nodes")]
+    values = ["2025-07-03", "2025-06", "2025-W27", "2025", "2025-06-28/2025-06-29", "2025-06-28/2025-07-03",
+              "2025-03-01/2025-05-31", "2024-11-01/2025-02-28", "2024-02-01/2024-02-29", "1990-01-01/1999-12-31",
+              "2024-01-01/2024-12-31", "2025-06-03/2025-07-03"]
+    for lang in ("en", "fr"):
+        got = page.evaluate(f"([values, lang]) => {{ {words} var w = WORDS[lang]; {functions} return values.map(readableDate); }}",
+                            [values, lang])
+        assert got == [readable_date(v, lang) for v in values]
+    assert readable_date("1990-01-01/1999-12-31") == "1990–1999" and readable_date("2025-03-01/2025-05-31") == "March – May 2025"

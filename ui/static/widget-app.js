@@ -48,11 +48,26 @@
   }
 
   // "2025-07-03" -> "3 July 2025", "2025-06" -> "June 2025", "2025-W27" -> "week 27 of 2025",
-  // "2025-06-28/2025-06-29" -> "28–29 June 2025", "2025-06-28/2025-07-03" -> "28 June – 3 July 2025"
+  // "2025-06-28/2025-06-29" -> "28–29 June 2025", "2025-06-28/2025-07-03" -> "28 June – 3 July 2025",
+  // whole months and years: "2025-03-01/2025-05-31" -> "March – May 2025", "1990-01-01/1999-12-31" -> "1990–1999"
+  // (as ui/render.py: readable_date)
+  function readableMonths(first, last) {
+    if (/-01$/.test(first) && /-12$/.test(last)) {
+      return first.slice(0, 4) === last.slice(0, 4) ? first.slice(0, 4) : first.slice(0, 4) + "\u2013" + last.slice(0, 4);
+    }
+    var a = readableDate(first), b = readableDate(last);
+    if (first === last) return a;
+    if (first.slice(0, 4) === last.slice(0, 4)) a = a.slice(0, a.lastIndexOf(" "));
+    return a + " \u2013 " + b;
+  }
   function readableDate(value) {
     var cut = (value || "").indexOf("/");
     if (cut > 0) {
       var first = value.slice(0, cut), last = value.slice(cut + 1);
+      var d1 = /^(\d{4})-(\d{2})-01$/.exec(first), d2 = /^(\d{4})-(\d{2})-(\d{2})$/.exec(last);
+      if (d1 && d2 && +d2[2] >= 1 && +d2[2] <= 12 && +d2[3] === new Date(Date.UTC(+d2[1], +d2[2], 0)).getUTCDate()) {
+        return readableMonths(first.slice(0, 7), last.slice(0, 7));
+      }
       var a = readableDate(first), b = readableDate(last);
       if (first.length === 10 && last.length === 10 && first.slice(0, 4) === last.slice(0, 4)) {
         a = a.slice(0, a.lastIndexOf(" "));  // two days of one year: say it once
