@@ -14,7 +14,7 @@
         └── BenchmarkError           exit 2   -          a benchmark cannot run with the inputs given
 
 Raise the most specific class; catch broadly only at the edges, each mapped in one place:
-``bot.cli.main`` (message on stderr, ``exit_code``), ``ui.server.create_app`` (one exception
+``ui.cli.main`` (message on stderr, ``exit_code``), ``ui.server.create_app`` (one exception
 handler: ``http_status`` and ``{"detail"}``), ``ui.chat.user_error`` (a message in the chat).
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The answer reader, the default answerer: a trained model reads the question with each candidate sentence.
 
-The model (``bot/training``, rebuilt by ``python -m bot.training.train``) is multilingual-e5-small
+The model (``training/``, rebuilt by ``python -m training.train``) is multilingual-e5-small
 as a cross-encoder: all its layers, fine-tuned, read ``query: <question>`` and ``passage:
 <sentence>`` as one sequence; it returns a relevance logit per sentence and, inside the
 sentence, start/end logits of the answer span. It runs in onnxruntime (int8 but the
@@ -77,7 +77,7 @@ def compose_context(title: str, prev: str, mode: str) -> str:
     """What the reader sees before a sentence: nothing (mode ``""``), the article's title
     (``"title"``), or the title and the sentence before (``"title+prev"``), for the names and
     references ("celle-ci", "the company") a sentence alone leaves open. Training
-    (``bot.training.cross``) and reading both compose it here."""
+    (``training.cross``) and reading both compose it here."""
     if mode == "title":
         return title
     if mode == "title+prev":
@@ -94,7 +94,7 @@ def sentence_context(passage, start: int, mode: str) -> str:
 
 def score_prior(scores: list[float]) -> np.ndarray:
     """The scorer's judgement as the reader's extra input, one row per sentence: its score and
-    its distance to the best score among the sentences read. Training (``bot.training.cross``)
+    its distance to the best score among the sentences read. Training (``training.cross``)
     and reading both make it here."""
     x = np.asarray(scores, dtype=np.float32).reshape(-1)
     if not len(x):
@@ -268,7 +268,7 @@ class ReadingAnswerer(ExtractiveAnswerer):
     Refusal: ``confidence = best logit + evidence_weight * (retrieval evidence - the scorer's
     evidence threshold)`` (that threshold is lower across languages, see
     :meth:`~bot.answerers.ExtractiveAnswerer.threshold`) below
-    ``min_confidence`` (both fitted by ``python -m bot.training.calibrate`` on PIAF articles never
+    ``min_confidence`` (both fitted by ``python -m training.calibrate`` on PIAF articles never
     trained on, stored in ``reader.json``). The sentences quoted: see :meth:`follow`. The short
     answer is the best sentence's span when its score reaches ``min_span_score`` and it is shorter
     than the sentence; off by default (``inf``), because the span it finds held the whole answer

@@ -1,7 +1,7 @@
 """English–French word translations, for matching a question's words in an article of the other language.
 
 The lexicon (``ingest/data/lexicon-en-fr.tsv``) is induced from the default embedder's own word
-vectors by ``python -m bot.training.lexicon`` (see that module); each line is
+vectors by ``python -m training.lexicon`` (see that module); each line is
 ``source-language<TAB>word<TAB>translation<TAB>score``, words folded as
 :func:`ingest.lexical.fold` folds them. It ships inside the package and loads once,
 lazily (about 30,000 pairs, well under a second).

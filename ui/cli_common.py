@@ -1,0 +1,26 @@
+"""The options every command shares and the settings they make; used by ``ui.cli`` and by the
+modules that are also run on their own (``python -m evaluation.benchmarks``), so neither imports the other."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def common_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--store", type=Path, help="store folder (default: ./newsbot-data or NEWSBOT_STORE)")
+    p.add_argument("--chroma-url", help="use a Chroma server instead of the embedded store (or NEWSBOT_CHROMA_URL)")
+    p.add_argument("--embedder", help="embedding model: e5-small (default), minilm, or a sentence-transformers name/path")
+    return p
+
+
+def settings_from_args(args):
+    """``Settings`` from the environment, overridden by the options given on the command line."""
+    from ingest.settings import Settings
+
+    overrides = {}
+    for name in ("store", "chroma_url", "embedder", "chunk_size", "chunk_overlap", "max_file_bytes"):
+        val = getattr(args, name, None)
+        if val is not None:
+            overrides[name] = val
+    return Settings(**overrides)
