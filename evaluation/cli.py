@@ -12,7 +12,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from ui.cli_common import settings_from_args
+from ui.cli_common import require_store, settings_from_args
 
 
 def _log(message: str) -> None:
@@ -65,6 +65,7 @@ def cmd_eval(args) -> int:
     from .report import format_table, write_report
 
     settings = settings_from_args(args)
+    require_store(settings)
     items = load_qa(args.qa, args.limit)
     bot = NewsBot.from_settings(settings)
     result = run_eval(bot, settings, items, k=args.k, compare=args.compare,
@@ -231,7 +232,9 @@ def cmd_bench_answers(args) -> int:
     from . import answer_bench as ab
     from .qa import load_qa
 
-    store = settings_from_args(args).store
+    settings = settings_from_args(args)
+    require_store(settings)
+    store = settings.store
     items = load_qa(args.qa, args.limit)
     if args.what == "retrieval":
         result = ab.bench_retrieval(store, items, replace(SearchConfig(), **dict(args.set))).to_dict()
@@ -277,6 +280,7 @@ def time_policy_fields(text: str) -> dict:
 def cmd_bench_time_policies(args) -> int:
     from .time_bench import DEPTHS, current_ceiling, score_store_policies
 
+    require_store(settings_from_args(args))
     cols = " | ".join(f"hit@{k} | current_hit@{k}" for k in DEPTHS)
     print(f"| policy | {cols} |\n|---|" + "---:|" * (2 * len(DEPTHS)))
 
@@ -296,6 +300,7 @@ def cmd_bench_time_policies(args) -> int:
 def cmd_bench_time_latency(args) -> int:
     from .time_bench import search_latency
 
+    require_store(settings_from_args(args))
     print(json.dumps(search_latency(args.store, args.questions, args.limit)))
     return 0
 
@@ -317,6 +322,7 @@ def cmd_bench_load(args) -> int:
 
         overrides = {"rate_limit_per_minute": 1_000_000} | ({"store": args.store} if args.store else {})
         settings = Settings(**overrides)
+        require_store(settings)
         ctx = ServerContext(settings, NewsBot.from_settings(settings))
         server = BackgroundServer(create_app(settings, context=ctx)).start()
         url = server.url

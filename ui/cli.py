@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from .cli_common import common_parser, settings_from_args
+from .cli_common import common_parser, require_store, settings_from_args
 
 
 def register_commands(sub, common: argparse.ArgumentParser) -> None:
@@ -100,8 +100,14 @@ def cmd_ingest(args) -> int:
     return 1 if report.errors else 0
 
 
+def _open_existing_store(args):
+    settings = settings_from_args(args)
+    require_store(settings)
+    return _open_store(settings)
+
+
 def cmd_stats(args) -> int:
-    store = _open_store(settings_from_args(args))
+    store = _open_existing_store(args)
     stats = store.stats()
     if args.json:
         print(json.dumps(stats, ensure_ascii=False))
@@ -112,7 +118,7 @@ def cmd_stats(args) -> int:
 
 
 def cmd_articles(args) -> int:
-    store = _open_store(settings_from_args(args))
+    store = _open_existing_store(args)
     arts = store.articles()
     if args.json:
         print(json.dumps(arts, ensure_ascii=False))
@@ -123,7 +129,7 @@ def cmd_articles(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    store = _open_store(settings_from_args(args))
+    store = _open_existing_store(args)
     status = 0
     try:
         for aid in args.ids:
@@ -145,6 +151,7 @@ def cmd_reindex(args) -> int:
     from ingest.reindex import reindex
 
     settings = settings_from_args(args)
+    require_store(settings)
     embedder = make_embedder(settings.embedder_or_default(), settings.model_load_timeout)
     with tqdm(unit=" chunks", desc="reindex", file=sys.stderr, disable=None) as bar:
         def progress(done: int, total: int) -> None:
@@ -171,6 +178,7 @@ def cmd_ask(args) -> int:
             raise QuestionError(f"--history is not a JSON list of {{\"question\", \"answer\"}} objects ({exc})") from None
     as_of = parse_as_of(args.as_of)
     settings = settings_from_args(args)
+    require_store(settings)
     bot = NewsBot.from_settings(settings)
     filters = Filters.from_dict({"source": args.source, "since": args.since, "until": args.until, "lang": args.lang})
     if args.json:
@@ -211,7 +219,8 @@ def cmd_serve(args) -> int:
     from bot.newsbot import NewsBot
 
     settings = settings_from_args(args)
-    if not args.watch:
+    if not args.watch:  # with --watch it fills the store from its feeds, as `newsbot watch` does
+        require_store(settings)
         serve(settings, host=args.host, port=args.port)
         return 0
     import threading

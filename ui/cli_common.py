@@ -24,3 +24,15 @@ def settings_from_args(args):
         if val is not None:
             overrides[name] = val
     return Settings(**overrides)
+
+
+def require_store(settings) -> None:
+    """A :class:`StoreError` (exit 2) when the configured embedded store does not exist yet: every
+    command but ``ingest`` and ``watch`` (which fill a store) reads one, and would otherwise
+    create an empty store and answer from nothing. A Chroma server's store is not checked here."""
+    from ingest.errors import StoreError
+
+    if settings.chroma_url or (Path(settings.store) / "chroma").is_dir():
+        return
+    raise StoreError(f"no store in {settings.store}: run `newsbot ingest FILES... --store {settings.store}` "
+                     "first (or pass --store, or set NEWSBOT_STORE, to the folder of an existing store)")
