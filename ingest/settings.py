@@ -38,9 +38,13 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=20_000_000, ge=1)
     allow_private_urls: bool = Field(default=False, description="Let the server's add-articles panel fetch URLs on loopback or private networks")
     rate_limit_per_minute: int = Field(default=120, ge=1)
-    feedback_log: Path = Field(default=Path("newsbot-feedback.jsonl"))
+    feedback_log: Path | None = Field(default=None, description="The 👍/👎 log (JSONL); default: feedback.jsonl in the store folder")
     feedback_max_record_bytes: int = Field(default=100_000, ge=1_000, description="Larger feedback entries are refused")
     feedback_max_bytes: int = Field(default=10_000_000, ge=10_000, description="The feedback log is rotated (one old copy, .1) past this size")
+
+    def feedback_path(self) -> Path:
+        """Where 👍/👎 go: ``NEWSBOT_FEEDBACK_LOG``, else ``feedback.jsonl`` beside the store they rate."""
+        return self.feedback_log or Path(self.store) / "feedback.jsonl"
 
     def embedder_for_store(self) -> str:
         """The embedder to open the configured store with (see :func:`ingest.store.embedder_name_for`)."""

@@ -213,7 +213,7 @@ class ServerContext:
         self.bot = bot
         self.catalog = ArticleCatalog(bot.store)
         self.ingests = IngestRunner(bot.store, settings, questions=bot.questions)
-        self.feedback = FeedbackLog(settings.feedback_log, max_record_bytes=settings.feedback_max_record_bytes,
+        self.feedback = FeedbackLog(settings.feedback_path(), max_record_bytes=settings.feedback_max_record_bytes,
                                     max_bytes=settings.feedback_max_bytes)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
 
