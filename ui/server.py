@@ -147,16 +147,43 @@ def create_app(settings: Settings, bot: NewsBot | None = None, host: str = "127.
     return app
 
 
+def bind_socket(host: str, port: int):
+    """A socket listening on ``host:port``; a :class:`NewsbotError` saying why when it cannot be
+    (a busy port, a privileged one, an address not of this machine)."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+        sock.listen(2048)
+    except OSError as err:
+        sock.close()
+        why = ("the port is already in use (another newsbot serve?): stop that server or pass another --port"
+               if err.errno == errno.EADDRINUSE else err.strerror or str(err))
+        raise NewsbotError(f"cannot listen on {host}:{port}: {why}") from None
+    return sock
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, bot: NewsBot | None = None) -> None:
+    """Serve until Ctrl-C. The port is taken first (a busy one fails before the models load), and
+    the banner is printed only once it is listening."""
     import uvicorn
 
-    app = create_app(settings, bot=bot, host=host)
-    if host in _ALL_INTERFACES and not settings.trusted_hosts:
-        print("newsbot: listening on every interface, but only loopback Host names are answered: "
-              "list the server's public names in NEWSBOT_TRUSTED_HOSTS", flush=True)
-    print(f"newsbot: chat at http://{host}:{port}/  API docs at http://{host}:{port}/docs  "
-          f"widget script at http://{host}:{port}/widget.js", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    sock = bind_socket(host, port)
+    try:
+        app = create_app(settings, bot=bot, host=host)
+        if host in _ALL_INTERFACES and not settings.trusted_hosts:
+            print("newsbot: listening on every interface, but only loopback Host names are answered: "
+                  "list the server's public names in NEWSBOT_TRUSTED_HOSTS", flush=True)
+        port = sock.getsockname()[1]
+        print(f"newsbot: chat at http://{host}:{port}/  API docs at http://{host}:{port}/docs  "
+              f"widget script at http://{host}:{port}/widget.js", flush=True)
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 class BackgroundServer:
