@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from bot.errors import NewsbotError, RateLimited
 from bot.newsbot import NewsBot
@@ -20,6 +21,7 @@ from .widget import build_widget_router
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 _ALL_INTERFACES = ("0.0.0.0", "::", "")
+DOCS_ASSETS = "/docs-assets"
 
 
 def allowed_origins(settings: Settings) -> list[str]:
@@ -124,8 +126,9 @@ def create_app(settings: Settings, bot: NewsBot | None = None, host: str = "127.
 
     ctx = context or ServerContext(settings, bot or NewsBot.from_settings(settings))
     origins = allowed_origins(settings)
-    app = FastAPI(title="newsbot", version="0.1.0",
-                  description="Answers questions about news articles; every claim cites a highlighted passage.")
+    # /docs and /redoc from files in the package (fastapi-offline), not a CDN: they work offline.
+    app = FastAPIOffline(title="newsbot", version="0.1.0", static_url=DOCS_ASSETS,
+                         description="Answers questions about news articles; every claim cites a highlighted passage.")
 
     @app.exception_handler(NewsbotError)
     async def newsbot_error(request: Request, exc: NewsbotError) -> JSONResponse:
