@@ -107,14 +107,9 @@ class _GuardedBackend:
 
 
 def _transport(deadline: float, block_private: bool):
-    import httpcore
-    import httpx
+    from .http_transport import BackendTransport
 
-    transport = httpx.HTTPTransport(trust_env=False)
-    # httpx takes no network backend; its transport's pool is replaced by one that has ours.
-    transport._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(trust_env=False),
-                                              network_backend=_GuardedBackend(deadline, block_private))
-    return transport
+    return BackendTransport(_GuardedBackend(deadline, block_private))
 
 
 def request(source: str, settings: Settings, headers: dict | None = None) -> tuple[int, bytes, dict, str]:
