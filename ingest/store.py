@@ -45,8 +45,10 @@ REINDEX_COLLECTION = COLLECTION + "-reindex"
 _BATCH = 2000
 _LOG_KEEP = 1000  # change-log entries kept (older generations are pruned)
 _LOG_MAX_IDS = 5000  # a larger write is logged without its ids: an index behind it is rebuilt
-_WRITE_PATIENCE_S = 60
-LEXICAL_DIR = "lexical-tantivy"  # beside chroma/ in an embedded store's folder  # an unfinished write logged by another folder's writer is awaited this long
+_WRITE_PATIENCE_S = 60  # an unfinished write logged by another folder's writer is awaited this long
+LEXICAL_DIR = "lexical-tantivy"  # beside chroma/ in an embedded store's folder
+_RETIRE_S = 120  # a Chroma system replaced by a reopening is stopped this long after (calls under way finish)
+_EPOCHS: dict[str, int] = {}  # per embedded Chroma folder: how many times this process reopened it
 
 
 @dataclass(frozen=True)
@@ -156,15 +158,16 @@ class Store:
         self._client = _client(self.path, chroma_url)
         self._name = collection
         self._lock = threading.RLock()
+        self._write_lock_held = False
         if collection == COLLECTION:
             _recover_reindex(self._client)
-        self.collection = self._client.get_or_create_collection(
+        self._collection = self._client.get_or_create_collection(
             collection,
             metadata={"embedder": embedder.name, "dim": int(getattr(embedder, "dim", 0)), "generation": 0},
             configuration={"hnsw": {"space": "cosine"}},
             embedding_function=None,
         )
-        built_with = (self.collection.metadata or {}).get("embedder")
+        built_with = (self._collection.metadata or {}).get("embedder")
         if built_with and built_with != embedder.name:
             from .embedders import config_name
 
@@ -175,11 +178,65 @@ class Store:
             )
         self._change_log = None
         self._lexical: LexicalIndex | None = None
-        self._write_lock_held = False
+        self._seen_generation = self.generation()
+        self._epoch = _EPOCHS.get(str(self.path / "chroma"), 0)
 
     def close(self) -> None:
         """Release Chroma's client (its files, connections and threads); the store is not used after."""
         self._client.close()
+
+    # ---- another process's writes (embedded store) -------------------------------------------
+    @property
+    def collection(self):
+        """The chunk collection, as this process last opened it; an embedded store is reopened
+        first when another process has written into it since (see :meth:`_fresh`)."""
+        self._fresh()
+        return self._collection
+
+    @collection.setter
+    def collection(self, value) -> None:
+        self._collection = value
+
+    def _fresh(self) -> None:
+        """Embedded Chroma keeps its vector index in memory, per process: after another process
+        of this folder wrote (``newsbot ingest`` beside ``newsbot serve``, or such a writer killed
+        with -9), this process's search would miss or fail on the new ids ("Error finding id").
+        So when the generation has moved past the last one this process saw or wrote, and no
+        writer holds the folder's write lock (a killed one has lost it), Chroma is reopened from
+        disk; while another process is writing, the copy opened before is used."""
+        if self.chroma_url or self._write_lock_held:
+            return
+        key = str(self.path / "chroma")
+        if _EPOCHS.get(key, 0) != self._epoch:  # another Store of this process reopened it
+            return self._reopen(rebind=True)
+        if self.generation() == self._seen_generation:
+            return
+        with self._write_lock(wait=False) as held:
+            if held and self.generation() != self._seen_generation:
+                self._reopen()
+
+    def _reopen(self, rebind: bool = False) -> None:
+        """A new Chroma client on this folder with a system of its own (Chroma shares one per
+        path and process); the old system is stopped once the calls under way on it are over."""
+        from chromadb.api.shared_system_client import SharedSystemClient as Shared
+
+        with self._lock:
+            old = self._client
+            key = str(self.path / "chroma")
+            if not rebind:
+                system = Shared._identifier_to_system.pop(old._identifier, None)
+                Shared._identifier_to_refcount.pop(old._identifier, None)
+                _EPOCHS[key] = _EPOCHS.get(key, 0) + 1
+                if system is not None:
+                    timer = threading.Timer(_RETIRE_S, system.stop)
+                    timer.daemon = True
+                    timer.start()
+            old._closed = True  # its system is stopped above, not by a later close()
+            self._client = _client(self.path, "")
+            self._collection = self._client.get_collection(self._name, embedding_function=None)
+            self._change_log = None
+            self._epoch = _EPOCHS.get(key, 0)
+            self._seen_generation = self.generation()
 
     @property
     def location(self) -> str:
@@ -262,10 +319,13 @@ class Store:
     def _writing(self, ids: list[str]):
         """One logged write: yields the new generation and the BM25 index (current before the write)."""
         with self._write_lock():
+            if not self.chroma_url and self.generation() != self._seen_generation:
+                self._reopen()  # never write through a copy older than another process's write
             index = self._current_lexical()
             gen = self._begin_write(ids)
             yield gen, index
             self._end_write(gen, ids)
+            self._seen_generation = gen
 
     # ---- reads --------------------------------------------------------------------------------
     def count(self) -> int:
@@ -366,10 +426,19 @@ class Store:
         n = self.count()
         if n == 0 or k <= 0:
             return []
-        res = self.collection.query(query_embeddings=[vector], n_results=min(k, n), where=where or None,
-                                    include=["documents", "metadatas", "distances"])
+        try:
+            res = self._query(vector, min(k, n), where)
+        except Exception as exc:  # chromadb.errors.InternalError: a write of another process under way
+            if self.chroma_url or type(exc).__name__ != "InternalError":
+                raise
+            self._reopen()  # what a fresh process would see: the store as last committed
+            res = self._query(vector, min(k, self.count()), where)
         return [(StoredChunk(i, d, m or {}), 1.0 - float(dist))
                 for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
+
+    def _query(self, vector: list[float], n: int, where: dict | None) -> dict:
+        return self.collection.query(query_embeddings=[vector], n_results=n, where=where or None,
+                                     include=["documents", "metadatas", "distances"])
 
     # ---- writes -------------------------------------------------------------------------------
     def upsert(self, chunks: list[Chunk], vectors: list[list[float]], stale_ids: Iterable[str] = (),
