@@ -1,5 +1,5 @@
 """The ``newsbot`` command: ingest, stats, articles, delete, reindex, ask, serve, watch, and (registered
-by :mod:`evaluation.cli`) eval and bench. Each command module adds its sub-commands through a
+by :mod:`ui.eval_commands`) eval and bench. Each command module adds its sub-commands through a
 ``register_commands(sub, common)`` hook; this one holds ``main`` and maps errors to exit statuses.
 
 Heavy modules (torch, gradio) are imported only by the commands that need them, so
@@ -15,7 +15,7 @@ from .cli_common import common_parser, require_store, settings_from_args
 
 
 def register_commands(sub, common: argparse.ArgumentParser) -> None:
-    """The store and answering commands; ``evaluation.cli`` registers ``eval`` and ``bench`` the same way."""
+    """The store and answering commands; ``ui.eval_commands`` registers ``eval`` and ``bench`` the same way."""
     p = sub.add_parser("ingest", parents=[common], help="add files, folders, URLs or feeds to the store")
     p.add_argument("inputs", nargs="+", help="files (.txt .md .html .json .jsonl .xml/.rss/.atom), folders, http(s) URLs")
     p.add_argument("--chunk-size", type=int, help="target chunk size in characters")
@@ -62,7 +62,7 @@ def register_commands(sub, common: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from evaluation.cli import register_commands as register_eval_commands
+    from .eval_commands import register_commands as register_eval_commands
 
     common = common_parser()
     parser = argparse.ArgumentParser(prog="newsbot", description="Answers questions about news articles, with cited passages.")

@@ -38,7 +38,7 @@ def test_policies_are_scored_with_the_full_search_on_a_real_store(tmp_path, e5):
 
     import pytest
 
-    from evaluation.cli import time_policy_fields
+    from ui.eval_commands import time_policy_fields
     from evaluation.time_bench import current_ceiling, score_store_policies
     from ingest.pipeline import Ingester
     from ingest.settings import Settings

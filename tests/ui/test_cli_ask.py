@@ -103,7 +103,7 @@ def test_bench_options_are_checked_by_the_command_line():
 
     import pytest
 
-    from evaluation.cli import search_override
+    from ui.eval_commands import search_override
 
     assert search_override("rrf_k=60") == ("rrf_k", 60) and search_override("sentence_weight=0") == ("sentence_weight", 0.0)
     for bad in ("rrf_k", "no_such=1", "rrf_k=sixty"):
