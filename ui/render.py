@@ -83,27 +83,61 @@ def _readable_months(first: str, last: str, lang: str) -> str:
     return f"{a} – {b}"
 
 
+def _words(text: str) -> set[str]:
+    """Lower-case words of ``text``, numbers without leading zeros ("03" and "3" are one)."""
+    return {w.lstrip("0") or "0" if w.isdigit() else w for w in re.findall(r"\w+", text.lower())}
+
+
+def _says_date(phrase: str, value: str) -> bool:
+    """Whether ``phrase`` already writes out the date ``value`` ("26 July 2024", "1955", "juillet
+    2025"), in English or French, so that a note would only repeat it."""
+    words = _words(phrase)
+    return any(_words(readable_date(value, lang)) <= words for lang in _MONTHS)
+
+
+def date_notes(passage: str, dates: list[dict] | None, lang: str = "en") -> dict[int, str]:
+    """``{offset: readable date}``: one note per date of the passage, after the first phrase that
+    names it (phrases of one date side by side, "Friday 26 July", count as one), and none for a
+    date the passage writes out somewhere ("26 July 2024", "in 1955")."""
+    phrases = sorted((int(d.get("start", int(d.get("end", -1)) - len(d.get("text", "")))), int(d.get("end", -1)),
+                      str(d.get("value") or "")) for d in dates or [])
+    groups: list[list] = []  # [start, end, value], in passage order
+    for start, end, value in phrases:
+        if not (0 <= start < end <= len(passage)) or not value:
+            continue
+        if groups and groups[-1][2] == value and re.fullmatch(r"[\s,]*", passage[groups[-1][1]:start]):
+            groups[-1][1] = end
+        else:
+            groups.append([start, end, value])
+    said = {value for start, end, value in groups if _says_date(passage[start:end], value)}
+    notes: dict[int, str] = {}
+    for start, end, value in groups:
+        if value not in said and end not in notes:
+            notes[end] = readable_date(value, lang)
+            said.add(value)
+    return notes
+
+
 def highlighted_passage(passage: str, spans: list[list[int]], dates: list[dict] | None = None, lang: str = "en") -> str:
-    """The passage escaped, with each highlight span wrapped in ``<mark>`` and each resolved time
-    phrase followed by its date: "jeudi<span class="nb-date"> (3 July 2025)</span>"."""
-    notes: dict[int, list[str]] = {}
-    for d in dates or []:
-        end = int(d.get("end", -1))
-        if 0 < end <= len(passage) and d.get("value"):
-            notes.setdefault(end, []).append(readable_date(str(d["value"]), lang))
-    cuts = sorted({0, len(passage), *notes, *(min(len(passage), max(0, int(x))) for sp in spans or [] for x in sp[:2])})
+    """The passage escaped, each highlight span wrapped in one ``<mark>`` (a date note inside a
+    highlight stays inside it) and each date the passage does not write out noted once after the
+    phrase naming it: "jeudi<span class="nb-date"> (3 July 2025)</span>"."""
+    notes = date_notes(passage, dates, lang)
     marked = [(max(0, int(a)), min(len(passage), int(b))) for a, b in spans or []]
+    cuts = sorted({0, len(passage), *notes, *(x for sp in marked for x in sp if 0 <= x <= len(passage))})
+    pieces = list(zip(cuts, cuts[1:]))
+    inside = [any(a <= s and e <= b for a, b in marked) for s, e in pieces]
     out, in_mark = [], False
-    for s, e in zip(cuts, cuts[1:]):
-        inside = any(a <= s and e <= b for a, b in marked)
-        if inside != in_mark:
-            out.append('<mark class="nb-hl">' if inside else "</mark>")
-            in_mark = inside
+    for i, (s, e) in enumerate(pieces):
+        if inside[i] != in_mark:
+            out.append('<mark class="nb-hl">' if inside[i] else "</mark>")
+            in_mark = inside[i]
         out.append(html.escape(passage[s:e]))
         if e in notes:
-            out.append("</mark>" if in_mark else "")
-            in_mark = False
-            out.extend(f'<span class="nb-date"> ({html.escape(note)})</span>' for note in notes[e])
+            if in_mark and not (i + 1 < len(pieces) and inside[i + 1]):
+                out.append("</mark>")  # a highlight ending with the phrase: the note after it
+                in_mark = False
+            out.append(f'<span class="nb-date"> ({html.escape(notes[e])})</span>')
     if in_mark:
         out.append("</mark>")
     return "".join(out)

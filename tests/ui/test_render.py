@@ -66,8 +66,9 @@ def test_resolved_dates_follow_their_words_inside_and_outside_highlights():
     dates = [{"text": "jeudi", "start": 18, "end": 23, "value": "2025-07-03"},
              {"text": "14 juin", "start": 55, "end": 62, "value": "2025-06-14"}]
     out = highlighted_passage(passage, [[0, 24]], dates, "fr")
-    assert out == ('<mark class="nb-hl">Ils se sont parlé jeudi</mark><span class="nb-date"> (3 juillet 2025)</span>'
-                   '<mark class="nb-hl">.</mark> Le dernier appel remontait au 14 juin'
+    # one highlight, the note inside it (no stray highlighted "." after the note)
+    assert out == ('<mark class="nb-hl">Ils se sont parlé jeudi<span class="nb-date"> (3 juillet 2025)</span>'
+                   '.</mark> Le dernier appel remontait au 14 juin'
                    '<span class="nb-date"> (14 juin 2025)</span>.')
     assert html.unescape(TAG_RE.sub("", highlighted_passage(passage, [], dates, "en"))) == (
         "Ils se sont parlé jeudi (3 July 2025). Le dernier appel remontait au 14 juin (14 June 2025).")

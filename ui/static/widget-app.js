@@ -51,24 +51,25 @@
   // "2025-06-28/2025-06-29" -> "28–29 June 2025", "2025-06-28/2025-07-03" -> "28 June – 3 July 2025",
   // whole months and years: "2025-03-01/2025-05-31" -> "March – May 2025", "1990-01-01/1999-12-31" -> "1990–1999"
   // (as ui/render.py: readable_date)
-  function readableMonths(first, last) {
+  function readableMonths(first, last, words) {
     if (/-01$/.test(first) && /-12$/.test(last)) {
       return first.slice(0, 4) === last.slice(0, 4) ? first.slice(0, 4) : first.slice(0, 4) + "\u2013" + last.slice(0, 4);
     }
-    var a = readableDate(first), b = readableDate(last);
+    var a = readableDate(first, words), b = readableDate(last, words);
     if (first === last) return a;
     if (first.slice(0, 4) === last.slice(0, 4)) a = a.slice(0, a.lastIndexOf(" "));
     return a + " \u2013 " + b;
   }
-  function readableDate(value) {
+  function readableDate(value, words) {
+    words = words && words.months ? words : w;  // the page's language unless told
     var cut = (value || "").indexOf("/");
     if (cut > 0) {
       var first = value.slice(0, cut), last = value.slice(cut + 1);
       var d1 = /^(\d{4})-(\d{2})-01$/.exec(first), d2 = /^(\d{4})-(\d{2})-(\d{2})$/.exec(last);
       if (d1 && d2 && +d2[2] >= 1 && +d2[2] <= 12 && +d2[3] === new Date(Date.UTC(+d2[1], +d2[2], 0)).getUTCDate()) {
-        return readableMonths(first.slice(0, 7), last.slice(0, 7));
+        return readableMonths(first.slice(0, 7), last.slice(0, 7), words);
       }
-      var a = readableDate(first), b = readableDate(last);
+      var a = readableDate(first, words), b = readableDate(last, words);
       if (first.length === 10 && last.length === 10 && first.slice(0, 4) === last.slice(0, 4)) {
         a = a.slice(0, a.lastIndexOf(" "));  // two days of one year: say it once
         if (first.slice(0, 7) === last.slice(0, 7)) return a.split(" ")[0] + "\u2013" + b;
@@ -76,36 +77,66 @@
       return a + " \u2013 " + b;
     }
     var m = /^(\d{4})-(\d{2})(?:-(\d{2}))?/.exec(value || ""), k = /^(\d{4})-W(\d{2})$/.exec(value || "");
-    if (k) return w.week.replace("{w}", String(parseInt(k[2], 10))).replace("{y}", k[1]);
+    if (k) return words.week.replace("{w}", String(parseInt(k[2], 10))).replace("{y}", k[1]);
     if (!m || +m[2] < 1 || +m[2] > 12) return value || "";
-    var month = w.months[+m[2] - 1];
+    var month = words.months[+m[2] - 1];
     return m[3] ? parseInt(m[3], 10) + " " + month + " " + m[1] : month + " " + m[1];
   }
 
-  // The passage as text nodes: highlight spans in <mark>, each resolved time phrase followed by its date.
+  // The passage as text nodes; one note per date (as ui/render.py: date_notes, highlighted_passage).
+  function wordSet(text) {
+    var set = {};
+    (text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) || []).forEach(function (x) {
+      set[/^\d+$/.test(x) ? (x.replace(/^0+/, "") || "0") : x] = true;
+    });
+    return set;
+  }
+  function saysDate(phrase, value) {
+    var have = wordSet(phrase);
+    return Object.keys(WORDS).some(function (lang) {
+      return Object.keys(wordSet(readableDate(value, WORDS[lang]))).every(function (x) { return have[x]; });
+    });
+  }
+  function dateNotes(passage, dates) {
+    var phrases = (dates || []).map(function (d) {
+      var end = +d.end, start = d.start === undefined ? end - (d.text || "").length : +d.start;
+      return [start, end, String(d.value || "")];
+    }).sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
+    var groups = [];
+    phrases.forEach(function (p) {
+      if (!(p[0] >= 0 && p[0] < p[1] && p[1] <= passage.length) || !p[2]) return;
+      var last = groups[groups.length - 1];
+      if (last && last[2] === p[2] && /^[\s,]*$/.test(passage.slice(last[1], p[0]))) last[1] = p[1];
+      else groups.push(p.slice());
+    });
+    var said = {}, notes = {};
+    groups.forEach(function (g) { if (saysDate(passage.slice(g[0], g[1]), g[2])) said[g[2]] = true; });
+    groups.forEach(function (g) {
+      if (!said[g[2]] && notes[g[1]] === undefined) { notes[g[1]] = readableDate(g[2]); said[g[2]] = true; }
+    });
+    return notes;
+  }
+  // Highlight spans in one <mark> each (a note inside a highlight stays inside it).
   function passageNode(passage, spans, dates) {
     var node = el("blockquote", "nbw-passage");
-    var notes = {}, cuts = [0, passage.length];
-    (dates || []).forEach(function (d) {
-      if (d.end > 0 && d.end <= passage.length && d.value) {
-        (notes[d.end] = notes[d.end] || []).push(readableDate(d.value));
-        cuts.push(d.end);
-      }
-    });
-    (spans || []).forEach(function (s) {
-      cuts.push(Math.max(0, Math.min(passage.length, s[0])), Math.max(0, Math.min(passage.length, s[1])));
-    });
+    var notes = dateNotes(passage, dates), cuts = [0, passage.length];
+    Object.keys(notes).forEach(function (k) { cuts.push(+k); });
+    var marked = (spans || []).map(function (s) { return [Math.max(0, s[0]), Math.min(passage.length, s[1])]; });
+    marked.forEach(function (s) { if (s[0] <= passage.length) cuts.push(s[0]); if (s[1] >= 0) cuts.push(s[1]); });
     cuts = cuts.filter(function (x, i) { return cuts.indexOf(x) === i; }).sort(function (a, b) { return a - b; });
+    var inside = [];
+    for (var j = 0; j + 1 < cuts.length; j++) {
+      inside.push(marked.some(function (sp) { return sp[0] <= cuts[j] && cuts[j + 1] <= sp[1]; }));
+    }
     var mark = null;
     for (var i = 0; i + 1 < cuts.length; i++) {
-      var s = cuts[i], e = cuts[i + 1];
-      var inside = (spans || []).some(function (sp) { return sp[0] <= s && e <= sp[1]; });
-      if (inside && !mark) { mark = el("mark", ""); node.appendChild(mark); }
-      if (!inside) mark = null;
-      (mark || node).appendChild(document.createTextNode(passage.slice(s, e)));
-      if (notes[e]) {
-        mark = null;
-        notes[e].forEach(function (note) { node.appendChild(el("span", "nbw-date", " (" + note + ")")); });
+      var e = cuts[i + 1];
+      if (inside[i] && !mark) { mark = el("mark", ""); node.appendChild(mark); }
+      if (!inside[i]) mark = null;
+      (mark || node).appendChild(document.createTextNode(passage.slice(cuts[i], e)));
+      if (notes[e] !== undefined) {
+        if (mark && !inside[i + 1]) mark = null;  // a highlight ending with the phrase: the note after it
+        (mark || node).appendChild(el("span", "nbw-date", " (" + notes[e] + ")"));
       }
     }
     return node;
