@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from ingest.dates import find_time_expressions, published_date, resolve_dates
+from ingest.dates import EARLIEST, LATEST, find_time_expressions, in_range, published_date, resolve_dates
 from ingest.lexical import fold
 
 from .errors import QuestionError
@@ -41,16 +41,24 @@ def is_iso_day(text: str) -> bool:
 def parse_as_of(value: str | date | None, today: date | None = None) -> date:
     """The day a question is asked as of: ``value`` (``YYYY-MM-DD``), or today when empty."""
     if isinstance(value, date):
-        return value
+        return _within_range(value)
     text = str(value or "").strip()
     if not text:
         return today or date.today()
-    if is_iso_day(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
+    try:
+        day = date.fromisoformat(text) if is_iso_day(text) else None
+    except ValueError:
+        day = None
+    if day is not None:
+        return _within_range(day)
     raise AsOfError(f"as_of '{text[:40]}' is not a date: give it as YYYY-MM-DD, e.g. 2025-07-03")
+
+
+def _within_range(day: date) -> date:
+    if not in_range(day):
+        raise AsOfError(f"as_of {day.isoformat()} is out of range: give a day from {EARLIEST.isoformat()} "
+                        f"to {LATEST.isoformat()}")
+    return day
 
 
 # Words asking for the most recent evidence; folded (lower case, no accents). "last" counts only
@@ -96,6 +104,7 @@ def question_time(question: str, as_of: date) -> TimeScope:
     more than a month before it is the question's subject, not its time. Nothing after
     ``as_of`` is in a period.
     """
+    _within_range(as_of)
     lang = question_language(question)
     found = find_time_expressions(question, as_of, (lang,) if lang else ("fr", "en"))
     periods = []

@@ -17,6 +17,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+# The days an article or a question may be dated: a date outside is not read (an article keeps no
+# date, an ``as_of`` is refused), so that date arithmetic ("next week" of 9999-12-31) always has
+# room and answering never fails on a hostile date.
+EARLIEST = date(1000, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
+def in_range(day: date) -> bool:
+    """Whether ``day`` lies between :data:`EARLIEST` and :data:`LATEST`."""
+    return EARLIEST <= day <= LATEST
+
+
 _WEEKDAYS = {
     "en": "monday tuesday wednesday thursday friday saturday sunday".split(),
     "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche".split(),
@@ -542,25 +554,34 @@ def find_time_expressions(text: str, base: date | None, langs: tuple[str, ...] =
             continue
         if phrase.lower() == "today" and _masthead(text[max(0, start - 20):start], phrase):
             continue
-        if kind in _INTERVALS:
-            low = " ".join(phrase.lower().replace(",", " ").split())
-            span = _INTERVALS[kind](low, base or date(2000, 1, 1))
-            if span is None:
-                continue
-            first, last = span
-            out.append(TimeExpression(phrase, start, end, f"{first.isoformat()}/{last.isoformat()}",
-                                      "span" if kind == "span" else "range", first, last, lang))
+        try:
+            found = _expression(phrase, start, end, kind, lang, base or date(2000, 1, 1), nearest)
+        except (OverflowError, ValueError):  # beyond the calendar (a base near year 1 or 9999)
+            found = None
+        if found is not None and in_range(found.first) and in_range(found.last):
+            out.append(found)
             taken_until = end
-            continue
-        got = resolve(phrase, kind, base or date(2000, 1, 1), lang, nearest)
-        if got is None:
-            continue
-        day, period = got
-        period = _AGO_PERIODS.get(_ago_unit(phrase), period) if kind == "relative" else period
-        first, last = period_bounds(day, period)
-        out.append(TimeExpression(phrase, start, end, iso_value(day, period), period, first, last, lang))
-        taken_until = end
     return out
+
+
+def _expression(phrase: str, start: int, end: int, kind: str, lang: str, base: date,
+                nearest: bool) -> TimeExpression | None:
+    """One matched phrase resolved against ``base`` (None when it means nothing there)."""
+    if kind in _INTERVALS:
+        low = " ".join(phrase.lower().replace(",", " ").split())
+        span = _INTERVALS[kind](low, base)
+        if span is None:
+            return None
+        first, last = span
+        return TimeExpression(phrase, start, end, f"{first.isoformat()}/{last.isoformat()}",
+                              "span" if kind == "span" else "range", first, last, lang)
+    got = resolve(phrase, kind, base, lang, nearest)
+    if got is None:
+        return None
+    day, period = got
+    period = _AGO_PERIODS.get(_ago_unit(phrase), period) if kind == "relative" else period
+    first, last = period_bounds(day, period)
+    return TimeExpression(phrase, start, end, iso_value(day, period), period, first, last, lang)
 
 
 def _masthead(before: str, phrase: str) -> bool:
@@ -584,13 +605,15 @@ def resolve_dates(text: str, published: str, lang: str = "") -> list[TimeExpress
 
 
 def published_date(published: str) -> date | None:
-    """The calendar day of an ISO date or datetime, or None when empty or unreadable."""
+    """The calendar day of an ISO date or datetime, or None when empty, unreadable or out of
+    range (:func:`in_range`: a store written before the range was enforced)."""
     if not published:
         return None
     try:
-        return datetime.fromisoformat(published).date()
+        day = datetime.fromisoformat(published).date()
     except ValueError:
         try:
-            return date.fromisoformat(published[:10])
+            day = date.fromisoformat(published[:10])
         except ValueError:
             return None
+    return day if in_range(day) else None

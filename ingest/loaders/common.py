@@ -34,7 +34,8 @@ def stable_id(*parts: str) -> str:
 
 
 def parse_date(value) -> str:
-    """ISO 8601 date(time) from a string, a datetime or a time.struct_time; "" if unparsable.
+    """ISO 8601 date(time) from a string, a datetime or a time.struct_time; "" if unparsable or
+    outside the years 1000–2999 (:data:`ingest.dates.EARLIEST`, :data:`~ingest.dates.LATEST`).
 
     A string must name its year, month and day ("2025", "July 2025" or "12" would otherwise be
     completed with today's, and an article would pass for new); French or English written dates
@@ -49,6 +50,10 @@ def parse_date(value) -> str:
         dt = _whole_date(str(value).strip())
         if dt is None:
             return ""
+    from ..dates import in_range
+
+    if not in_range(dt.date()):  # 9999-12-31, 0001-01-01: no room for date arithmetic; left undated
+        return ""
     if dt.hour == dt.minute == dt.second == 0 and dt.tzinfo is None:
         return dt.date().isoformat()
     return dt.isoformat()
