@@ -14,6 +14,7 @@ from ..settings import Settings
 from .common import make_article, read_text_file, stable_id
 
 _ID_RE = re.compile(r"[^A-Za-z0-9_.:-]+")
+_TOO_DEEP = "JSON nested too deeply to read (an article record is one flat object)"
 
 
 def load(source: str, settings: Settings, report) -> list[Article]:
@@ -26,6 +27,8 @@ def load(source: str, settings: Settings, report) -> list[Article]:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise InputError(source, f"invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        except RecursionError:
+            raise InputError(source, _TOO_DEEP) from None
         items = data if isinstance(data, list) else [data]
         records = [(f"{source}[{n}]", item) for n, item in enumerate(items)]
     else:
@@ -36,6 +39,8 @@ def load(source: str, settings: Settings, report) -> list[Article]:
                 records.append((f"{source}:{n}", json.loads(line)))
             except json.JSONDecodeError as exc:
                 report(InputError(f"{source}:{n}", f"malformed JSON line ({exc.msg})"))
+            except RecursionError:  # the parser's stack, not the file: this line only is lost
+                report(InputError(f"{source}:{n}", _TOO_DEEP))
     out: list[Article] = []
     for where, rec in records:
         try:
