@@ -3,9 +3,10 @@ chat page it opens in an iframe), framed only by the origins in NEWSBOT_CORS_ORI
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 STATIC = Path(__file__).parent / "static"
 _ASSETS = {"widget-app.js": "text/javascript; charset=utf-8", "widget.css": "text/css; charset=utf-8"}
@@ -27,6 +28,17 @@ def build_widget_router(allowed_origins: list[str]) -> APIRouter:
     @router.get("/widget", include_in_schema=False)
     def widget_page() -> Response:
         return FileResponse(STATIC / "widget.html", media_type="text/html; charset=utf-8", headers=page_headers)
+
+    @router.get("/widget/origin", include_in_schema=False)
+    def widget_origin(request: Request) -> Response:
+        """Whether the page asking (its Origin) may frame the widget, so that the loader explains a
+        refusal instead of showing the browser's broken frame. Says nothing of the other origins."""
+        origin = request.headers.get("origin", "")
+        allowed = bool(origin) and (origin.rstrip("/") in allowed_origins
+                                    or urlparse(origin).netloc == request.headers.get("host", ""))
+        return JSONResponse({"origin": origin, "allowed": allowed},
+                            headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store",
+                                     "Vary": "Origin", "X-Content-Type-Options": "nosniff"})
 
     @router.get("/widget/{asset}", include_in_schema=False)
     def widget_asset(asset: str) -> Response:

@@ -85,8 +85,10 @@ def test_widget_shows_article_markup_as_text(page, server, host_pages):
 def test_widget_is_refused_on_an_unlisted_origin(page, server, host_pages):
     page.goto(f"{host_pages.refused_origin}/{host_pages.page('refused.html', server.url)}")
     page.click("button.newsbot-widget-button")
-    # Chromium replaces a page whose frame-ancestors refuse the embedder by an error page.
-    page.wait_for_function("document.querySelector('iframe.newsbot-widget-frame') !== null")
+    page.locator(".newsbot-widget-refusal").wait_for(timeout=20_000)  # the loader explains (test_widget_panel.py)
+    # A frame made by hand is still refused: Chromium replaces it by an error page (frame-ancestors).
+    page.evaluate("""(url) => { const f = document.createElement('iframe'); f.className = 'newsbot-widget-frame';
+                                 f.src = url + '/widget'; document.body.appendChild(f); }""", server.url)
     child = page.locator(FRAME).element_handle().content_frame()
     child.wait_for_url(lambda url: url.startswith("chrome-error://"), timeout=20_000)
     assert page.frame_locator(FRAME).locator("#nbw-input").count() == 0

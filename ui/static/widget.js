@@ -63,28 +63,78 @@
     button.style.cursor = "pointer";
     button.style.boxShadow = "0 4px 14px rgba(0,0,0,.25)";
 
-    var frame = null;
+    var panel = null, frame = null;
+    var words = language === "fr"
+      ? { close: "Fermer", refused: "Ce chat d'actualités ne peut pas s'afficher sur ce site : {origin} ne fait pas partie des sites autorisés à l'intégrer. L'administrateur peut l'ajouter à NEWSBOT_CORS_ORIGINS sur le serveur newsbot.",
+          unreachable: "Le chat d'actualités est injoignable pour le moment ({server})." }
+      : { close: "Close", refused: "This news chat cannot be shown on this site: {origin} is not among the sites allowed to embed it. The administrator can add it to NEWSBOT_CORS_ORIGINS on the newsbot server.",
+          unreachable: "The news chat cannot be reached right now ({server})." };
+
+    function explain(text) {
+      // In the panel, instead of a frame the browser would refuse to show (a grey broken page).
+      var head = document.createElement("div");
+      head.textContent = d.title || "Newsbot";
+      head.style.cssText = "padding:.6rem 2.8rem .6rem .9rem;font:600 15px/1.45 system-ui,sans-serif;";
+      head.style.background = color;
+      head.style.color = textColor;
+      var body = document.createElement("p");
+      body.className = "newsbot-widget-refusal";
+      body.setAttribute("role", "alert");
+      body.textContent = text;
+      body.style.cssText = "margin:0;padding:1rem .9rem;font:15px/1.45 system-ui,sans-serif;color:#1a1a1a;";
+      panel.appendChild(head);
+      panel.appendChild(body);
+    }
+
+    function showChat() {
+      frame = document.createElement("iframe");
+      frame.className = "newsbot-widget-frame";
+      frame.src = src;
+      frame.title = d.title || "Newsbot";
+      frame.setAttribute("referrerpolicy", "strict-origin-when-cross-origin");
+      frame.style.cssText = "display:block;width:100%;height:100%;border:0;";
+      panel.insertBefore(frame, panel.firstChild);
+    }
+
+    function makePanel() {
+      panel = document.createElement("div");
+      panel.className = "newsbot-widget-panel";
+      place(panel, "88px");
+      panel.style.width = "min(380px, calc(100vw - 40px))";
+      panel.style.height = "min(600px, calc(100vh - 110px))";
+      panel.style.border = "1px solid rgba(0,0,0,.15)";
+      panel.style.borderRadius = "12px";
+      panel.style.overflow = "hidden";
+      panel.style.background = "#fff";
+      panel.style.boxShadow = "0 8px 30px rgba(0,0,0,.25)";
+      var close = document.createElement("button");
+      close.type = "button";
+      close.className = "newsbot-widget-close";
+      close.textContent = "\u00d7";
+      close.title = words.close;
+      close.setAttribute("aria-label", words.close);
+      close.style.cssText = "position:absolute;top:4px;right:6px;width:34px;height:34px;border:0;border-radius:50%;" +
+        "background:transparent;font:26px/1 system-ui,sans-serif;cursor:pointer;padding:0;";
+      close.style.color = textColor;
+      close.addEventListener("click", function () { toggle(false); button.focus(); });
+      panel.appendChild(close);
+      document.body.appendChild(panel);
+      // Ask the server first whether this site may frame the chat (its frame-ancestors list).
+      fetch(origin + "/widget/origin", { credentials: "omit" })
+        .then(function (r) { return r.json(); })
+        .then(function (r) {
+          if (r.allowed) showChat();
+          else explain(words.refused.replace("{origin}", r.origin || location.origin));
+        }, function () { explain(words.unreachable.replace("{server}", origin)); });
+    }
+
     function toggle(open) {
-      if (open && !frame) {
-        frame = document.createElement("iframe");
-        frame.className = "newsbot-widget-frame";
-        frame.src = src;
-        frame.title = d.title || "Newsbot";
-        frame.setAttribute("referrerpolicy", "strict-origin-when-cross-origin");
-        place(frame, "88px");
-        frame.style.width = "min(380px, calc(100vw - 40px))";
-        frame.style.height = "min(600px, calc(100vh - 110px))";
-        frame.style.border = "1px solid rgba(0,0,0,.15)";
-        frame.style.borderRadius = "12px";
-        frame.style.background = "#fff";
-        frame.style.boxShadow = "0 8px 30px rgba(0,0,0,.25)";
-        document.body.appendChild(frame);
-      }
-      if (frame) frame.style.display = open ? "block" : "none";
+      if (open && !panel) makePanel();
+      if (panel) panel.style.display = open ? "block" : "none";
       button.setAttribute("aria-expanded", open ? "true" : "false");
     }
     button.addEventListener("click", function () {
-      toggle(!(frame && frame.style.display !== "none"));
+      toggle(!(panel && panel.style.display !== "none"));
     });
     document.addEventListener("keydown", function (e) { if (e.key === "Escape") toggle(false); });
     document.body.appendChild(button);
