@@ -36,6 +36,8 @@ class QuestionRecord:
     answer: str = ""
     answer_hit: bool = False
     answer_hit_first_sentence: bool = False
+    short_answer: str = ""  # the short answer shown first, when the reader was confident
+    short_answer_right: bool = False  # token F1 >= 0.5 with a gold answer (SQuAD normalisation)
     markers: list[int] = field(default_factory=list)  # [n] markers in the answer, in order
     marker_supported: list[bool] = field(default_factory=list)  # does marker i's passage contain an answer
     citations: list[dict] = field(default_factory=list)  # {n, chunk_id, article_id, contains_answer}
@@ -74,6 +76,9 @@ def score_answer(item: QAItem, answer: Answer, latency_ms: float) -> QuestionRec
         answer=answer.answer,
         answer_hit=item.answerable and m.answer_hit(text, item.answers),
         answer_hit_first_sentence=item.answerable and m.answer_hit_first_sentence(text, item.answers),
+        short_answer="" if answer.refused else answer.short_answer,
+        short_answer_right=item.answerable and not answer.refused and m.short_answer_right(answer.short_answer,
+                                                                                          item.answers),
         markers=markers,
         marker_supported=m.marker_support(answer.answer, cited, item.answers) if item.answerable else [False] * len(markers),
         citations=citations,
@@ -101,6 +106,10 @@ def aggregate(records: Sequence[QuestionRecord], depth: int, ks: Sequence[int] =
     out["mrr"] = m.mean_reciprocal_rank(ranks)
     out["answer_hit"] = m.ratio(sum(r.answer_hit for r in ans), len(ans))
     out["answer_hit_first_sentence"] = m.ratio(sum(r.answer_hit_first_sentence for r in ans), len(ans))
+    answered = [r for r in ans if not r.refused and not r.error]
+    shown = [r for r in answered if r.short_answer]
+    out["short_answer_shown"] = m.ratio(len(shown), len(answered))
+    out["short_answer_right"] = m.ratio(sum(r.short_answer_right for r in shown), len(shown))
     supported = [s for r in ans for s in r.marker_supported]
     out["citation_precision"] = m.ratio(sum(supported), len(supported))
     out["citation_recall"] = m.ratio(sum(r.cited_hit for r in ans), len(ans))

@@ -68,6 +68,38 @@ def answer_hit_first_sentence(answer: str, answers: Sequence[str]) -> bool:
     return contains_answer(first_sentence(answer), answers)
 
 
+_ARTICLES = frozenset("a an the le la les l un une des du".split())
+
+
+def squad_normalize(text: str) -> list[str]:
+    """SQuAD's answer normalisation, as tokens: lower case, punctuation removed, articles removed
+    (English "a", "an", "the" and their French counterparts "le", "la", "les", "l'", "un", "une",
+    "des", "du"), split on whitespace."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", text).casefold().replace("’", "'")
+    text = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in text)
+    return [t for t in text.split() if t not in _ARTICLES]
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    """SQuAD's token F1 between a predicted and a gold answer string (both normalised by
+    :func:`squad_normalize`); 0.0 when either is empty after normalisation."""
+    from collections import Counter
+
+    p, g = squad_normalize(prediction), squad_normalize(gold)
+    common = sum((Counter(p) & Counter(g)).values())
+    if not p or not g or not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def short_answer_right(short: str, answers: Sequence[str], min_f1: float = 0.5) -> bool:
+    """True when ``short`` has token F1 ≥ ``min_f1`` with one of the gold ``answers``."""
+    return bool(short) and max((token_f1(short, a) for a in answers), default=0.0) >= min_f1
+
+
 def marker_support(answer: str, cited: dict[int, str], answers: Sequence[str]) -> list[bool]:
     """For each ``[n]`` marker of ``answer``: does citation n's passage contain an answer?
 

@@ -11,7 +11,7 @@ from typing import Sequence
 from .qa import QAItem
 
 METRIC_ROWS = ["hit@1", "hit@3", "hit@5", "hit@10", "current_hit@1", "current_hit@3", "current_hit@5", "current_hit@10",
-               "mrr", "answer_hit", "answer_hit_first_sentence",
+               "mrr", "answer_hit", "answer_hit_first_sentence", "short_answer_shown", "short_answer_right",
                "citation_precision", "citation_recall", "refusal_precision", "refusal_recall", "refused_answerable",
                "latency_p50_ms", "latency_p95_ms", "latency_max_ms", "errors", "n"]
 
