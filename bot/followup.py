@@ -128,4 +128,4 @@ def standalone_question(question: str, history: list[Turn] | None, rewrite=None)
             text = None
         if text and text.strip():
             return text.strip()
-    return carry_over(question, history)
+    return carry_over(question, history or [])

@@ -42,14 +42,16 @@ def parse_date(value) -> str:
     ("3 juillet 2025", "jeudi 3 juillet 2025") are read by :mod:`ingest.dates`."""
     if not value:
         return ""
+    dt: datetime | None
     if isinstance(value, datetime):
         dt = value
     elif hasattr(value, "tm_year"):  # feedparser's *_parsed dates are UTC
-        dt = datetime(*value[:6], tzinfo=timezone.utc)
+        year, month, day, hour, minute, second = value[:6]
+        dt = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
     else:
         dt = _whole_date(str(value).strip())
-        if dt is None:
-            return ""
+    if dt is None:
+        return ""
     from ..dates import in_range
 
     if not in_range(dt.date()):  # 9999-12-31, 0001-01-01: no room for date arithmetic; left undated
