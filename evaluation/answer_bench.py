@@ -152,7 +152,7 @@ class RefusalResult:
 
 
 def bench_refusal(conf: Sequence[Confidence], configs: dict,
-                  thresholds: Sequence[float] = tuple(t / 100 for t in range(164, 182, 2))) -> RefusalResult:
+                  thresholds: Sequence[float] = tuple(x / 100 for x in range(164, 182, 2))) -> RefusalResult:
     """Refusal at the bot's own threshold (``configs["answer"]["min_evidence"]``) and over ``thresholds``."""
     default = configs.get("answer", {}).get("min_evidence", AnswerConfig().min_evidence)
     return RefusalResult(len(conf), sum(1 for c in conf if not c.answerable), configs,

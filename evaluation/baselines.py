@@ -37,6 +37,7 @@ def best_sentence_answer(question: str, passages: list[Passage]) -> Answer:
         overlap = len(q & set(words(top.text[a:b])))
         if best is None or overlap > best[0]:
             best = (overlap, a, b)
+    assert best is not None  # split_sentences gives at least the whole text
     _, a, b = best
     cit = Citation.from_passage(1, top, [[a, b]])
     return Answer(question=question, answer=f"{top.text[a:b]} [1]", refused=False, citations=[cit],

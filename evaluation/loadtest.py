@@ -81,7 +81,7 @@ class IngestLoad:
             _, self.progress = self.start_ingest(self.inputs)
         else:
             newsbot = str(Path(sys.executable).with_name("newsbot"))
-            self.process = subprocess.Popen([newsbot, "ingest", "--store", str(self.store), "--no-progress",
+            self.process: subprocess.Popen | None = subprocess.Popen([newsbot, "ingest", "--store", str(self.store), "--no-progress",
                                              *self.inputs], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(warmup)  # past model loading: embedding has begun
         self.mark()
