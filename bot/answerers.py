@@ -213,6 +213,23 @@ class SentenceScorer:
             _mark_newest(out, passages)
         return out
 
+    def subject_coverage(self, question: str, passages: list[Passage], lang: str = "") -> list[float]:
+        """Per passage, the rarity-weighted share of the question's words (and, across languages,
+        their translations) found anywhere in it or its article's title: how much the passage is
+        about what the question is about, whichever sentence answers."""
+        terms: dict[bool, tuple] = {}
+        out = []
+        for p in passages:
+            lang_p = p.metadata.get("lang", "")
+            translate = self.translate and bool(lang) and bool(lang_p) and lang_p != lang
+            if translate not in terms:
+                terms[translate] = self._question_terms(question, translate)
+            weights, total, _ = terms[translate]
+            text = f"{p.metadata.get('title', '')}\n{p.text}"
+            toks = set(tokenize(text, lang_p)) | set(words(text))
+            out.append(sum(w for fs, w in weights.values() if fs & toks) / total)
+        return out
+
     def score(self, question: str, passages: list[Passage], lang: str = "") -> list[ScoredSentence]:
         """Sentences by decreasing score; ``lang`` is the question's language when known."""
         out = []

@@ -123,7 +123,8 @@ class Answer:
     passages: list[Passage] = field(default_factory=list, repr=False)  # everything retrieved, ranked
     query: str = ""  # the standalone question searched for, when a follow-up was rewritten
     as_of: str = ""  # the day the question was asked as of (ISO)
-    short_answer: str = ""  # the answer's words inside the first quoted sentence, when the reader finds them
+    short_answer: str = ""  # the answer's words inside the first quoted sentence, when the reader is confident
+    short_date: str = ""  # the resolved date (ISO) of the time phrase the short answer is, if it is one
 
     def to_dict(self) -> dict:
         """The JSON object of ``newsbot ask --json`` and ``POST /api/ask``."""
@@ -131,6 +132,7 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "short_answer": self.short_answer,
+            "short_date": self.short_date,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
             "timings": self.timings,

@@ -27,6 +27,21 @@ from .timeq import date_citations, parse_as_of, question_time
 __all__ = ["NewsBot", "Turn"]
 
 
+def short_answer_date(answer: Answer) -> str:
+    """The resolved date of the time phrase that the short answer quotes ("jeudi 3 juillet" →
+    ``2025-07-03``), read from the first citation's dates; "" when the short answer is no time
+    phrase."""
+    if not answer.short_answer or not answer.citations:
+        return ""
+    c = answer.citations[0]
+    for a, b in c.highlight or [[0, len(c.passage)]]:
+        i = c.passage.find(answer.short_answer, a, b)
+        if i >= 0:
+            j = i + len(answer.short_answer)
+            return next((d["value"] for d in c.dates if d["start"] < j and d["end"] > i), "")
+    return ""
+
+
 def store_idf(store: Store):
     """The rarity of a stemmed word in ``store``'s current BM25 index (read once per question)."""
     return store.lexical().idf
@@ -122,6 +137,7 @@ class NewsBot:
         answer.passages = passages
         answer.as_of = scope.as_of.isoformat()
         date_citations(answer.citations, passages)
+        answer.short_date = short_answer_date(answer)
         if query != question:
             answer.query = query
         answer.timings.update({"retrieve_ms": round(retrieve_s * 1000, 1),

@@ -26,6 +26,7 @@ import numpy as np
 
 from ingest.lexical import words
 
+from .model import Passage
 from .answerers import (ExtractiveAnswerer, ScoredSentence, SentenceScorer, same_text, compose_answer, quotable,
                          refusal)
 
@@ -255,6 +256,25 @@ class Reader:
         return out
 
 
+def short_of(sentence: str, span: tuple[int, int] | None) -> str:
+    """The short answer a span of ``sentence`` gives: its text without the punctuation around it,
+    or "" when there is no span or it is most of the sentence (at least 80 % of its words: then
+    the sentence is the answer). Training (``training.shortfit``) and answering both cut it here."""
+    if not span:
+        return ""
+    short = sentence[span[0]:span[1]].strip(" ,;:.")
+    return "" if len(words(short)) >= len(words(sentence)) * 0.8 else short
+
+
+def adds_words(text: str, quoted: list[str], question: str = "", min_new: int = 3) -> bool:
+    """Whether ``text`` says something the ``quoted`` sentences and the question do not: at least
+    ``min_new`` words of three letters or more, and a third of its own, that none of them has."""
+    seen = set(words(question)).union(*(words(q) for q in quoted))
+    own = {w for w in words(text) if len(w) > 2}
+    new = own - seen
+    return len(new) >= min_new and len(new) >= len(own) / 3
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
 
@@ -270,17 +290,20 @@ class ReadingAnswerer(ExtractiveAnswerer):
     :meth:`~bot.answerers.ExtractiveAnswerer.threshold`) below
     ``min_confidence`` (both fitted by ``python -m training.calibrate`` on PIAF articles never
     trained on, stored in ``reader.json``). The sentences quoted: see :meth:`follow`. The short
-    answer is the best sentence's span when its score reaches ``min_span_score`` and it is shorter
-    than the sentence; off by default (``inf``), because the span it finds held the whole answer
-    for only a quarter to a third of held-out PIAF questions (docs/answers.md).
+    answer (``Answer.short_answer``; the quoted text is left as it is, front ends show the short
+    answer first) is the leading sentence's span when its span score reaches ``min_span_score``
+    and it is shorter than the sentence (:func:`short_of`); the threshold is fitted by
+    ``python -m training.shortfit`` for a precision of 0.8 on training questions and stored in
+    ``reader.json`` (``short_answer``); without it, no short answer.
     """
 
     answerer_name = "reader"
 
     def __init__(self, idf_source=None, reader: Reader | None = None, shortlist: int = 6, mode: str = "both",
                  min_confidence: float | None = None, evidence_weight: float | None = None,
-                 follow_margin: float = 1.0, follow_prob: float = 0.5, min_span_score: float = math.inf,
-                 newest_bonus: float = 2.0, scorer_weight: float = 0.0, **kw):
+                 follow_margin: float = 1.0, follow_prob: float = 0.5, min_span_score: float | None = None,
+                 newest_bonus: float = 2.0, scorer_weight: float = 0.0, subject_ratio: float = 0.5,
+                 unsure_margin: float = 2.0, **kw):
         super().__init__(idf_source, **kw)
         self.reader = reader or Reader()
         self.shortlist = shortlist
@@ -290,9 +313,12 @@ class ReadingAnswerer(ExtractiveAnswerer):
         self.evidence_weight = evidence_weight if evidence_weight is not None else fitted.get("evidence_weight", 0.0)
         self.follow_margin = follow_margin
         self.follow_prob = follow_prob
-        self.min_span_score = min_span_score
+        short = self.reader.info.get("short_answer", {})
+        self.min_span_score = min_span_score if min_span_score is not None else short.get("min_span_score", math.inf)
         self.newest_bonus = newest_bonus
         self.scorer_weight = scorer_weight
+        self.subject_ratio = subject_ratio
+        self.unsure_margin = unsure_margin
 
     def ranked(self, question: str, top: list, lang: str):
         """``[(ScoredSentence, Reading, key)]`` best first, over quotable shortlisted sentences.
@@ -300,8 +326,11 @@ class ReadingAnswerer(ExtractiveAnswerer):
         ``key`` is the reader's logit, plus ``scorer_weight`` times the scorer's score, plus
         ``newest_bonus`` for the sentence naming the latest day when the question asks when
         something last happened (the reader sees no dates; the scorer resolves them against each
-        article's publication date)."""
-        cands = shortlist_sentences(self.scorer, question, top, self.shortlist, lang)
+        article's publication date). Only sentences of passages about the question's subject
+        (:meth:`about`) are read."""
+        about = self.about(question, top, lang)
+        scored = [s for s in self.scorer.score(question, top, lang) if s.passage_rank in about]
+        cands = first_distinct(scored, top, self.shortlist)
         texts = [top[s.passage_rank].text[s.start:s.end] for s in cands]
         keep = [i for i, t in enumerate(texts) if quotable(t, question)]
         cands, texts = [cands[i] for i in keep], [texts[i] for i in keep]
@@ -320,17 +349,48 @@ class ReadingAnswerer(ExtractiveAnswerer):
         margin = self.evidence(top, best_cov) - self.threshold(top, lang)
         return rows[0][1].score + self.evidence_weight * margin
 
-    def follow(self, top: list, rows) -> list:
+    def about(self, question: str, top: list, lang: str = "") -> set[int]:
+        """The passages about the question's subject: those holding at least ``subject_ratio`` of
+        the best passage's share of the question's words
+        (:meth:`~bot.answerers.SentenceScorer.subject_coverage`; all of them when it is 0). The
+        reader reads one sentence at a time and may prefer one of an unrelated article ("It
+        replaces Ariane 5…" for a question on Trump, Putin and Iran): such a sentence is not read
+        while a passage on the subject is there."""
+        if not top or not self.subject_ratio:
+            return set(range(len(top)))
+        cov = self.scorer.subject_coverage(question, top, lang)
+        floor = self.subject_ratio * max(cov)
+        return {i for i, c in enumerate(cov) if c >= floor}
+
+    def unsure_lead(self, question: str, top: list, rows, lang: str = "") -> list:
+        """When the reader finds no sentence likely (its best logit below 0), lead with the sentence
+        that, read with its article's title, holds most of the question's words, among those of
+        ``rows`` within ``unsure_margin`` of the best: "What did Trump and Putin say
+        about Iran?" then opens with the sentence naming Iran in the article titled "Trump et
+        Poutine…", not the one naming the two presidents."""
+        if not self.unsure_margin or rows[0][2] >= 0:
+            return rows
+        near = [i for i, row in enumerate(rows) if row[2] >= rows[0][2] - self.unsure_margin]
+        read = [Passage(chunk_id="", text=top[rows[i][0].passage_rank].text[rows[i][0].start:rows[i][0].end],
+                        metadata=top[rows[i][0].passage_rank].metadata) for i in near]
+        cov = self.scorer.subject_coverage(question, read, lang)
+        best = max(range(len(near)), key=lambda j: (round(cov[j], 6), -near[j]))
+        first = near[best] if near else 0
+        return [rows[first]] + rows[:first] + rows[first + 1:]
+
+    def follow(self, top: list, rows, question: str = "") -> list:
         """The sentences quoted: the reader's best; then those the reader finds about as likely
         (logit within ``follow_margin``, probability at least ``follow_prob``); then those the
         scorer would have quoted beside its own best (within ``follow_ratio`` of its score), up to
-        ``max_sentences``. The later sentences complete the answer; the first one is the reader's."""
+        ``max_sentences``. The later sentences complete the answer; the first one is the reader's.
+        A further sentence is quoted only when it adds something (:func:`adds_words`)."""
         chosen = [rows[0][0]]
 
         def add(s) -> None:
             text = top[s.passage_rank].text[s.start:s.end]
-            if len(chosen) < self.max_sentences and not any(
-                    same_text(top[c.passage_rank].text[c.start:c.end], text) for c in chosen):
+            quoted = [top[c.passage_rank].text[c.start:c.end] for c in chosen]
+            if (len(chosen) < self.max_sentences
+                    and not any(same_text(q, text) for q in quoted) and adds_words(text, quoted, question)):
                 chosen.append(s)
 
         best_key = rows[0][2]
@@ -363,20 +423,14 @@ class ReadingAnswerer(ExtractiveAnswerer):
             fresh = [row for row in rows
                      if not any(top[row[0].passage_rank].text[row[0].start:row[0].end] in a for a in avoid)]
             rows = fresh or rows
+        rows = self.unsure_lead(question, top, rows, lang)
         best_s, best_r, best_key = rows[0]
-        chosen = self.follow(top, rows)
+        chosen = self.follow(top, rows, question)
         answer = compose_answer(question, top, chosen, confidence)
         answer.answerer = self.answerer_name
         first = top[best_s.passage_rank].text[best_s.start:best_s.end]
-        short = ""
-        if best_r.span and best_r.span_score >= self.min_span_score:
-            short = first[best_r.span[0]:best_r.span[1]].strip(" ,;:.")
-            if len(words(short)) >= len(words(first)) * 0.8:
-                short = ""
-        if short:
-            opening, closing = ("«\u00a0", "\u00a0»") if lang == "fr" else ("“", "”")
-            answer.answer = f"{short} — {opening}{first}{closing}{answer.answer[len(first):]}"
-            answer.short_answer = short
+        if best_r.span_score >= self.min_span_score:
+            answer.short_answer = short_of(first, best_r.span)
         return answer
 
     def order_passages(self, question: str, passages: list, lang: str = "en") -> list:
