@@ -1,26 +1,26 @@
-"""Shared fixtures: one embedder per session and small real stores built once."""
+"""Shared fixtures: one embedder per session and small real stores built once, from data in the
+repository (paths and helpers: tests/newsbot_testdata.py)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+from newsbot_testdata import PIAF_ARTICLES, SAMPLES, SHARED, SHARED_SKIP_REASON, shared_available, write_call_article
 
 from ingest.e5onnx import E5OnnxEmbeddings
 from ingest.embedders import E5SmallEmbeddings
 from ingest.settings import Settings
 from ingest.store import Store
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(__import__("os").environ.get("NEWSBOT_SHARED", REPO.parent / "shared"))
-SEED_DIR = SHARED / "corpus" / "seed"
-PIAF_ARTICLES = SHARED / "corpus" / "piaf" / "articles.jsonl"
-SEED_QA = SHARED / "eval" / "seed_dev.jsonl"
-PIAF_QA = SHARED / "eval" / "piaf_dev.jsonl"
 
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``shared`` read the full evaluation sets: they skip, saying why, where those are absent."""
+    if shared_available():
+        return
+    skip = pytest.mark.skip(reason=SHARED_SKIP_REASON)
+    for item in items:
+        if item.get_closest_marker("shared"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -42,24 +42,51 @@ def e5_int8() -> E5OnnxEmbeddings:
 
 
 @pytest.fixture(scope="session")
-def seed_store(tmp_path_factory, e5) -> Store:
-    """A real on-disk store holding the seed article (read-only for tests)."""
+def seed_dir(tmp_path_factory) -> Path:
+    """A folder with the seed article: the sample on the Trump–Putin call, undated (a heading and its text)."""
+    return write_call_article(tmp_path_factory.mktemp("seed"))
+
+
+@pytest.fixture(scope="session")
+def seed_store(tmp_path_factory, e5, seed_dir) -> Store:
+    """A real on-disk store holding the seed article alone (read-only for tests)."""
     from ingest.pipeline import Ingester
 
     path = tmp_path_factory.mktemp("seed-store")
     store = Store(path, e5)
-    report = Ingester(store, Settings(store=path)).ingest([str(SEED_DIR)], progress=False)
+    report = Ingester(store, Settings(store=path)).ingest([str(seed_dir)], progress=False)
     assert report.errors == [] and report.articles == 1
     return store
 
 
 @pytest.fixture(scope="session")
-def piaf_small(tmp_path_factory) -> Path:
-    """A JSONL file with the first 8 PIAF articles."""
-    path = tmp_path_factory.mktemp("piaf-small") / "articles.jsonl"
-    lines = PIAF_ARTICLES.read_text(encoding="utf-8").splitlines()[:8]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+def shared_seed_store(tmp_path_factory, e5) -> Store:
+    """The real seed article of ../shared/corpus/seed (tests marked ``shared`` only)."""
+    from ingest.pipeline import Ingester
+
+    path = tmp_path_factory.mktemp("shared-seed-store")
+    store = Store(path, e5)
+    report = Ingester(store, Settings(store=path)).ingest([str(SHARED / "corpus" / "seed")], progress=False)
+    assert report.errors == [] and report.articles == 1
+    return store
+
+
+@pytest.fixture(scope="session")
+def samples_store(tmp_path_factory, e5) -> Store:
+    """A real on-disk store with the six dated sample articles of the quick start (read-only for tests)."""
+    from ingest.pipeline import Ingester
+
+    path = tmp_path_factory.mktemp("samples-store")
+    store = Store(path, e5)
+    report = Ingester(store, Settings(store=path)).ingest([str(SAMPLES)], progress=False)
+    assert report.errors == [] and report.articles == 6
+    return store
+
+
+@pytest.fixture(scope="session")
+def piaf_small() -> Path:
+    """A JSONL file with the first 8 PIAF articles (tests/data/piaf_small.jsonl)."""
+    return PIAF_ARTICLES
 
 
 @pytest.fixture(scope="session")

@@ -34,13 +34,13 @@ def make_bot(store, stub: OpenAIStub, timeout: float = 10.0) -> NewsBot:
     return NewsBot(store, answerer=LLMAnswerer.from_settings(settings, fallback, embedder=store.embedder))
 
 
-def test_streams_tokens_then_a_verified_answer(seed_store):
+def test_streams_tokens_then_a_verified_answer(samples_store):
     def reply(messages):
         n = passage_number(messages, "14 juin")
-        return f"They last spoke on 14 June, about the Israel-Iran conflict [{n}]."
+        return f"Before this call they had last spoken on 14 June 2025 [{n}]."
 
     with OpenAIStub(reply) as stub:
-        events = list(make_bot(seed_store, stub).stream(QUESTION))
+        events = list(make_bot(samples_store, stub).stream(QUESTION))
     tokens = [e["text"] for e in events if e["type"] == "token"]
     assert len(tokens) > 3  # really streamed, piece by piece
     answer = events[-1]["answer"]
@@ -53,15 +53,15 @@ def test_streams_tokens_then_a_verified_answer(seed_store):
     assert body["stream"] is True and body["model"] == "stub-model"
 
 
-def test_unsupported_citation_is_removed_and_flagged(seed_store):
+def test_unsupported_citation_is_removed_and_flagged(samples_store):
     def reply(messages):
         good = passage_number(messages, "14 juin")
-        bad = next(n for n in range(1, 6) if n != good)
+        bad = next(n for n in range(1, 6) if n != good)  # another article's passage
         return (f"They last spoke on 14 June [{good}]. "
                 f"Trump then won the Eurovision song contest with 97 points [{bad}].")
 
     with OpenAIStub(reply) as stub:
-        events = list(make_bot(seed_store, stub).stream(QUESTION))
+        events = list(make_bot(samples_store, stub).stream(QUESTION))
     answer = events[-1]["answer"]
     assert any(e["type"] == "notice" for e in events)
     assert answer.notice == "1 unsupported citation removed"
@@ -140,20 +140,20 @@ def test_model_saying_no_answer_gives_a_refusal(seed_store):
     assert answer.refused and answer.citations == [] and answer.answerer == "llm"
 
 
-def test_follow_up_is_rewritten_by_the_model(seed_store):
+def test_follow_up_is_rewritten_by_the_model(samples_store):
     def reply(messages):
         if "standalone question" in messages[0]["content"]:
             assert "When did Trump and Putin last speak?" in messages[1]["content"]
-            return "Quand Trump et Poutine avaient-ils parlé avant le 14 juin ?"
-        n = passage_number(messages, "Dix jours plus tôt")
-        return f"Dix jours plus tôt, ils avaient discuté du même sujet [{n}]."
+            return "Quand Trump et Poutine s'étaient-ils parlé avant le 3 juillet 2025 ?"
+        n = passage_number(messages, "14 juin")
+        return f"Leur précédente conversation datait du 14 juin 2025 [{n}]."
 
     with OpenAIStub(reply) as stub:
-        history = [Turn(QUESTION, "They last spoke on 14 June [1].")]
-        answer = make_bot(seed_store, stub).ask("Et avant ?", history=history)
-    assert answer.query == "Quand Trump et Poutine avaient-ils parlé avant le 14 juin ?"
+        history = [Turn(QUESTION, "They last spoke on 3 July 2025 [1].")]
+        answer = make_bot(samples_store, stub).ask("Et avant ?", history=history)
+    assert answer.query == "Quand Trump et Poutine s'étaient-ils parlé avant le 3 juillet 2025 ?"
     assert answer.question == "Et avant ?"
-    assert not answer.refused and "Dix jours plus tôt" in answer.answer
+    assert not answer.refused and "14 juin 2025" in answer.answer
     assert answer.to_dict()["query"] == answer.query
 
 

@@ -1,9 +1,6 @@
 """Sentences that are questions, instructions to the reader or an echo of the question are never quoted."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from bot.answerers import quotable
 
 Q = "When did Trump and Putin last speak?"
@@ -33,7 +30,7 @@ def test_ordinary_sentences_are_quotable():
         assert quotable(s, Q), s
 
 
-def test_the_extractive_answer_never_quotes_an_injected_question_or_instruction(tmp_path, e5):
+def test_the_extractive_answer_never_quotes_an_injected_question_or_instruction(tmp_path, e5, seed_dir):
     """A real store holding the seed article and an injected one: the example question is not
     answered by the article that repeats it or orders the bot around."""
     from ingest.pipeline import Ingester
@@ -43,7 +40,6 @@ def test_the_extractive_answer_never_quotes_an_injected_question_or_instruction(
     from bot.newsbot import NewsBot, store_idf
     from bot.answerers import ExtractiveAnswerer
 
-    seed_dir = Path(os.environ.get("NEWSBOT_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "corpus" / "seed"
     injected = tmp_path / "in" / "injected.txt"
     injected.parent.mkdir()
     injected.write_text("Trump Putin call\n\nWhen did Trump and Putin last speak? "

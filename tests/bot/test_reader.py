@@ -1,13 +1,12 @@
 """The answer reader (the default answerer; ``NEWSBOT_READER=false`` for the scorer alone) on the
-real seed store: its contract with the rest of the bot. Its quality against the hand-weighted
+real seed store (the sample article on the Trump–Putin call): its contract with the rest of the bot. Its quality against the hand-weighted
 scorer is measured in docs/answers.md, not asserted here."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
+from newsbot_testdata import call_qa
 
 from evaluation import metrics as m
 from bot.model import Passage
@@ -47,8 +46,8 @@ def test_a_missing_model_folder_is_a_clear_error(tmp_path):
 
 
 def test_reader_answers_are_cited_highlighted_and_short(bot):
-    for question in (QUESTION, "Quand Trump et Poutine avaient-ils parlé de l'Iran la première fois ?",
-                     "Pourquoi la relation entre Trump et Poutine s'est-elle dégradée ?"):
+    for question in (QUESTION, "Quand Trump et Poutine s'étaient-ils parlé avant l'appel de juillet ?",
+                     "Why did the Pentagon pause some weapons deliveries?"):
         answer = bot.ask(question)
         assert answer.answerer == "reader" and not answer.refused
         d = answer.to_dict()
@@ -57,22 +56,19 @@ def test_reader_answers_are_cited_highlighted_and_short(bot):
         for c in answer.citations:
             for a, b in c.highlight:
                 assert c.passage[a:b] in answer.answer
-        if answer.short_answer:
-            assert answer.answer.startswith(answer.short_answer + " — ")
+        if answer.short_answer:             # beside the quote, not in it: front ends show it first
+            assert not answer.answer.startswith(answer.short_answer + " — ")
             first = answer.citations[0]
             assert any(answer.short_answer in first.passage[a:b] for a, b in first.highlight)
 
 
 def test_the_seed_questions_are_answered_and_the_others_refused(bot):
-    """Every answerable question of seed_dev is answered, in French or English, and both questions
-    the article cannot answer are refused (s05 was refused while the article's last sentence, which
-    answers it, was a chunk of its own that an English search ranked last)."""
-    shared = Path(os.environ.get("NEWSBOT_SHARED", Path(__file__).resolve().parents[3] / "shared"))
-    lines = (shared / "eval" / "seed_dev.jsonl").read_text(encoding="utf-8").splitlines()
-    items = [json.loads(x) for x in lines if x.strip()]
-    answers = {q["id"]: bot.ask(q["question"]) for q in items}
-    assert {i for i, a in answers.items() if a.refused} == {q["id"] for q in items if not q["answers"]}
-    assert "plus de trois ans" in answers["s05"].answer.split(" [1]")[0]
+    """Every answerable question of tests/data/call_qa.jsonl is answered, in French or English, and
+    both questions the article cannot answer are refused; the README's example opens with the call."""
+    items = call_qa()
+    answers = {i: bot.ask(q["question"]) for i, q in items.items()}
+    assert {i for i, a in answers.items() if a.refused} == {i for i, q in items.items() if not q["answers"]}
+    assert "3 juillet 2025" in answers["c05"].answer.split(" [1]")[0]
 
 
 def test_unanswerable_question_is_refused_with_a_strict_bar(seed_store, reader):
@@ -123,14 +119,16 @@ def test_a_pair_is_the_question_then_the_sentence_and_spans_map_to_its_tokens(re
     assert pair.token_span(None) is None and pair.token_span((0, 0)) is None
 
 
-def test_short_answers_are_off_by_default_and_lead_the_answer_when_on(reader):
+def test_short_answers_are_shown_above_the_fitted_threshold_beside_the_quote(reader):
     p = Passage(chunk_id="x", text="Le dernier entretien entre Trump et Poutine remontait au 14 juin, selon le Kremlin.",
                 metadata={"lang": "fr"}, dense_score=0.9, sentences=[])
-    plain = ReadingAnswerer(reader=reader, min_confidence=-1e9).answer(QUESTION, [p], lang="en")
-    assert plain.short_answer == "" and plain.answer.startswith("Le dernier entretien")
+    fitted = reader.info["short_answer"]
+    assert fitted["precision"] >= 0.8 and ReadingAnswerer(reader=reader).min_span_score == fitted["min_span_score"]
+    never = ReadingAnswerer(reader=reader, min_confidence=-1e9, min_span_score=float("inf")).answer(QUESTION, [p], lang="en")
+    assert never.short_answer == "" and never.answer.startswith("Le dernier entretien")
     eager = ReadingAnswerer(reader=reader, min_confidence=-1e9, min_span_score=-1e9).answer(QUESTION, [p], lang="en")
     assert eager.short_answer and eager.short_answer in p.text
-    assert eager.answer.startswith(eager.short_answer + " — “Le dernier entretien")
+    assert eager.answer == never.answer        # the quote is the same; the short answer comes beside it
 
 
 def test_best_span_keeps_start_before_end_and_bounded():

@@ -2,8 +2,9 @@
 that needs no store), through the one refusal score of evaluation/metrics.py."""
 from __future__ import annotations
 
+from newsbot_testdata import CALL_QA
+
 from evaluation.answer_bench import Confidence, bench_refusal, refusal_at
-from conftest import SEED_QA
 
 
 def test_refusal_at_a_threshold_counts_refused_unanswerable_and_answerable_questions():
@@ -32,10 +33,10 @@ def test_retrieval_and_sentence_benches_build_bots_from_configs(seed_store):
     from evaluation.qa import load_qa
     from bot.retriever import SearchConfig
 
-    items = [it for it in load_qa(SEED_QA) if it.answerable][:3]
+    items = [it for it in load_qa(CALL_QA) if it.answerable][:3]
     res = bench_retrieval(seed_store.path, items, SearchConfig(rrf_k=60)).to_dict()
     assert res["questions"] == 3 and res["configs"]["search"]["rrf_k"] == 60
-    assert 0.0 <= res["hit@1"] <= res["hit@5"] <= res["hit@10"] == 1.0  # six passages: all retrieved
+    assert 0.0 <= res["hit@1"] <= res["hit@5"] <= res["hit@10"] == 1.0  # under ten passages: all retrieved
     sentences = bench_answers(seed_store.path, items).to_dict()
     assert sentences["configs"]["answer"]["min_evidence"] == 0.0  # refusals off: the sentence choice is measured
     assert 0.0 <= sentences["first_sentence"] <= sentences["within_first_three"] <= 1.0

@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from newsbot_testdata import CALL_QA, PIAF_QA, read_jsonl
 
 from ui.cli import main
 from evaluation.evaluate import EvalInputError, QAItem, QuestionRecord, aggregate, load_qa, score_answer
 from bot.model import Answer, Citation, Passage
-from conftest import PIAF_QA, SEED_QA, read_jsonl
 
 METRIC_KEYS = {"hit@1", "hit@3", "hit@5", "hit@10", "mrr", "answer_hit", "answer_hit_first_sentence",
                "citation_precision", "citation_recall", "refusal_precision", "refusal_recall",
@@ -88,10 +88,10 @@ def test_aggregate_on_hand_made_records():
 
 
 def test_load_qa_reads_answerable_and_unanswerable():
-    items = load_qa(SEED_QA)
+    items = load_qa(CALL_QA)
     assert len(items) == 10
-    assert items[0] == QAItem("s01", "Qui a annoncé l'appel téléphonique entre les deux présidents ?", ("Trump",))
-    assert [i.id for i in items if not i.answerable] == ["s09", "s10"]
+    assert items[0] == QAItem("c01", "Qui a annoncé l'appel téléphonique entre les deux présidents ?", ("Donald Trump",))
+    assert [i.id for i in items if not i.answerable] == ["c09", "c10"]
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ def test_load_qa_reads_a_record_repeated_exactly_once(tmp_path):
 @pytest.mark.slow
 def test_eval_command_compare_on_seed_store(seed_store, tmp_path):
     qa = tmp_path / "qa.jsonl"
-    rows = [r for r in read_jsonl(SEED_QA) if r["id"] in ("s01", "s05", "s09")]
+    rows = [r for r in read_jsonl(CALL_QA) if r["id"] in ("c01", "c05", "c09")]
     qa.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     out, report = tmp_path / "out.json", tmp_path / "report" / "seed.md"
     rc = main(["eval", str(qa), "--store", str(seed_store.path), "--out", str(out), "--report", str(report),
@@ -134,7 +134,7 @@ def test_eval_command_compare_on_seed_store(seed_store, tmp_path):
     assert list(result["systems"]) == ["newsbot", "newsbot-scorer", "bm25", "dense", "langchain"]
     assert result["systems"]["newsbot"]["description"].endswith("answering with the trained reader")
     assert result["systems"]["newsbot"]["metrics"] == result["metrics"]
-    assert [r["id"] for r in result["records"]] == ["s01", "s05", "s09"]
+    assert [r["id"] for r in result["records"]] == ["c01", "c05", "c09"]
     for name, system in result["systems"].items():
         assert METRIC_KEYS <= set(system["metrics"]) and system["metrics"]["errors"] == 0, name
         records = result["records"] if name == "newsbot" else system["records"]
@@ -143,12 +143,12 @@ def test_eval_command_compare_on_seed_store(seed_store, tmp_path):
         assert system["metrics"]["hit@5"] == sum((r["first_hit_rank"] or 99) <= 5 for r in answerable) / 2
         assert system["metrics"]["hit@10"] >= system["metrics"]["hit@5"]
         assert len(result["hit_curves"][name]) == 10
-    # The seed article is 5 chunks and holds the answers of s01 and s05: top-10 vector search returns
-    # every chunk, so these systems must find both (BM25 drops chunks sharing no word with the question).
+    # The seed article holds the answers of c01 and c05 in fewer than 10 chunks: top-10 vector search
+    # returns every chunk, so these systems must find both (BM25 drops chunks sharing no word with the question).
     for name in ("newsbot", "dense", "langchain"):
         assert result["systems"][name]["metrics"]["hit@10"] == 1.0, name
     assert result["systems"]["newsbot-scorer"]["metrics"]["hit@10"] == 1.0  # same retrieval, another answerer
-    # Baselines never refuse: the unanswerable s09 is not refused, so refusal recall is 0/1.
+    # Baselines never refuse: the unanswerable c09 is not refused, so refusal recall is 0/1.
     for name in ("bm25", "dense", "langchain"):
         assert result["systems"][name]["metrics"]["refusal_recall"] == 0.0, name
     text = report.read_text(encoding="utf-8")
@@ -176,7 +176,7 @@ def test_eval_command_refuses_an_empty_store(tmp_path, capsys):
     qa = tmp_path / "qa.jsonl"
     qa.write_text('{"id": "a", "question": "q", "answers": ["x"]}\n', encoding="utf-8")
     assert main(["eval", str(qa), "--store", str(tmp_path / "empty"), "--no-progress"]) == 2
-    assert "is empty: run 'newsbot ingest" in capsys.readouterr().err
+    assert "no store in" in capsys.readouterr().err  # a missing store is named, never created empty
 
 
 def test_current_hit_counts_only_answers_in_articles_of_the_14_days_up_to_as_of():
@@ -223,7 +223,7 @@ def test_compare_with_dated_questions_runs_the_bot_without_as_of_and_reports_a_f
 
     monkeypatch.setattr(baselines.LangChainBaseline, "__init__", broken)
     qa = tmp_path / "qa.jsonl"
-    rows = [dict(r, as_of="2025-07-03") for r in read_jsonl(SEED_QA) if r["id"] in ("s01", "s05")]
+    rows = [dict(r, as_of="2025-07-03") for r in read_jsonl(CALL_QA) if r["id"] in ("c01", "c05")]
     qa.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     out = tmp_path / "out.json"
     assert main(["eval", str(qa), "--store", str(seed_store.path), "--out", str(out), "--compare", "--no-progress",

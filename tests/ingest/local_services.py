@@ -2,7 +2,6 @@
 ``newsbot`` command, free ports, small article files."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 import subprocess
@@ -12,18 +11,6 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-
-def _shared_test_constants():
-    """tests/conftest.py as a module: its path constants (SHARED, SEED_DIR, ...) are the one
-    place shared data is located (``import conftest`` here would find tests/ingest/conftest.py)."""
-    spec = importlib.util.spec_from_file_location("newsbot_tests_root_conftest", Path(__file__).parents[1] / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_root = _shared_test_constants()
-SHARED, SEED_DIR = _root.SHARED, _root.SEED_DIR
 
 NEWSBOT = str(Path(sys.executable).with_name("newsbot"))
 CHROMA = str(Path(sys.executable).with_name("chroma"))

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from ingest.dates import find_time_expressions, iso_value, period_bounds, resolve_dates
-from local_services import SEED_DIR
+from newsbot_testdata import sample
 
 THURSDAY = date(2025, 7, 3)  # the seed article's day
 
@@ -16,12 +16,12 @@ def values(text: str, base: date | None = THURSDAY, langs=("fr", "en")) -> dict[
 
 
 def test_seed_article_dates_resolve_against_its_thursday_publication():
-    text = next(SEED_DIR.glob("*.txt")).read_text(encoding="utf-8")
+    text = sample()["text"]  # the sample article on the Trump–Putin call, published Thursday 3 July 2025
     found = resolve_dates(text, "2025-07-03", "fr")
-    by_text = {e.text: e for e in found}
-    assert by_text["jeudi"].value == "2025-07-03"
-    assert by_text["14 juin"].value == "2025-06-14"
-    assert by_text["le mois dernier"].value == "2025-06"
+    values = {e.text: e.value for e in found}
+    assert values["jeudi"] == "2025-07-03"  # "L'appel de jeudi"
+    assert {v for t, v in values.items() if "3 juillet 2025" in t} == {"2025-07-03"}
+    assert {v for t, v in values.items() if "14 juin 2025" in t} == {"2025-06-14"}
     for e in found:  # offsets point at the words
         assert text[e.start:e.end] == e.text
 

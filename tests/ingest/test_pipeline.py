@@ -8,7 +8,8 @@ import pytest
 from ingest.pipeline import Ingester
 from ingest.settings import Settings
 from ingest.store import Store
-from local_services import SEED_DIR, write_article
+from local_services import write_article
+from newsbot_testdata import sample
 
 
 @pytest.fixture
@@ -116,13 +117,14 @@ def test_progress_bar_and_summary(tmp_path, store, capsys):
 def test_seed_corpus_is_ingested_whole(seed_store):
     [article] = seed_store.articles()
     assert article["lang"] == "fr"
-    text = (SEED_DIR / "trump-poutine-appel.txt").read_text(encoding="utf-8")
+    text = sample()["text"]  # the seed article is the sample on the Trump–Putin call, ingested as a text file
     chunks = sorted((ch for ch, _ in seed_store.iter_chunks()), key=lambda c: c.metadata["index"])
     assert len(chunks) == article["chunks"] == chunks[0].metadata["article_chunks"]
     for ch in chunks:
         assert ch.text in text
         assert ch.metadata["end"] - ch.metadata["start"] == len(ch.text)
-    assert "Elbridge Colby" in " ".join(ch.text for ch in chunks)
+    joined = " ".join(ch.text for ch in chunks)
+    assert "Truth Social" in joined and "Patriot" in joined  # its first and last paragraphs
 
 
 class _NoEmbedder:

@@ -5,7 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
-from ui_live import CHROMIUM, CHROMIUM_ARGS, EVIL_RECORD, SEED_DIR, HostPages, build_store
+from newsbot_testdata import write_call_article
+from ui_live import CHROMIUM, CHROMIUM_ARGS, EVIL_RECORD, HostPages, build_store
 
 from bot.newsbot import NewsBot
 from ingest.settings import Settings
@@ -28,9 +29,9 @@ def evil_jsonl(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def ui_store(tmp_path_factory, e5, evil_jsonl) -> Store:
+def ui_store(tmp_path_factory, e5, evil_jsonl, seed_dir) -> Store:
     """The seed article and the malicious one; tests may add articles unrelated to both."""
-    return build_store(tmp_path_factory.mktemp("ui-store"), e5, [str(SEED_DIR), str(evil_jsonl)])
+    return build_store(tmp_path_factory.mktemp("ui-store"), e5, [str(seed_dir), str(evil_jsonl)])
 
 
 @pytest.fixture(scope="session")
@@ -107,10 +108,6 @@ def weekend_server(tmp_path_factory, e5, start_server, host_pages) -> Background
 @pytest.fixture(scope="session")
 def dated_server(tmp_path_factory, e5, start_server, host_pages) -> BackgroundServer:
     """A server on the seed article given front matter with its publication date, Thursday 3 July 2025."""
-    folder = tmp_path_factory.mktemp("dated-seed")
-    for article in SEED_DIR.glob("*.txt"):
-        (folder / article.name).write_text("---\ntitle: Trump et Poutine se sont parlé\ndate: 2025-07-03\n"
-                                           "source: Le Quotidien\n---\n" + article.read_text(encoding="utf-8"),
-                                           encoding="utf-8")
+    folder = write_call_article(tmp_path_factory.mktemp("dated-seed"), dated=True)
     store = build_store(tmp_path_factory.mktemp("dated-store"), e5, [str(folder)])
     return start_server(store, cors_origins=host_pages.allowed_origin)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-from ui_live import SEED_DIR, SEED_QUESTION, build_store
+from ui_live import SEED_QUESTION, build_store
 
 from bot.newsbot import NewsBot
 
@@ -189,8 +189,8 @@ def test_bearer_token_guards_the_api(start_server, ui_store):
         assert c.get("/api/health").status_code == 200
 
 
-def test_questions_are_answered_while_an_ingest_runs(start_server, tmp_path, e5, piaf_small):
-    store = build_store(tmp_path / "store", e5, [str(SEED_DIR)])
+def test_questions_are_answered_while_an_ingest_runs(start_server, tmp_path, e5, piaf_small, seed_dir):
+    store = build_store(tmp_path / "store", e5, [str(seed_dir)])
     srv = start_server(store)
     result: dict = {}
 

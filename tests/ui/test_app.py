@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ui_live import EVIL_QUESTION, SEED_DIR, SEED_QUESTION
+from ui_live import EVIL_QUESTION, SEED_QUESTION
 
 pytestmark = pytest.mark.browser
 
@@ -128,7 +128,7 @@ def test_labels_follow_the_browser_and_the_language_switch(browser, server):
     context.close()
 
 
-def test_add_articles_panel_ingests_and_reports_bad_files(page, server, tmp_path):
+def test_add_articles_panel_ingests_and_reports_bad_files(page, server, tmp_path, seed_dir):
     good = tmp_path / "festival.txt"
     good.write_text("Harbour festival in Brest\n\nThe Brest harbour festival welcomed two thousand sailing boats.\n",
                     encoding="utf-8")
@@ -138,17 +138,17 @@ def test_add_articles_panel_ingests_and_reports_bad_files(page, server, tmp_path
     page.click("#nb-add .label-wrap")
     page.set_input_files("#nb-files input[type=file]", [str(good), str(bad)])
     page.wait_for_function("document.querySelector('#nb-files').innerText.includes('.pdf')", timeout=30_000)
-    page.fill("#nb-urls textarea", str(SEED_DIR))  # a server path is no URL: it must not be read
+    page.fill("#nb-urls textarea", str(seed_dir))  # a server path is no URL: it must not be read
     page.click("#nb-ingest")
     page.wait_for_function("document.querySelector('#nb-ingest-status textarea').value.includes('Done')",
                            timeout=120_000)
     status = page.input_value("#nb-ingest-status textarea")
     assert "1 articles" in status
-    assert f"{SEED_DIR}: not an http(s) URL; skipped" in status
+    assert f"{seed_dir}: not an http(s) URL; skipped" in status
     assert "scan.pdf: unsupported file type '.pdf'" in status
     # Uploads are named as the visitor named them, never by the server's temporary path (the
     # server path typed as a URL above is echoed back as given, wherever the checkout lies).
-    skipped = status.split("Skipped inputs:")[1].replace(str(SEED_DIR), "")
+    skipped = status.split("Skipped inputs:")[1].replace(str(seed_dir), "")
     assert "/tmp" not in skipped
 
 

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-QUESTION = "What did Trump say about the Ukrainian resistance?"
+QUESTION = "Why did the Pentagon pause some weapons deliveries?"
 
 
 def run_ask(store, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -22,20 +22,20 @@ def test_json_output_has_citations_with_offsets_and_highlights(seed_store):
     assert set(out) >= {"question", "answer", "refused", "citations", "timings"}
     assert out["question"] == QUESTION and out["refused"] is False
     assert set(out["timings"]) >= {"retrieve_ms", "answer_ms"}
-    assert "grand courage" in out["answer"]
+    assert "propres stocks" in out["answer"]
     for c in out["citations"]:
         assert set(c) >= {"n", "article_id", "title", "source", "url", "published", "passage", "start", "end", "highlight"}
         assert f"[{c['n']}]" in out["answer"]
         assert c["end"] - c["start"] == len(c["passage"])
         for s, e in c["highlight"]:
             assert c["passage"][s:e] in out["answer"]
-    assert any("grand courage" in c["passage"][s:e] for c in out["citations"] for s, e in c["highlight"])
+    assert any("propres stocks" in c["passage"][s:e] for c in out["citations"] for s, e in c["highlight"])
 
 
 def test_readable_output_quotes_the_highlight(seed_store):
     proc = run_ask(seed_store, QUESTION)
     assert proc.returncode == 0, proc.stderr
-    assert "[1] " in proc.stdout and "« " in proc.stdout and "grand courage" in proc.stdout
+    assert "[1] " in proc.stdout and "« " in proc.stdout and "propres stocks" in proc.stdout
     assert not proc.stdout.lstrip().startswith("{")
 
 
@@ -76,17 +76,17 @@ def test_configured_llm_answers_through_the_cli(seed_store):
     def reply(messages):
         user = messages[-1]["content"]
         n = next(m.group(1) for m in re.finditer(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', user, re.S)
-                 if "grand courage" in m.group(2))
-        return f"Trump praised the great courage of the Ukrainian resistance [{n}]."
+                 if "propres stocks" in m.group(2))
+        return f"The Pentagon paused them to check its own stocks [{n}]."
 
     with OpenAIStub(reply) as stub:
         env = {"NEWSBOT_LLM_BASE_URL": stub.base_url, "NEWSBOT_LLM_MODEL": "stub"}
         text = run_ask(seed_store, QUESTION, env=env).stdout
         out = json.loads(run_ask(seed_store, QUESTION, "--json", env=env).stdout)
-    assert text.count("Trump praised the great courage") == 1  # streamed once, not printed again
-    assert "« " in text and "grand courage" in text
-    assert out["answerer"] == "llm" and out["answer"].startswith("Trump praised")
-    assert any("grand courage" in c["passage"][s:e] for c in out["citations"] for s, e in c["highlight"])
+    assert text.count("The Pentagon paused them to check") == 1  # streamed once, not printed again
+    assert "« " in text and "propres stocks" in text
+    assert out["answerer"] == "llm" and out["answer"].startswith("The Pentagon paused them")
+    assert any("propres stocks" in c["passage"][s:e] for c in out["citations"] for s, e in c["highlight"])
 
 
 def test_a_bad_history_is_a_question_error_with_its_exit_status(seed_store, capsys):

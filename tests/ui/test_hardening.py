@@ -14,7 +14,7 @@ import httpx
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-from ui_live import SEED_DIR, SEED_QUESTION, build_store
+from ui_live import SEED_QUESTION, build_store
 
 from ui.feedback import FeedbackLog
 from ui.server import BackgroundServer, create_app
@@ -33,8 +33,8 @@ def secret_file(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def hard_store(tmp_path_factory, e5):
-    return build_store(tmp_path_factory.mktemp("hardening-store"), e5, [str(SEED_DIR)])
+def hard_store(tmp_path_factory, e5, seed_dir):
+    return build_store(tmp_path_factory.mktemp("hardening-store"), e5, [str(seed_dir)])
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Constants and helpers of the UI tests: questions, the malicious article, host pages on a second origin."""
 from __future__ import annotations
 
-import os
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -11,10 +10,7 @@ from ingest.pipeline import Ingester
 from ingest.settings import Settings
 from ingest.store import Store
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("NEWSBOT_SHARED", REPO.parent / "shared"))
-SEED_DIR = SHARED / "corpus" / "seed"
-SEED_QUESTION = "When did Trump and Putin last speak?"
+SEED_QUESTION = "When did Trump and Putin last speak?"  # answered by the seed article (tests/conftest.py)
 EVIL_QUESTION = "When did the Zorglub volcano erupt?"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
