@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     max_history_chars: int = Field(default=20_000, ge=0, description="Characters of all earlier turns together")
     login_attempts_per_minute: int = Field(default=10, ge=1, description="Login attempts per client and minute")
     max_upload_bytes: int = Field(default=20_000_000, ge=1)
+    max_json_bytes: int = Field(default=2_000_000, ge=1_000, description="Larger JSON request bodies are refused (413) before they are parsed")
     allow_private_urls: bool = Field(default=False, description="Let the server's add-articles panel fetch URLs on loopback or private networks")
     rate_limit_per_minute: int = Field(default=120, ge=1)
     feedback_log: Path | None = Field(default=None, description="The 👍/👎 log (JSONL); default: feedback.jsonl in the store folder")

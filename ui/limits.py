@@ -1,10 +1,13 @@
 """Request limits of the server: a per-client rate limit and a cap on request body size."""
 from __future__ import annotations
 
+import hmac
 import json
 import threading
 import time
 from collections import deque
+
+import anyio
 
 
 class RateLimiter:
@@ -146,11 +149,53 @@ def json_problem(body: bytes) -> str:
 class JsonBodyCheck:
     """ASGI middleware answering 422 to a JSON request body that parses to something no handler
     can serialise or encode (see :func:`json_problem`), instead of letting it reach a handler and
-    fail there with a 500. ``extra(path, body)`` may add checks of its own (message or "")."""
+    fail there with a 500. ``extra(path, body)`` may add checks of its own (message or "").
 
-    def __init__(self, app, extra=None):
+    The cheap checks come first, before a byte of the body is read: a missing or wrong bearer
+    token on the REST API (``token``) is a 401, a JSON body over ``max_bytes`` (by Content-Length,
+    or counted as it arrives) a 413. Parsing runs in a worker thread, never in the event loop, so
+    large bodies do not stall the other requests (``/api/health`` among them)."""
+
+    def __init__(self, app, extra=None, max_bytes: int = 2_000_000, token: str = ""):
         self.app = app
         self.extra = extra
+        self.max_bytes = max_bytes
+        self.token = token.encode()
+
+    def _early_problem(self, scope, headers: dict) -> tuple[int, str]:
+        """(status, message) of a request refused before its body is read, or (0, "")."""
+        if self.token and scope["path"].startswith("/api/"):
+            scheme, _, given = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("latin-1"), self.token):
+                return 401, "missing or wrong bearer token: send 'Authorization: Bearer <NEWSBOT_API_TOKEN>'"
+        try:
+            size = int(headers.get(b"content-length", b"0"))
+        except ValueError:
+            size = 0
+        return (413, self._too_large(f"{size} bytes")) if size > self.max_bytes else (0, "")
+
+    def _too_large(self, got: str) -> str:
+        return f"JSON body too large ({got}; the limit is {self.max_bytes} bytes, set by NEWSBOT_MAX_JSON_BYTES)"
+
+    async def _read(self, receive) -> bytes | int | None:
+        """The whole body; 413 past ``max_bytes``; None when the client left."""
+        chunks, seen = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            if seen > self.max_bytes:
+                return 413
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    def _problem(self, path: str, body: bytes) -> str:
+        problem = json_problem(body) if body.strip() else ""
+        if not problem and self.extra is not None:
+            problem = self.extra(path, body)
+        return problem
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -158,18 +203,16 @@ class JsonBodyCheck:
         headers = dict(scope.get("headers", []))
         if b"json" not in headers.get(b"content-type", b"").lower():
             return await self.app(scope, receive, send)
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
-        problem = json_problem(body) if body.strip() else ""
-        if not problem and self.extra is not None:
-            problem = self.extra(scope["path"], body)
+        status, problem = self._early_problem(scope, headers)
+        if status:
+            extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+            return await send_json(send, status, problem, extra)
+        body = await self._read(receive)
+        if body is None:
+            return
+        if body == 413:
+            return await send_json(send, 413, self._too_large(f"more than {self.max_bytes} bytes"))
+        problem = await anyio.to_thread.run_sync(self._problem, scope["path"], body)
         if problem:
             return await send_json(send, 422, problem)
         replayed = False

@@ -104,7 +104,8 @@ def _add_guards(app: FastAPI, settings: Settings, ctx: ServerContext, origins: l
     app.add_middleware(OriginGuard, origins=origins)
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"], max_age=600)
-    app.add_middleware(JsonBodyCheck, extra=_gradio_event_check(blocks))
+    app.add_middleware(JsonBodyCheck, extra=_gradio_event_check(blocks), max_bytes=settings.max_json_bytes,
+                       token=settings.api_token)
     # Uploads count against the same per-client limit as questions and ingests.
     app.add_middleware(RouteRateLimit, limiter=ctx.limiter, what="uploads",
                        applies=lambda method, path: method == "POST" and path.startswith("/gradio_api/upload"))

@@ -1,0 +1,130 @@
+"""Issue 23's server-side cases, on a real server (uvicorn on a free port) over a real store of the
+sample articles: hostile dates, bounded JSON bodies, typed query and feedback values."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.newsbot import NewsBot
+from ingest.pipeline import Ingester
+from ingest.settings import Settings
+from ingest.store import Store
+from ui.server import BackgroundServer, create_app
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "articles.jsonl"
+TOKEN = "s3cret-token"
+HOSTILE_TITLE = "Harbour strike announced"
+HOSTILE_TEXT = ("The dockers of the harbour of Qzarnette will strike next week, the union said; "
+                "last week talks with the harbour master failed.")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, e5) -> Store:
+    """The sample articles, and one article dated 0001-01-01 as a store written before dates were
+    checked at ingestion holds it (its chunks' metadata set so after ingestion)."""
+    path = tmp_path_factory.mktemp("round3-store")
+    hostile = tmp_path_factory.mktemp("hostile") / "hostile.jsonl"
+    hostile.write_text(json.dumps({"id": "hostile", "title": HOSTILE_TITLE, "text": HOSTILE_TEXT,
+                                   "published": "0001-01-01"}) + "\n", encoding="utf-8")
+    store = Store(path, e5)
+    report = Ingester(store, Settings(store=path)).ingest([str(SAMPLES), str(hostile)], progress=False)
+    assert report.errors == []
+    ids = sorted(store.article_chunk_ids("hostile"))
+    assert ids and {m["published"] for m in store.existing_metadata(ids).values()} == {""}  # not read
+    store.collection.update(ids=ids, metadatas=[{"published": "0001-01-01"}] * len(ids))
+    return store
+
+
+def _serve(store: Store, tmp_path_factory, **overrides) -> BackgroundServer:
+    feedback = tmp_path_factory.mktemp("feedback") / "feedback.jsonl"
+    settings = Settings(store=store.path, feedback_log=feedback, **({"rate_limit_per_minute": 100_000} | overrides))
+    return BackgroundServer(create_app(settings, bot=NewsBot(store))).start()
+
+
+@pytest.fixture(scope="module")
+def server(store, tmp_path_factory):
+    s = _serve(store, tmp_path_factory)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def token_server(store, tmp_path_factory):
+    s = _serve(store, tmp_path_factory, api_token=TOKEN)
+    yield s
+    s.stop()
+
+
+# ---- H2 / M1: hostile dates ---------------------------------------------------------------------
+def test_an_article_dated_0001_01_01_saying_next_week_is_cited_without_error(server):
+    r = httpx.post(server.url + "/api/ask", json={"question": "When will the Qzarnette dockers strike?"}, timeout=60)
+    assert r.status_code == 200, r.text
+    cited = [c for c in r.json()["citations"] if c["title"] == HOSTILE_TITLE]
+    assert cited and all(c["dates"] == [] for c in cited)  # no day to resolve "next week" against
+    stream = httpx.get(server.url + "/api/ask/stream", params={"question": "Qzarnette dockers strike next week"},
+                       timeout=60)
+    assert stream.status_code == 200 and "event: error" not in stream.text
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "0001-01-01"])
+def test_an_as_of_at_the_edge_of_the_calendar_is_a_422(server, as_of):
+    r = httpx.post(server.url + "/api/ask", json={"question": "What happened last week?", "as_of": as_of}, timeout=60)
+    assert r.status_code == 422 and "out of range" in r.text, r.text
+
+
+# ---- M4: JSON bodies are bounded and parsed off the event loop ----------------------------------
+def _health_latencies(url: str, stop: threading.Event, out: list[float]) -> None:
+    with httpx.Client(timeout=60) as c:
+        while not stop.is_set():
+            t = time.monotonic()
+            assert c.get(url + "/api/health").status_code == 200
+            out.append(time.monotonic() - t)
+            time.sleep(0.05)
+
+
+def test_health_stays_responsive_while_large_json_bodies_arrive(token_server):
+    url = token_server.url
+    big = b"[" + b"0," * 9_000_000 + b"0]"  # 18 MB of small values: seconds to parse and walk
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    statuses: list[int] = []
+
+    def post(headers: dict, body) -> None:
+        with httpx.Client(timeout=120) as c:
+            statuses.append(c.post(url + "/api/ask", content=body, headers=headers).status_code)
+
+    def chunked():  # no Content-Length: counted as it arrives
+        for i in range(0, len(big), 1 << 20):
+            yield big[i:i + (1 << 20)]
+
+    latencies: list[float] = []
+    stop = threading.Event()
+    watcher = threading.Thread(target=_health_latencies, args=(url, stop, latencies))
+    watcher.start()
+    time.sleep(0.3)
+    senders = [threading.Thread(target=post, args=args) for args in
+               [({"Content-Type": "application/json"}, big), (auth, big), (auth, big), (auth, chunked())]]
+    for t in senders:
+        t.start()
+    for t in senders:
+        t.join()
+    time.sleep(0.3)
+    stop.set()
+    watcher.join()
+    assert max(latencies) < 2.0, f"/api/health took up to {max(latencies):.2f} s"
+    assert sorted(statuses) == [401, 413, 413, 413]
+
+
+def test_a_json_body_over_the_limit_names_the_setting_and_a_small_one_still_works(token_server):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    r = httpx.post(token_server.url + "/api/ask", content=b'{"question": "' + b"a" * 2_100_000 + b'"}',
+                   headers=auth | {"Content-Type": "application/json"}, timeout=60)
+    assert r.status_code == 413 and "NEWSBOT_MAX_JSON_BYTES" in r.text
+    r = httpx.post(token_server.url + "/api/ask", json={"question": "Who opened the Olympic Games?"},
+                   headers=auth, timeout=60)
+    assert r.status_code == 200, r.text
+    assert httpx.post(token_server.url + "/api/ask", json={"question": "x"}, timeout=60).status_code == 401
