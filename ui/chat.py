@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from bot.errors import RateLimited
+from bot.errors import QuestionError, RateLimited
 
 from .context import MAX_INPUTS, ServerContext
+from .examples import example_questions
 from .feedback import FeedbackTooLarge
 from .labels import label
 from .render import transcript_html
@@ -37,12 +38,14 @@ class ChatHandlers:
         return [(label(ui, "any"), "")] + [(code, code) for code in self.ctx.catalog.languages()]
 
     def example_samples(self, ui: str) -> list[list[str]]:
-        return [[q] for q in self.ctx.catalog.example_questions(ui)]
+        return [[q] for q in example_questions(self.ctx.catalog.articles(), ui)]
 
     def chat(self, question: str, history: list[dict], ui: str, sources, since: str, until: str, lang: str,
              client: str) -> Iterator[tuple[str, list[dict], str]]:
         """Answer ``question`` in the conversation ``history``: yields (transcript HTML, conversation,
         question box) as the answer streams, the last with the answer added to the conversation."""
+        if not (question or "").strip():
+            raise QuestionError(label(ui, "empty_question"))
         history = list(history or [])
         filters = {"source": sources, "since": since, "until": until, "lang": lang}
         prepared = self.ctx.prepare(question, self.ctx.latest_turns(history), filters, client, ui=ui)

@@ -72,22 +72,6 @@ class ArticleCatalog:
     def languages(self) -> list[str]:
         return sorted({a["lang"] for a in self.articles() if a.get("lang")})
 
-    def example_questions(self, lang: str, n: int = 4) -> list[str]:
-        """Questions about the most recent articles, made from their titles."""
-        out = []
-        for a in self.articles():
-            title = " ".join((a.get("title") or "").split())
-            if not title:
-                continue
-            words = title.split(" ")
-            short = " ".join(words[:10]) + ("…" if len(words) > 10 else "")
-            q = label(lang, "example_q", title=short)
-            if q not in out:
-                out.append(q)
-            if len(out) >= n:
-                break
-        return out
-
 
 @contextmanager
 def quick_thread_switches(interval: float = 0.0005) -> Iterator[None]:

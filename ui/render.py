@@ -195,11 +195,14 @@ def turn_html(question: str, answer: dict | None, turn: int, lang: str, partial:
     return "".join(parts)
 
 
-def transcript_html(turns: list[dict], lang: str, pending: tuple[str, str] | None = None) -> str:
-    """The whole conversation; ``pending`` is (question, text so far) of a streaming answer."""
+def transcript_html(turns: list[dict], lang: str, pending: tuple[str, str] | None = None, error: str = "") -> str:
+    """The whole conversation; ``pending`` is (question, text so far) of a streaming answer;
+    ``error`` why the question just sent was not answered, shown once, where its answer would be."""
     body = [turn_html(t["question"], t["answer"], i, lang) for i, t in enumerate(turns)]
     if pending is not None:
         body.append(turn_html(pending[0], None, len(turns), lang, partial=pending[1]))
     if not body:
         body.append(f'<div class="nb-empty">{html.escape(label(lang, "empty"))}</div>')
     return '<div class="nb-transcript">' + "".join(body) + "</div>"
+    if error:
+        body.append(f'<div class="nb-error" role="alert">{html.escape(error)}</div>')
