@@ -201,8 +201,8 @@ def transcript_html(turns: list[dict], lang: str, pending: tuple[str, str] | Non
     body = [turn_html(t["question"], t["answer"], i, lang) for i, t in enumerate(turns)]
     if pending is not None:
         body.append(turn_html(pending[0], None, len(turns), lang, partial=pending[1]))
+    if error:
+        body.append(f'<div class="nb-error" role="alert">{html.escape(error)}</div>')
     if not body:
         body.append(f'<div class="nb-empty">{html.escape(label(lang, "empty"))}</div>')
     return '<div class="nb-transcript">' + "".join(body) + "</div>"
-    if error:
-        body.append(f'<div class="nb-error" role="alert">{html.escape(error)}</div>')
