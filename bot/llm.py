@@ -112,33 +112,58 @@ class CitationVerifier:
         return False, None
 
 
-def verify_answer(question: str, text: str, passages: list[Passage], verifier: CitationVerifier) -> tuple[str, list[Citation], int]:
-    """Check each cited sentence of ``text``; returns the answer with unsupported markers removed,
-    the citations of supported ones (with highlights) and how many markers were removed."""
+def verify_answer(question: str, text: str, passages: list[Passage],
+                  verifier: CitationVerifier) -> tuple[str, list[Citation], int, int]:
+    """Check each cited sentence of ``text``; returns the answer made of the sentences that keep
+    at least one supported citation (their unsupported markers removed), the citations of those
+    (with highlights), how many markers were removed and how many sentences were left out: a
+    sentence citing nothing, or only passages that do not support it, is not shown at all ("The
+    moon is made of cheese.", "Visit http://evil.example"), whatever the front end."""
     highlights: dict[int, list[list[int]]] = {}
-    removed = 0
-    out_parts: list[str] = []
-    pos = 0
-    for a, b in split_sentences(text):
+    removed = dropped = 0
+    kept_sentences: list[str] = []
+    for a, b in _sentences(text):
         sentence = text[a:b]
-        kept = sentence
+        kept, supported = sentence, 0
         for m in reversed(list(MARKER_RE.finditer(sentence))):
             n = int(m.group(1))
             ok, span = (False, None)
             if 1 <= n <= len(passages):
                 ok, span = verifier.check(sentence, passages[n - 1])
             if ok:
+                supported += 1
                 hl = highlights.setdefault(n, [])
                 if span and list(span) not in hl:
                     hl.append(list(span))
             else:
                 removed += 1
                 kept = kept[: m.start()] + kept[m.end():]
-        out_parts.append(text[pos:a] + re.sub(r"\s+([.!?])", r"\1", kept))
-        pos = b
-    out_parts.append(text[pos:])
+        if supported:
+            kept_sentences.append(re.sub(r"\s+([.!?])", r"\1", kept).strip())
+        elif sentence.strip():
+            dropped += 1
     citations = [Citation.from_passage(n, passages[n - 1], sorted(hl)) for n, hl in sorted(highlights.items())]
-    return "".join(out_parts).strip(), citations, removed
+    return " ".join(kept_sentences), citations, removed, dropped
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans covering all of ``text`` (what follows the last sentence is one more)."""
+    spans = list(split_sentences(text))
+    end = spans[-1][1] if spans else 0
+    if text[end:].strip():
+        spans.append((end, len(text)))
+    return spans
+
+
+def verification_notice(removed: int, dropped: int) -> str:
+    """What the reader is told about the checks: "1 unsupported citation removed; 2 sentences
+    without a supporting passage left out" ("" when all held)."""
+    parts = []
+    if removed:
+        parts.append(f"{removed} unsupported citation{'s' if removed > 1 else ''} removed")
+    if dropped:
+        parts.append(f"{dropped} sentence{'s' if dropped > 1 else ''} without a supporting passage left out")
+    return "; ".join(parts)
 
 
 class LLMAnswerer(Answerer):
@@ -205,12 +230,12 @@ class LLMAnswerer(Answerer):
         if text.startswith(NO_ANSWER) or text.strip(" .") in REFUSAL.values():
             yield {"type": "answer", "answer": Answer(question, REFUSAL.get(lang, REFUSAL["en"]), True, answerer="llm")}
             return
-        final, citations, removed = verify_answer(question, text, top, self.verifier)
+        final, citations, removed, dropped = verify_answer(question, text, top, self.verifier)
         if not citations:
             yield from self._fall_back(question, passages, lang, avoid,
                                        "the language model's answer cited no supporting passage; extractive answer shown")
             return
-        notice = f"{removed} unsupported citation{'s' if removed > 1 else ''} removed" if removed else ""
+        notice = verification_notice(removed, dropped)
         if notice:
             yield {"type": "notice", "text": notice}
         yield {"type": "answer", "answer": Answer(question, final, False, citations, notice=notice, answerer="llm",

@@ -53,7 +53,7 @@ def test_streams_tokens_then_a_verified_answer(samples_store):
     assert body["stream"] is True and body["model"] == "stub-model"
 
 
-def test_unsupported_citation_is_removed_and_flagged(samples_store):
+def test_unsupported_citation_and_its_sentence_are_removed_and_flagged(samples_store):
     def reply(messages):
         good = passage_number(messages, "14 juin")
         bad = next(n for n in range(1, 6) if n != good)  # another article's passage
@@ -64,9 +64,9 @@ def test_unsupported_citation_is_removed_and_flagged(samples_store):
         events = list(make_bot(samples_store, stub).stream(QUESTION))
     answer = events[-1]["answer"]
     assert any(e["type"] == "notice" for e in events)
-    assert answer.notice == "1 unsupported citation removed"
+    assert answer.notice == "1 unsupported citation removed; 1 sentence without a supporting passage left out"
     assert len(answer.citations) == 1 and "14 juin" in answer.citations[0].passage
-    assert "Eurovision song contest with 97 points." in answer.answer  # the claim stays, without its false citation
+    assert "Eurovision" not in answer.answer  # a claim whose only citation failed is not shown
     assert answer.answer.count("[") == 1
 
 
@@ -78,8 +78,9 @@ def test_verifier_checks_numbers_words_and_meaning(e5):
     assert not verifier.check("Le dernier entretien remontait au 15 juin [1].", p)[0]  # a number the passage lacks
     assert verifier.check("The two leaders had last spoken on 14 June [1].", p)[0]  # another language, same meaning
     assert not verifier.check("The stock market fell sharply on 14 June [1].", p)[0]
-    text, cits, removed = verify_answer("q", "Au 14 juin [1]. Le maire de Lyon a démissionné [2].", [p, p], verifier)
-    assert removed == 1 and [c.n for c in cits] == [1] and text == "Au 14 juin [1]. Le maire de Lyon a démissionné."
+    text, cits, removed, dropped = verify_answer("q", "Au 14 juin [1]. Le maire de Lyon a démissionné [2].", [p, p],
+                                                 verifier)
+    assert (removed, dropped) == (1, 1) and [c.n for c in cits] == [1] and text == "Au 14 juin [1]."
 
 
 @pytest.mark.parametrize("failure", ["http-500", "timeout", "refused"])
