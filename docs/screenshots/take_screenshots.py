@@ -1,12 +1,19 @@
-"""Screenshots of the web chat and the widget at desktop and phone width (docs/screenshots/*.png).
+"""Screenshots of the web chat and the widget at desktop and phone width (docs/screenshots/*.png),
+taken from the README's quick start: ``newsbot ingest samples/articles.jsonl`` into a fresh
+store, ``newsbot serve``, then the README's question in headless Chromium.
 
-    python docs/screenshots/take_screenshots.py [--store DIR]
+    python docs/screenshots/take_screenshots.py [--out DIR]
 
-Without --store, a temporary store is built from ../shared/corpus/seed. Needs Debian's chromium.
+Needs Debian's chromium (``apt-get install chromium``); for the 👍/👎 glyphs, fonts-noto-color-emoji.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 from functools import partial
@@ -14,7 +21,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SEED = HERE.parents[2] / "shared" / "corpus" / "seed"
+REPO = HERE.parents[1]
 QUESTION = "When did Trump and Putin last speak?"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -26,61 +33,86 @@ class Quiet(SimpleHTTPRequestHandler):
         pass
 
 
+def newsbot(*args: str) -> list[str]:
+    exe = shutil.which("newsbot", path=str(Path(sys.executable).parent))
+    return [exe, *args] if exe else [sys.executable, "-m", "ui.cli", *args]
+
+
+def quick_start(work: Path, host_origin: str) -> tuple[subprocess.Popen, str]:
+    """The quick start in ``work`` (the default store, ./newsbot-data, lands there): ingest the
+    samples, then serve; returns the server process and its URL once its banner is printed."""
+    env = dict(os.environ, NEWSBOT_CORS_ORIGINS=host_origin)
+    subprocess.run(newsbot("ingest", str(REPO / "samples" / "articles.jsonl"), "--no-progress"),
+                   cwd=work, env=env, check=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(newsbot("serve", "--port", str(port)), cwd=work, env=env,
+                              stdout=subprocess.PIPE, text=True)
+    banner = server.stdout.readline()
+    if "chat at" not in banner:
+        server.terminate()
+        raise SystemExit(f"newsbot serve did not start: {banner!r}")
+    return server, f"http://127.0.0.1:{port}"
+
+
+def host_page(site: Path, server_url: str) -> None:
+    (site / "index.html").write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
+        "<title>The Daily Example</title><style>body{font:17px Georgia,serif;max-width:40rem;margin:2rem auto;"
+        "padding:0 1rem;color:#222}</style></head><body><h1>The Daily Example</h1><p>Our reporters cover the "
+        "world. Ask the newsroom bot about today's stories with the button below.</p>"
+        f"<script src='{server_url}/widget.js' data-color='#0f766e' data-language='en' async></script>"
+        "</body></html>", encoding="utf-8")
+
+
+def shoot(browser, server_url: str, host: str, out: Path) -> None:
+    for name, size in SIZES.items():
+        page = browser.new_page(viewport=size, is_mobile=name == "phone")
+        page.goto(server_url + "/")
+        page.wait_for_selector("#nb-examples button", timeout=60_000)
+        page.fill("#nb-question textarea", QUESTION)
+        page.click("#nb-ask")
+        page.wait_for_selector("#nb-up", state="visible", timeout=120_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(out / f"chat-{name}.png"), full_page=name == "desktop")
+        page.goto(host + "/index.html")
+        page.click("button.newsbot-widget-button")
+        frame = page.frame_locator("iframe.newsbot-widget-frame")
+        frame.locator("#nbw-input").fill(QUESTION)
+        frame.locator("#nbw-send").click()
+        frame.locator(".nbw-rate").wait_for(timeout=120_000)
+        frame.locator("button.nbw-cite").first.click()
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(out / f"widget-{name}.png"))
+        page.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", type=Path)
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
 
-    from ingest.settings import Settings
-    from ui.server import BackgroundServer, create_app
-
-    tmp = Path(tempfile.mkdtemp(prefix="newsbot-shots-"))
-    store = args.store
-    if store is None:
-        from ingest.embedders import make_embedder
-        from ingest.pipeline import Ingester
-        from ingest.store import Store
-
-        store = tmp / "store"
-        settings = Settings(store=store)
-        Ingester(Store(store, make_embedder(settings.embedder)), settings).ingest([str(SEED)], progress=False)
-    site = tmp / "site"
+    work = Path(tempfile.mkdtemp(prefix="newsbot-shots-"))
+    site = work / "site"
     site.mkdir()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     host = f"http://localhost:{httpd.server_address[1]}"
-    settings = Settings(store=store, cors_origins=host, feedback_log=tmp / "feedback.jsonl")
-    with BackgroundServer(create_app(settings)) as server, sync_playwright() as pw:
-        (site / "index.html").write_text(
-            "<!doctype html><html><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
-            "<title>The Daily Example</title><style>body{font:17px Georgia,serif;max-width:40rem;margin:2rem auto;"
-            "padding:0 1rem;color:#222}</style></head><body><h1>The Daily Example</h1><p>Our reporters cover the "
-            "world. Ask the newsroom bot about today's stories with the button below.</p>"
-            f"<script src='{server.url}/widget.js' data-color='#0f766e' data-language='en' async></script>"
-            "</body></html>", encoding="utf-8")
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        for name, size in SIZES.items():
-            page = browser.new_page(viewport=size, is_mobile=name == "phone")
-            page.goto(server.url + "/")
-            page.fill("#nb-question textarea", QUESTION)
-            page.click("#nb-ask")
-            page.wait_for_selector("li.nb-card mark.nb-hl", timeout=120_000)
-            page.screenshot(path=str(args.out / f"chat-{name}.png"), full_page=name == "desktop")
-            page.goto(host + "/index.html")
-            page.click("button.newsbot-widget-button")
-            frame = page.frame_locator("iframe.newsbot-widget-frame")
-            frame.locator("#nbw-input").fill(QUESTION)
-            frame.locator("#nbw-send").click()
-            frame.locator(".nbw-rate").wait_for(timeout=120_000)
-            frame.locator("button.nbw-cite").first.click()
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(args.out / f"widget-{name}.png"))
-            page.close()
-        browser.close()
-    httpd.shutdown()
+    server, url = quick_start(work, host)
+    try:
+        host_page(site, url)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            shoot(browser, url, host, args.out)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(30)
+        httpd.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
     for name in sorted(args.out.glob("*.png")):
         print(name)
     return 0
