@@ -76,3 +76,15 @@ def test_an_allowed_site_gets_the_chat_and_a_visible_close_button(page, server, 
     page.click("button.newsbot-widget-button")  # opens again where it was, the conversation kept
     assert page.locator(PANEL).is_visible()
     assert frame.locator(".nbw-user").inner_text() == README_QUESTION
+
+
+def test_a_server_gone_since_the_page_loaded_is_said_in_the_panel(page, e5, tmp_path, host_pages):
+    gone = serve(samples_store(tmp_path / "store", e5), cors_origins=host_pages.allowed_origin)
+    page.goto(f"{host_pages.allowed_origin}/{host_pages.page('gone.html', gone.url)}")
+    page.locator("button.newsbot-widget-button").wait_for()
+    gone.stop()
+    page.click("button.newsbot-widget-button")
+    refusal = page.locator(f"{PANEL} .newsbot-widget-refusal")
+    refusal.wait_for(timeout=20_000)
+    assert refusal.inner_text() == f"The news chat cannot be reached right now ({gone.url})."
+    assert page.locator(FRAME).count() == 0
