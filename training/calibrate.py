@@ -96,7 +96,7 @@ def fit(obs, max_refused: float) -> dict:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--piaf-store", required=True)
-    ap.add_argument("--piaf-qa", default=str(Path(__file__).resolve().parents[3] / "shared" / "eval" / "piaf_dev.jsonl"))
+    ap.add_argument("--piaf-qa", default=str(Path(__file__).resolve().parents[2] / "shared" / "eval" / "piaf_dev.jsonl"))
     ap.add_argument("--work", required=True)
     ap.add_argument("--model", default=str(MODEL_DIR))
     ap.add_argument("--max-refused", type=float, default=0.05)

@@ -31,7 +31,7 @@ from ingest.e5file import _BLOCK, QK, E5File
 from bot.reader import CONTEXT_MODES, compose_context, encode_pair, score_prior
 from .splits import article_number
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 
@@ -121,8 +121,8 @@ def load_run(run: Path, e5: E5File):
     from .cross_train import CrossNet
 
     c = e5.config
-    cfg = {"hidden": c.hidden, "layers": c.layers, "heads": c.heads, "ffn": c.ffn, "eps": c.eps}
     info = json.loads((run / "train.json").read_text())
+    cfg = {"hidden": c.hidden, "layers": info.get("layers") or c.layers, "heads": c.heads, "ffn": c.ffn, "eps": c.eps}
     net = CrossNet(cfg, e5.state_dict(), prior_features=info.get("prior_features", 0))
     state = {}
     for name in info["files"]:

@@ -68,7 +68,7 @@ def piaf_examples(bot, questions: list[dict], keep_article: Callable[[str], bool
         cands = _labelled(sentences, q["answers"], contexts, [s.score for s in picked])
         if any(c["label"] for c in cands):
             out.append({"id": q["id"], "question": q["question"], "source": "piaf-" + q.get("lang", "fr"),
-                        "cands": cands})
+                        "answers": q["answers"], "cands": cands})
     return out
 
 
@@ -116,5 +116,6 @@ def rtqa_examples(questions_path: Path, articles_path: Path, shortlist: int, see
             scores.append(min(scored.get((i, a), floor), floor))
         cands = _labelled(sentences, q["answers"], contexts, scores)
         if any(c["label"] for c in cands):
-            out.append({"id": q["id"], "question": q["question"], "source": "rtqa", "cands": cands})
+            out.append({"id": q["id"], "question": q["question"], "source": "rtqa", "answers": q["answers"],
+                        "cands": cands})
     return out

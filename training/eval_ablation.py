@@ -8,7 +8,7 @@ Each question is searched once (k = 5; with ``--as-of``, as of the question's ``
 as ``newsbot eval`` asks it); every answerer then answers from those passages. Per
 answerer: first-sentence rate (the first quoted sentence holds an answer string), answer_hit
 (anywhere in the answer), the share of answerable questions refused, the share with a short
-answer and whether it holds the answer, and answer latency p50/p95 (the answering step alone;
+answer and the share of those that are right (token F1 >= 0.5 with a gold answer), and answer latency p50/p95 (the answering step alone;
 search is shared). ``--no-refusal`` measures the sentence choice alone (nothing refused).
 Each ``--cross-weights`` adds a scorer with those weights for passages in another language than
 the question (named ``scorer`` plus the weights), to compare settings on the same passages.
@@ -42,7 +42,7 @@ from bot.timeq import parse_as_of, question_time
 
 ANSWERERS = ("scorer", "scorer-untranslated", "reader", "both")
 READER_SETTINGS = ("shortlist", "scorer_weight", "newest_bonus", "follow_margin", "follow_prob", "min_confidence",
-                   "evidence_weight")
+                   "evidence_weight", "subject_ratio", "unsure_margin", "follow_new_words", "min_span_score")
 
 
 def answerers(store: Store, no_refusal: bool, names: tuple[str, ...] = ANSWERERS,
@@ -92,8 +92,7 @@ def run(store_dir: Path, qa: list[dict], no_refusal: bool = False, names: tuple[
                 "first": answerable and m.answer_hit_first_sentence(text, q["answers"]),
                 "hit": answerable and m.answer_hit(text, q["answers"]),
                 "short": bool(getattr(ans, "short_answer", "")),
-                "short_hit": answerable and bool(getattr(ans, "short_answer", ""))
-                and m.contains_answer(ans.short_answer, q["answers"]),
+                "short_hit": answerable and m.short_answer_right(ans.short_answer, q["answers"]),
                 "sentences": len(m.citation_markers(ans.answer)),
             })
     return {name: summarize(r) for name, r in rows.items()}

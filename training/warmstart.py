@@ -1,0 +1,56 @@
+"""Read a shipped ``cross.onnx`` back into the training network's weights, to train on from it.
+
+The reader ships only its int8 ONNX file (the float weights of its run are not kept). Every
+int8 product there holds its weight as ``(quantized - zero_point) * scale`` per output channel,
+which this module undoes; the float products (the feed-forward outputs), the biases, LayerNorms,
+positions and the rank weight are stored as they were. What comes back differs from the
+trained weights by the int8 rounding of the weights alone (half a step per weight), so training
+can go on from the shipped model instead of from e5-small (``python -m training.train --init
+bot/models/reader/cross.onnx``).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+_QUANT = re.compile(r"^/net/(?P<path>.+?)/(?:Gemm_)?MatMul_quant$")
+_FLOAT = re.compile(r"^/net/(?P<path>.+?)/MatMul$")
+
+
+def _param(path: str) -> str:
+    """``blocks.0/q`` → ``blocks.0.q.weight``; ``relevance/relevance.0`` → ``relevance.0.weight``."""
+    parts = path.split("/")
+    if parts[0] == "relevance":
+        parts = parts[1:]
+    return ".".join(parts) + ".weight"
+
+
+def state_from_onnx(path: Path | str) -> dict[str, np.ndarray]:
+    """The float32 state dict (``CrossNet`` names) of an exported reader model."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    scales = {}
+    for node in model.graph.node:
+        if node.op_type == "Mul" and node.name.endswith("_quant_scales_mul"):
+            scales[node.name.removesuffix("_scales_mul")] = init[node.input[1]]
+    out = {k.removeprefix("net."): v.astype(np.float32) for k, v in init.items()
+           if k.startswith("net.") and not re.search(r"_(quantized|zero_point|scale)$", k)}
+    for node in model.graph.node:
+        m = _QUANT.match(node.name)
+        if node.op_type == "MatMulInteger" and m:
+            q = init[node.input[1]].astype(np.float32)
+            zero = init[node.input[3]].astype(np.float32)
+            w = (q - zero) * scales[node.name].astype(np.float32)
+            out[_param(m["path"])] = np.ascontiguousarray(w.T)
+            continue
+        m = _FLOAT.match(node.name)
+        if node.op_type == "MatMul" and m and node.input[1] in init:
+            out[_param(m["path"])] = np.ascontiguousarray(init[node.input[1]].astype(np.float32).T)
+    if "rank_weight" in out:
+        out["rank_weight"] = out["rank_weight"].reshape(())
+    return out
