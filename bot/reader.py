@@ -303,7 +303,7 @@ class ReadingAnswerer(ExtractiveAnswerer):
                  min_confidence: float | None = None, evidence_weight: float | None = None,
                  follow_margin: float = 1.0, follow_prob: float = 0.5, min_span_score: float | None = None,
                  newest_bonus: float = 2.0, scorer_weight: float = 0.0, subject_ratio: float = 0.5,
-                 unsure_margin: float = 2.0, **kw):
+                 unsure_margin: float = 2.0, follow_new_words: int = 3, **kw):
         super().__init__(idf_source, **kw)
         self.reader = reader or Reader()
         self.shortlist = shortlist
@@ -319,6 +319,7 @@ class ReadingAnswerer(ExtractiveAnswerer):
         self.scorer_weight = scorer_weight
         self.subject_ratio = subject_ratio
         self.unsure_margin = unsure_margin
+        self.follow_new_words = follow_new_words
 
     def ranked(self, question: str, top: list, lang: str):
         """``[(ScoredSentence, Reading, key)]`` best first, over quotable shortlisted sentences.
@@ -383,14 +384,15 @@ class ReadingAnswerer(ExtractiveAnswerer):
         (logit within ``follow_margin``, probability at least ``follow_prob``); then those the
         scorer would have quoted beside its own best (within ``follow_ratio`` of its score), up to
         ``max_sentences``. The later sentences complete the answer; the first one is the reader's.
-        A further sentence is quoted only when it adds something (:func:`adds_words`)."""
+        A further sentence is quoted only when it adds something (:func:`adds_words`, at least
+        ``follow_new_words`` new words; 0: always)."""
         chosen = [rows[0][0]]
 
         def add(s) -> None:
             text = top[s.passage_rank].text[s.start:s.end]
             quoted = [top[c.passage_rank].text[c.start:c.end] for c in chosen]
             if (len(chosen) < self.max_sentences
-                    and not any(same_text(q, text) for q in quoted) and adds_words(text, quoted, question)):
+                    and not any(same_text(q, text) for q in quoted) and (not self.follow_new_words or adds_words(text, quoted, question, self.follow_new_words))):
                 chosen.append(s)
 
         best_key = rows[0][2]

@@ -26,6 +26,7 @@ CSS = """
 .nb-who { display: inline-block; margin-right: .5rem; padding: 0 .4rem; border-radius: .3rem;
           background: var(--color-accent-soft); font-size: .8em; }
 .nb-a { line-height: 1.5; white-space: pre-wrap; overflow-wrap: anywhere; }
+.nb-short-answer { font-size: 1.15em; margin: .1em 0 .4em; }
 .nb-refused { font-style: italic; }
 .nb-notice { font-size: .85em; opacity: .75; }
 a.nb-cite { font-weight: 700; text-decoration: none; cursor: pointer; padding: 0 .1rem; }

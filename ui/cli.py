@@ -195,6 +195,10 @@ def cmd_ask(args) -> int:
             answer = event["answer"]
     if streamed:
         print()
+    if answer.short_answer and not answer.refused:       # the short answer first, set apart
+        when = f" ({answer.short_date})" if answer.short_date else ""
+        print(f"» {answer.short_answer}{when}")
+        print()
     if streamed.strip() != answer.answer:
         if streamed:
             print()  # verification changed the streamed text, or it was replaced: show the final answer

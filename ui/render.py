@@ -160,6 +160,18 @@ def answer_text(text: str, turn: int, numbers: set[int], short: str = "") -> str
     return MARKER_RE.sub(link, html.escape(text))
 
 
+def short_answer_html(answer: dict, lang: str) -> str:
+    """The short answer (``short_answer``), set apart above the quote, with the date it names
+    (``short_date``, for a "when" question) unless it already says it; "" when there is none."""
+    short = "" if answer.get("refused") else answer.get("short_answer", "")
+    if not short:
+        return ""
+    when = readable_date(answer.get("short_date", ""), lang)
+    date = (f' <span class="nb-short-date">({html.escape(when)})</span>'
+            if when and when.casefold() not in short.casefold() else "")
+    return f'<div class="nb-short-answer"><strong class="nb-short">{html.escape(short)}</strong>{date}</div>'
+
+
 def source_card(c: dict, turn: int, lang: str) -> str:
     n = int(c.get("n", 0))
     title = html.escape(c.get("title") or label(lang, "untitled"))
@@ -185,6 +197,7 @@ def turn_html(question: str, answer: dict | None, turn: int, lang: str, partial:
         cits = answer.get("citations", [])
         numbers = {int(c.get("n", 0)) for c in cits}
         cls = "nb-a nb-refused" if answer.get("refused") else "nb-a"
+        parts.append(short_answer_html(answer, lang))
         parts.append(f'<div class="{cls}">{answer_text(answer.get("answer", ""), turn, numbers, answer.get("short_answer", ""))}</div>')
         if answer.get("notice"):
             parts.append(f'<div class="nb-notice">{html.escape(answer["notice"])}</div>')

@@ -168,10 +168,16 @@
     (answer.citations || []).forEach(function (c) { numbers[c.n] = true; });
     var text = el("div", "nbw-answer");
     var body = answer.answer || "";
-    var short = answer.short_answer || "";
-    if (short && body.indexOf(short) === 0) {
-      text.appendChild(el("strong", "nbw-short", short));
-      body = body.slice(short.length);
+    // The short answer first, set apart above the quote, with the date it names (ui/render.py does the same).
+    var short = answer.refused ? "" : answer.short_answer || "";
+    if (short) {
+      var box = el("div", "nbw-short-answer");
+      box.appendChild(el("strong", "nbw-short", short));
+      var when = answer.short_date ? readableDate(answer.short_date) : "";
+      if (when && short.toLowerCase().indexOf(when.toLowerCase()) < 0) {
+        box.appendChild(el("span", "nbw-short-date", " (" + when + ")"));
+      }
+      bubble.appendChild(box);
     }
     // The first quoted sentence (up to its citation markers) is shown; further ones wait behind
     // a button, so that a long answer does not fill the small panel.
