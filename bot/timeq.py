@@ -38,6 +38,15 @@ def is_iso_day(text: str) -> bool:
     return bool(_ISO_DAY_RE.fullmatch(text))
 
 
+def is_calendar_day(text: str) -> bool:
+    """True when ``text`` is written YYYY-MM-DD, names a day that exists (not 2025-02-30, not
+    0000-01-01) and lies in the years every date computation has room for (1000–2999)."""
+    try:
+        return is_iso_day(text) and in_range(date.fromisoformat(text))
+    except ValueError:
+        return False
+
+
 def parse_as_of(value: str | date | None, today: date | None = None) -> date:
     """The day a question is asked as of: ``value`` (``YYYY-MM-DD``), or today when empty."""
     if isinstance(value, date):

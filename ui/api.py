@@ -13,10 +13,12 @@ from datetime import date
 from typing import Annotated, Iterator
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from bot.timeq import ISO_DAY
+from ingest.dates import EARLIEST, LATEST, in_range
 
 from .context import MAX_INPUTS, PreparedQuestion, ServerContext
 from .feedback import FeedbackTooLarge
@@ -32,11 +34,34 @@ class TurnIn(BaseModel):
 _Outlet = Annotated[str, StringConstraints(max_length=300)]
 
 
+def calendar_day(value: str) -> str:
+    """``value`` when it is empty or a real day of the years 1000–2999 written YYYY-MM-DD
+    (2025-02-30 and 0000-01-01 are not)."""
+    if value:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"'{value[:20]}' is not a day of the calendar") from None
+        if not in_range(day):
+            raise ValueError(f"{value} is out of range: give a day from {EARLIEST} to {LATEST}")
+    return value
+
+
+_Day = Annotated[str, AfterValidator(calendar_day)]
+
+
+def _day_text(value):
+    """A day is written YYYY-MM-DD: a number (0, a Unix time) is not read as one."""
+    if isinstance(value, (int, float)):
+        raise ValueError("a day is written YYYY-MM-DD, not as a number")
+    return value
+
+
 class FiltersIn(BaseModel):
     source: Annotated[list[_Outlet], Field(max_length=100)] | _Outlet = Field(
         default_factory=list, description="outlet(s) to search, as in /api/articles (at most 100)")
-    since: str = Field(default="", pattern=_DATE, description="published on or after (YYYY-MM-DD)")
-    until: str = Field(default="", pattern=_DATE, description="published on or before (YYYY-MM-DD)")
+    since: _Day = Field(default="", pattern=_DATE, description="published on or after (YYYY-MM-DD)")
+    until: _Day = Field(default="", pattern=_DATE, description="published on or before (YYYY-MM-DD)")
     lang: str = Field(default="", max_length=8, description="article language, e.g. 'fr'")
 
 
@@ -45,8 +70,8 @@ class AskRequest(BaseModel):
     history: list[TurnIn] = Field(default_factory=list, description="earlier turns, oldest first, for follow-ups "
                                   "(at most NEWSBOT_MAX_HISTORY_TURNS turns and NEWSBOT_MAX_HISTORY_CHARS characters)")
     filters: FiltersIn | None = None
-    k: int = Field(default=5, ge=1, le=50, description="passages to retrieve")
-    as_of: date | None = Field(default=None, description="ask as of this day (YYYY-MM-DD; default today): later "
+    k: int = Field(default=5, ge=1, le=50, strict=True, description="passages to retrieve (a number: true is no 1)")
+    as_of: Annotated[date | None, BeforeValidator(_day_text)] = Field(default=None, description="ask as of this day (YYYY-MM-DD; default today): later "
                                "articles are never cited, 'this week' means the week up to it")
 
     model_config = ConfigDict(json_schema_extra={"examples": [
@@ -73,7 +98,8 @@ class CitationOut(BaseModel):
     passage: str
     start: int
     end: int
-    highlight: list[list[int]] = Field(description="[start, end] offsets into passage of the supporting text")
+    highlight: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
+        description="[start, end] offsets into passage of the supporting text")
     chunk_id: str = ""
     supported: bool = True
     dates: list[DateOut] = Field(default_factory=list, description="time phrases of passage with their resolved dates")
@@ -204,8 +230,11 @@ def _add_ask_routes(router: APIRouter, ctx: ServerContext, asking: list) -> None
                        since: str = Query("", pattern=_DATE), until: str = Query("", pattern=_DATE),
                        lang: str = Query("", max_length=8), k: int = Query(5, ge=1, le=50),
                        as_of: date | None = None) -> StreamingResponse:
-        req = AskRequest(question=question, filters=FiltersIn(source=source, since=since, until=until, lang=lang), k=k,
-                         as_of=as_of)
+        try:  # validated here, not in the parameters: a bad value is a 422 like the POST's, never a 500
+            req = AskRequest(question=question, k=k, as_of=as_of,
+                             filters=FiltersIn(source=source, since=since, until=until, lang=lang))
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors(include_url=False)) from None
         return ask_stream(req, request)
 
 

@@ -19,7 +19,7 @@ from bot.errors import QuestionError, RateLimited
 from bot.followup import Turn, turns_from
 from bot.model import Answer, Filters
 from bot.newsbot import NewsBot
-from bot.timeq import is_iso_day
+from bot.timeq import is_calendar_day
 from ingest.embedders import BackgroundEmbedder
 from ingest.pipeline import IngestReport, Ingester
 from ingest.priority import QuestionGate
@@ -227,7 +227,7 @@ class ServerContext:
             raise QuestionError(f"the outlet filter takes at most {MAX_OUTLETS} outlet names of 300 characters")
         for name, value in (("since", since), ("until", until)):
             value = value or ""
-            if not isinstance(value, str) or len(value) > 40 or (value and not is_iso_day(value.strip())):
+            if not isinstance(value, str) or len(value) > 40 or (value and not is_calendar_day(value.strip())):
                 raise QuestionError(label(ui, "bad_date", field=name, value=str(value)[:40]))
         if not isinstance(lang or "", str) or len(lang or "") > 8:
             raise QuestionError("the article language filter is a code such as 'fr' (at most 8 characters)")

@@ -128,3 +128,55 @@ def test_a_json_body_over_the_limit_names_the_setting_and_a_small_one_still_work
                    headers=auth, timeout=60)
     assert r.status_code == 200, r.text
     assert httpx.post(token_server.url + "/api/ask", json={"question": "x"}, timeout=60).status_code == 401
+
+
+# ---- M6 / M7 / L6: typed query and body values are 422s, never 500s -----------------------------
+@pytest.mark.parametrize("sources", [[f"outlet {i}" for i in range(101)], ["x" * 301]])
+def test_get_stream_with_too_many_or_too_long_outlets_is_a_422(server, sources):
+    r = httpx.get(server.url + "/api/ask/stream", params={"question": "Who opened the Games?", "source": sources},
+                  timeout=60)
+    assert r.status_code == 422, r.text
+    assert "source" in r.text
+
+
+def _feedback(highlight) -> dict:
+    citation = {"n": 1, "article_id": "a", "title": "t", "source": "s", "url": "", "published": "2025-07-03",
+                "passage": "They spoke on Thursday.", "start": 0, "end": 23, "highlight": highlight}
+    return {"rating": "up", "question": "When?", "answer": {"question": "When?", "answer": "Thursday [1].",
+                                                            "refused": False, "citations": [citation], "timings": {}}}
+
+
+@pytest.mark.parametrize("highlight", [[[1]], [[1, 2, 3]], [[]]])
+def test_feedback_highlights_must_be_pairs(server, highlight):
+    r = httpx.post(server.url + "/api/feedback", json=_feedback(highlight), timeout=30)
+    assert r.status_code == 422 and "highlight" in r.text, r.text
+
+
+def test_feedback_with_pairs_is_recorded(server):
+    assert httpx.post(server.url + "/api/feedback", json=_feedback([[0, 4]]), timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"filters": {"since": "2025-02-30"}}, "since"), ({"filters": {"until": "0000-01-01"}}, "until"),
+    ({"filters": {"until": "0999-12-31"}}, "until"), ({"k": True}, "k"), ({"k": "5"}, "k"), ({"as_of": 0}, "as_of"),
+])
+def test_impossible_days_and_a_boolean_k_are_422(server, body, field):
+    r = httpx.post(server.url + "/api/ask", json={"question": "Who opened the Games?"} | body, timeout=60)
+    assert r.status_code == 422 and field in r.text, r.text
+
+
+@pytest.mark.parametrize("params", [{"since": "2025-02-30"}, {"until": "0000-01-01"}])
+def test_impossible_days_in_the_stream_query_are_422(server, params):
+    r = httpx.get(server.url + "/api/ask/stream", params={"question": "Who opened the Games?"} | params, timeout=60)
+    assert r.status_code == 422, r.text
+
+
+def test_the_chat_refuses_an_impossible_day_too(store, tmp_path):
+    from bot.errors import QuestionError
+    from ui.context import ServerContext
+
+    ctx = ServerContext(Settings(store=store.path, feedback_log=tmp_path / "f.jsonl"), NewsBot(store))
+    for since in ("2025-02-30", "0000-01-01", "9999-12-31"):
+        with pytest.raises(QuestionError, match="since"):
+            ctx.filters(since=since)
+    assert ctx.filters(since="2024-02-29").since == "2024-02-29"
