@@ -255,9 +255,14 @@ def _wire_add_and_api(demo: gr.Blocks, ctx: ServerContext, handlers: ChatHandler
     gr.api(ask, api_name="ask")
 
 
+UPLOAD_SWEEP = (300, 900)  # Gradio's delete_cache: (every N seconds, files older than M seconds)
+
+
 def build_chat(ctx: ServerContext) -> gr.Blocks:
     handlers = ChatHandlers(ctx)
-    with gr.Blocks(title=label("en", "title"), fill_width=True) as demo:
+    # Uploads are deleted once ingested (ChatHandlers.add_articles); those never ingested are
+    # swept every 5 minutes once 15 minutes old, and all at shutdown.
+    with gr.Blocks(title=label("en", "title"), fill_width=True, delete_cache=UPLOAD_SWEEP) as demo:
         page = _layout(ctx, handlers)
         _wire_chat(demo, ctx, handlers, page)
         _wire_add_and_api(demo, ctx, handlers, page)

@@ -108,7 +108,9 @@ class ChatHandlers:
                 msg = msg.replace(p, Path(p).name)
             return msg
 
-        thread, progress = self.ctx.ingests.start(paths + url_list, rename=rename)
+        # The uploads are deleted once ingested, and may not be named again.
+        uploads.difference_update(paths + [str(Path(p).resolve()) for p in paths])
+        thread, progress = self.ctx.ingests.start(paths + url_list, rename=rename, delete_files=paths)
         progress.errors.extend(not_urls)
         if progress.waiting:
             yield IngestUpdate(label(ui, "ingest_busy"))

@@ -13,7 +13,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from bot.errors import QuestionError, RateLimited
 from bot.followup import Turn, turns_from
@@ -125,8 +125,11 @@ class IngestRunner:
         return self._lock.locked()
 
     def start(self, inputs: list[str], rename: Callable[[str], str] = lambda m: m,
-              cleanup: Path | None = None) -> tuple[threading.Thread, IngestProgress]:
-        """Start ingesting ``inputs``; the returned progress object fills in as it goes."""
+              cleanup: Path | None = None, delete_files: Iterable[str] = ()) -> tuple[threading.Thread, IngestProgress]:
+        """Start ingesting ``inputs``; the returned progress object fills in as it goes. Once it
+        is over, the folder ``cleanup`` and the files ``delete_files`` (uploads, each with its
+        folder when that is left empty) are deleted, whatever happened."""
+        delete_files = list(delete_files)
         progress = IngestProgress(waiting=self.busy)
 
         def run() -> None:
@@ -143,6 +146,7 @@ class IngestRunner:
                 progress.done = True
                 if cleanup is not None:
                     shutil.rmtree(cleanup, ignore_errors=True)
+                _delete_uploads(delete_files)
 
         thread = threading.Thread(target=run, name="newsbot-ingest", daemon=True)
         thread.start()
@@ -170,6 +174,17 @@ class IngestRunner:
         thread, progress = self.start(inputs + urls, rename=rename, cleanup=tmp)
         thread.join()
         return progress
+
+
+def _delete_uploads(paths: list[str]) -> None:
+    """Delete uploaded files, and the folder of each when it is left empty (Gradio keeps every
+    upload in a folder of its own)."""
+    for p in map(Path, paths):
+        p.unlink(missing_ok=True)
+        try:
+            p.parent.rmdir()
+        except OSError:  # not empty, or gone
+            pass
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,11 @@ def allowed_origins(settings: Settings) -> list[str]:
 
 
 class OriginGuard:
-    """Refuses (403) API calls from a browser page on an origin that is neither this server nor
-    configured; CORS alone would only stop the page from reading the answer, not the call itself."""
+    """Refuses (403) API calls (the REST API, and Gradio's: uploads and events) from a browser page
+    on an origin that is neither this server nor configured; CORS alone would only stop the page
+    from reading the answer, not the call itself."""
 
-    def __init__(self, app, origins: list[str], prefix: str = "/api/"):
+    def __init__(self, app, origins: list[str], prefix: str | tuple[str, ...] = "/api/"):
         self.app = app
         self.origins = set(origins)
         self.prefix = prefix
@@ -101,7 +102,7 @@ def _add_guards(app: FastAPI, settings: Settings, ctx: ServerContext, origins: l
     """Middleware, innermost first (each add_middleware wraps the ones before it)."""
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-    app.add_middleware(OriginGuard, origins=origins)
+    app.add_middleware(OriginGuard, origins=origins, prefix=("/api/", "/gradio_api/"))
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"], max_age=600)
     app.add_middleware(JsonBodyCheck, extra=_gradio_event_check(blocks), max_bytes=settings.max_json_bytes,
