@@ -139,6 +139,9 @@ class CrossEncoderReranker:
     """
 
     def __init__(self, model: str):
+        from ingest.optional import require_sentence_transformers
+
+        require_sentence_transformers(f"reranker '{model}'")
         from sentence_transformers import CrossEncoder
 
         try:

@@ -19,6 +19,7 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from .errors import ModelUnavailableError
+from .optional import require_sentence_transformers
 from .priority import PriorityLock, QuestionGate, lower_thread_priority
 
 DEFAULT_EMBEDDER = "e5-small"
@@ -169,6 +170,7 @@ class SentenceTransformerEmbeddings(Embeddings):
     def __init__(self, model: str, load_timeout: float = 20.0, query_prompt: str | None = None,
                  passage_prompt: str | None = None):
         self.name = model
+        require_sentence_transformers(f"embedding model '{model}'")
         path = _resolve_model_path(model)
         self._model = _load_sentence_transformer(path, load_timeout)
         self._lock = PriorityLock()
