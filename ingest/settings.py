@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API cross-origin")
     api_token: str = Field(default="", description="Bearer token required by the REST API when set")
     auth: str = Field(default="", description="'user:password' for the Gradio chat when set")
+    trusted_proxies: str = Field(default="", description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto/-Host are believed; none by default")
     trusted_hosts: str = Field(default="", description="Comma-separated Host names the server answers besides loopback names and --host; '*' for any")
     max_question_chars: int = Field(default=1000, ge=10)
     max_history_turns: int = Field(default=20, ge=0, description="Earlier turns a question may carry")

@@ -29,10 +29,21 @@ class RateLimiter:
             if len(hits) >= self.per_minute:
                 return max(0.1, hits[0] + self.window - now)
             hits.append(now)
-            if len(self._hits) > 10_000:  # forget idle clients so the table stays small
-                for key in [k for k, v in self._hits.items() if not v]:
-                    del self._hits[key]
+            if len(self._hits) > self.max_clients:
+                self._forget(now)
             return 0.0
+
+    max_clients = 10_000  # clients remembered at most (the table's bound)
+
+    def _forget(self, now: float) -> None:
+        """Under the lock: forget the clients idle for a whole window, then, if there are still
+        too many, those seen longest ago (a flood of addresses cannot grow the table)."""
+        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
+            del self._hits[key]
+        if len(self._hits) > self.max_clients:
+            by_age = sorted(self._hits, key=lambda k: self._hits[k][-1])
+            for key in by_age[: len(self._hits) - self.max_clients]:
+                del self._hits[key]
 
 
 class BodySizeLimit:
@@ -268,3 +279,96 @@ class FramePolicy:
             await send(message)
 
         await self.app(scope, receive, framed_send)
+
+
+class SecurityHeaders:
+    """ASGI middleware: every response gets ``X-Content-Type-Options: nosniff``, and a login cookie
+    Gradio sets with ``SameSite=None`` gets ``SameSite=Lax`` (the chat is used on this site; the
+    widget that other sites embed sends a bearer token, never this cookie)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def secured_send(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, _lax(v) if k.lower() == b"set-cookie" else v) for k, v in message.get("headers", [])]
+                if not any(k.lower() == b"x-content-type-options" for k, _ in headers):
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                message = dict(message, headers=headers)
+            await send(message)
+
+        await self.app(scope, receive, secured_send)
+
+
+def _lax(cookie: bytes) -> bytes:
+    import re
+
+    return re.sub(rb"(?i)samesite=none", b"SameSite=Lax", cookie)
+
+
+FORWARDED_HEADERS = (b"x-forwarded-for", b"x-forwarded-host", b"x-forwarded-proto", b"x-forwarded-port",
+                     b"x-forwarded-prefix", b"forwarded", b"x-real-ip")
+
+
+class ForwardedHeaders:
+    """ASGI middleware honouring ``X-Forwarded-*`` only from the configured proxies
+    (NEWSBOT_TRUSTED_PROXIES, comma-separated addresses; none by default): from a trusted proxy
+    the client address and scheme are taken from them (uvicorn's ProxyHeadersMiddleware); from
+    anyone else they are removed, so that no client picks the address the rate limit and the
+    login throttle count, nor the host Gradio writes into its links (``root`` in /config)."""
+
+    def __init__(self, app, trusted: str = ""):
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        self.trusted = {h.strip() for h in trusted.split(",") if h.strip()}
+        self.app = app
+        self.proxied = ProxyHeadersMiddleware(app, trusted_hosts=sorted(self.trusted)) if self.trusted else app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        peer = (scope.get("client") or ("",))[0]
+        if peer in self.trusted or "*" in self.trusted:
+            return await self.proxied(scope, receive, send)
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in FORWARDED_HEADERS]
+        await self.app(dict(scope, headers=headers), receive, send)
+
+
+class GradioSessionGuard:
+    """ASGI middleware: with a login configured, Gradio's heartbeat, cancel and reset routes (which
+    Gradio leaves open) answer only a signed-in session (its login cookie) or the API token."""
+
+    ROUTES = ("/gradio_api/heartbeat/", "/gradio_api/cancel", "/gradio_api/reset")
+
+    def __init__(self, app, gradio_app, token: str = ""):
+        self.app = app
+        self.gradio = gradio_app
+        self.token = token.encode()
+
+    def _signed_in(self, headers: dict) -> bool:
+        from http.cookies import SimpleCookie
+
+        scheme, _, given = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        if self.token and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("latin-1"),
+                                                                             self.token):
+            return True
+        jar = SimpleCookie()
+        try:
+            jar.load(headers.get(b"cookie", b"").decode("latin-1"))
+        except Exception:  # a malformed Cookie header signs nobody in
+            return False
+        cid = self.gradio.cookie_id
+        for name in (f"access-token-{cid}", f"access-token-unsecure-{cid}"):
+            if name in jar and jar[name].value in self.gradio.tokens:
+                return True
+        return False
+
+    async def __call__(self, scope, receive, send):
+        if (scope["type"] == "http" and self.gradio.auth is not None
+                and scope["path"].startswith(self.ROUTES) and not self._signed_in(dict(scope.get("headers", [])))):
+            return await send_json(send, 401, "sign in first: this Gradio route needs the chat's login")
+        await self.app(scope, receive, send)

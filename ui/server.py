@@ -16,7 +16,8 @@ from ingest.settings import Settings
 
 from .api import build_router
 from .context import ServerContext
-from .limits import BodySizeLimit, FramePolicy, JsonBodyCheck, RateLimiter, RouteRateLimit
+from .limits import (BodySizeLimit, ForwardedHeaders, FramePolicy, GradioSessionGuard, JsonBodyCheck, RateLimiter,
+                     RouteRateLimit, SecurityHeaders)
 from .widget import build_widget_router
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -114,7 +115,9 @@ def _add_guards(app: FastAPI, settings: Settings, ctx: ServerContext, origins: l
                        applies=lambda method, path: method == "POST" and path.rstrip("/") == "/login")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(FramePolicy, ancestors=" ".join(["'self'", *origins]))
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts(settings, host))
+    app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies)
 
 
 def create_app(settings: Settings, bot: NewsBot | None = None, host: str = "127.0.0.1",
@@ -149,6 +152,8 @@ def create_app(settings: Settings, bot: NewsBot | None = None, host: str = "127.
     # "launched"; mounted into FastAPI it never is, and any server path would be read and copied
     # where /gradio_api/file= serves it. The app is served from here on: say so.
     blocks.has_launched = True
+    gradio_app = next(r.app for r in app.routes if hasattr(getattr(r, "app", None), "cookie_id"))
+    app.add_middleware(GradioSessionGuard, gradio_app=gradio_app, token=settings.api_token)
     return app
 
 
@@ -186,7 +191,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, bot: Ne
         port = sock.getsockname()[1]
         print(f"newsbot: chat at http://{host}:{port}/  API docs at http://{host}:{port}/docs  "
               f"widget script at http://{host}:{port}/widget.js", flush=True)
-        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+        # X-Forwarded-* are honoured by the app itself, from NEWSBOT_TRUSTED_PROXIES only (not from
+        # 127.0.0.1 as uvicorn would by default).
+        uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=False)).run(sockets=[sock])
     finally:
         sock.close()
 
@@ -205,7 +212,8 @@ class BackgroundServer:
         sock.bind((host, port))
         self.host, self.port = sock.getsockname()[:2]
         self._sock = sock
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2,
+                                                   proxy_headers=False))
         self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True,
                                         name=f"newsbot-server-{self.port}")
 

@@ -180,3 +180,66 @@ def test_the_chat_refuses_an_impossible_day_too(store, tmp_path):
         with pytest.raises(QuestionError, match="since"):
             ctx.filters(since=since)
     assert ctx.filters(since="2024-02-29").since == "2024-02-29"
+
+
+# ---- L1–L5: proxies, Gradio's open routes, the login cookie, headers -----------------------------
+def test_x_forwarded_for_is_ignored_unless_the_proxy_is_configured(store, tmp_path_factory):
+    plain = _serve(store, tmp_path_factory, rate_limit_per_minute=3)
+    proxied = _serve(store, tmp_path_factory, rate_limit_per_minute=3, trusted_proxies="127.0.0.1")
+    try:
+        for s, expected in ((plain, [200, 200, 200, 429, 429]), (proxied, [200] * 5)):
+            got = [httpx.post(s.url + "/api/ask", json={"question": "Who opened the Games?"}, timeout=60,
+                              headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(5)]
+            assert got == expected, (s.url, got)
+    finally:
+        plain.stop()
+        proxied.stop()
+
+
+def test_the_rate_limiter_table_is_bounded():
+    from ui.limits import RateLimiter
+
+    limiter = RateLimiter(per_minute=5)
+    limiter.max_clients = 100
+    for i in range(1000):
+        assert limiter.retry_after(f"198.51.100.{i}") == 0.0
+    assert len(limiter._hits) <= 101
+    assert limiter.retry_after("198.51.100.999") == 0.0  # a recent client is still counted
+    assert len(limiter._hits["198.51.100.999"]) == 2
+
+
+def _login(url: str) -> httpx.Response:
+    return httpx.post(url + "/login", data={"username": "reader", "password": TOKEN}, timeout=30)
+
+
+def test_gradio_heartbeat_cancel_and_reset_need_the_login(token_server):
+    url = token_server.url
+    assert httpx.get(url + "/gradio_api/heartbeat/abc", timeout=10).status_code == 401
+    body = {"session_hash": "abc", "fn_index": 0, "event_id": "e"}
+    for route in ("/gradio_api/cancel", "/gradio_api/reset"):
+        assert httpx.post(url + route, json=body, timeout=10).status_code == 401
+    login = _login(url)
+    assert login.status_code == 200, login.text
+    with httpx.Client(cookies=login.cookies, timeout=10) as signed_in:
+        with signed_in.stream("GET", url + "/gradio_api/heartbeat/abc") as r:
+            assert r.status_code == 200
+        assert signed_in.post(url + "/gradio_api/reset", json=body).status_code == 200
+    bearer = httpx.post(url + "/gradio_api/reset", json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    assert bearer.status_code == 200
+
+
+def test_the_login_cookie_is_samesite_lax(token_server):
+    cookies = _login(token_server.url).headers.get_list("set-cookie")
+    assert len(cookies) == 2 and all("samesite=lax" in c.lower() for c in cookies), cookies
+
+
+def test_x_forwarded_host_does_not_change_the_root(server):
+    config = httpx.get(server.url + "/config", headers={"X-Forwarded-Host": "evil.example",
+                                                         "X-Forwarded-Proto": "https"}, timeout=30).json()
+    assert "evil.example" not in json.dumps(config)
+    assert config["root"].startswith(server.url)
+
+
+def test_every_page_says_nosniff(server):
+    for path in ("/", "/api/health", "/widget.js", "/config"):
+        assert httpx.get(server.url + path, timeout=30).headers.get("x-content-type-options") == "nosniff", path
