@@ -25,8 +25,8 @@ PIAF_QA = DATA / "piaf_small_qa.jsonl"      # PIAF's questions about them
 # The full evaluation sets, present in CI only (../shared, or NEWSBOT_SHARED): tests that read them
 # are marked ``shared`` and skip elsewhere (tests/conftest.py).
 SHARED = Path(os.environ.get("NEWSBOT_SHARED", REPO.parent / "shared"))
-SHARED_SKIP_REASON = (f"needs the full evaluation sets in {SHARED.name}/ beside the checkout "
-                      "(or NEWSBOT_SHARED); .ci/run runs it")
+SHARED_SKIP_REASON = (f"needs the full evaluation sets, absent here ({SHARED}): lay shared/ beside the "
+                      "checkout or set NEWSBOT_SHARED; .ci/run has them")
 
 
 def shared_available() -> bool:
