@@ -38,13 +38,13 @@ TIER_MARKER = "bench-tier.json"
 def bench_ingest(articles: Path, settings, batch_chunks: int = 32, limit: int | None = None) -> dict:
     """Full-pipeline ingest of ``articles`` into a fresh temporary store vs. the embedder alone."""
     from ingest.chunking import chunk_articles
-    from ingest.embedders import make_embedder
+    from ingest.embedders import DEFAULT_EMBEDDER, make_embedder
     from ingest.loaders import load_input
-    from ingest.pipeline import Ingester, embedding_text
-    from ingest.sentences import sentence_spans
+    from ingest.pipeline import Ingester
+    from ingest.sentences import passage_inputs, sentence_method, sentence_spans
     from ingest.store import Store
 
-    embedder = make_embedder(settings.embedder_or_default(), settings.model_load_timeout)
+    embedder = make_embedder(settings.embedder or DEFAULT_EMBEDDER, settings.model_load_timeout)
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-ingest-") as tmp:
         # Both runs see the same articles; the pipeline reads them from a file, as 'newsbot ingest' does.
         source = Path(articles)
@@ -54,15 +54,21 @@ def bench_ingest(articles: Path, settings, batch_chunks: int = 32, limit: int | 
             source.write_text("\n".join(lines) + "\n", encoding="utf-8")
         arts = load_input(str(source), settings, lambda err: None)
         chunks = chunk_articles(arts, settings.chunk_size, settings.chunk_overlap)
-        texts = [embedding_text(c.metadata.get("title", ""), c.text) for c in chunks]
-        # The pipeline also embeds each new chunk's sentences (for sentence-level ranking), batch by
-        # batch: the embedder alone does the same two calls per batch on the same texts.
+        inputs = [passage_inputs(c.metadata.get("title", ""), c.text) for c in chunks]
+        texts = [x for x, _ in inputs]
+        # The pipeline also gives each new chunk's sentences a vector (for sentence-level ranking),
+        # batch by batch, as the store's method says: pooled out of the chunk's own pass, or one
+        # embedding per sentence. The embedder alone does the same calls per batch on the same texts.
         sentences = [[c.text[a:b] for a, b in sentence_spans(c.text)] for c in chunks]
+        pooled = sentence_method(embedder) == "pooled"
         embedder.embed_documents(texts[:batch_chunks])  # load and warm the model outside every timing
 
         def embed_alone() -> tuple[float, float]:
             w0, c0 = time.perf_counter(), time.process_time()
             for i in range(0, len(texts), batch_chunks):
+                if pooled:
+                    embedder.embed_with_sentences(texts[i:i + batch_chunks], [sp for _, sp in inputs[i:i + batch_chunks]])
+                    continue
                 embedder.embed_documents(texts[i:i + batch_chunks])
                 embedder.embed_documents([t for sents in sentences[i:i + batch_chunks] for t in sents])
             return time.perf_counter() - w0, time.process_time() - c0
@@ -87,6 +93,7 @@ def bench_ingest(articles: Path, settings, batch_chunks: int = 32, limit: int | 
         "chunks": n,
         "sentences": sum(len(x) for x in sentences),
         "embedder": embedder.name,
+        "sentence_vectors": "pooled" if pooled else "separate",
         "batch_chunks": batch_chunks,
         "embedder_alone": {"seconds": round(embed_wall, 2), "cpu_seconds": round(embed_cpu, 2),
                            "chunks_per_s": round(n / embed_wall, 2),
@@ -390,9 +397,9 @@ def _axes(ax, ylabel: str, title: str, log_y: bool = False) -> None:
 
 def open_source_store(path: Path, embedder_name: str, model_load_timeout: float):
     """The real store the tiers are built from; a :class:`BenchmarkError` when there is none."""
-    from ingest.embedders import make_embedder
-    from ingest.store import Store, embedder_name_for
+    from ingest.settings import StoreSettings
+    from ingest.store import Store
 
     if not (Path(path) / "chroma").exists():
         raise BenchmarkError(f"{path}: no store there; pass --source-store with an ingested store")
-    return Store(path, make_embedder(embedder_name_for(embedder_name, path), model_load_timeout))
+    return Store.open(StoreSettings(store=path, chroma_url="", embedder=embedder_name, model_load_timeout=model_load_timeout))

@@ -236,3 +236,28 @@ class Tokenizer:
                 out.extend(self._word(norm[start:pos]))
                 start = pos
         return out
+
+    def encode_with_starts(self, text: str) -> tuple[list[int], list[int]]:
+        """:meth:`encode`'s ids, and for each the offset in ``text`` of the word it belongs to (its
+        first character after the space; every token of a word shares it), in increasing order."""
+        chars: list[str] = []
+        origin: list[int] = []
+        for i, ch in enumerate(text):  # normalise() character by character, keeping where each came from
+            for c in self._norm.get(ord(ch), ch):
+                if c == " " and chars and chars[-1] == " ":
+                    continue
+                chars.append(c)
+                origin.append(i)
+        if not chars or chars[0] != " ":
+            chars.insert(0, " ")
+            origin.insert(0, 0)
+        ids: list[int] = []
+        starts: list[int] = []
+        begin = 0
+        for pos in range(1, len(chars) + 1):
+            if pos == len(chars) or chars[pos] == " ":
+                word = self._word(META + "".join(chars[begin + 1:pos]))
+                ids.extend(word)
+                starts.extend([origin[begin + 1] if pos > begin + 1 else origin[begin]] * len(word))
+                begin = pos
+        return ids, starts

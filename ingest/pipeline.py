@@ -16,7 +16,7 @@ from .errors import InputError
 from .loaders import expand_inputs, load_input
 from .model import Article, Chunk
 from .priority import QuestionGate
-from .sentences import SentenceVectors
+from .sentences import SentenceVectors, embedding_text, passage_inputs  # noqa: F401 (embedding_text: for callers)
 from .settings import Settings
 from .store import Store
 
@@ -63,16 +63,24 @@ class Ingester:
     hands in a :class:`~ingest.embedders.BackgroundEmbedder`. ``yield_to`` is the server's
     :class:`~ingest.priority.QuestionGate`: the ingest waits for the questions in flight before
     each article is chunked and before each store write.
+
+    ``sentences_now``: give the new chunks' sentences their vectors during the ingest (they cost
+    as much as the chunks: one model run per sentence) rather than when a question first
+    retrieves them (:meth:`SentenceVectors.vectors`; the same vectors either way). Default: in a
+    server (``yield_to`` given), whose new articles are asked about next, and whenever they are
+    pooled out of the chunks' own pass (free); not in ``newsbot ingest``, which thus costs half.
     """
 
     def __init__(self, store: Store, settings: Settings, batch_chunks: int = 32,
-                 sentences: SentenceVectors | None = None, embedder=None, yield_to: QuestionGate | None = None):
+                 sentences: SentenceVectors | None = None, embedder=None, yield_to: QuestionGate | None = None,
+                 sentences_now: bool | None = None):
         self.store = store
         self.settings = settings
         self.batch_chunks = batch_chunks
         self.sentences = sentences if sentences is not None else SentenceVectors.beside(store)
         self.embedder = embedder if embedder is not None else store.embedder
         self.yield_to = yield_to
+        self.sentences_now = yield_to is not None if sentences_now is None else sentences_now
 
     def _let_questions_pass(self) -> None:
         if self.yield_to is not None:
@@ -182,19 +190,17 @@ class Ingester:
             relabelled.extend(c for c in outdated if c not in reembed)
             stale.extend(gone)
             report.chunks_unchanged += len(chunks) - len(fresh) - len(outdated)
-        vectors: list[list[float]] = []
-        if to_embed:
-            t = time.perf_counter()
-            vectors = self.embedder.embed_documents([embedding_text(c.metadata.get("title", ""), c.text)
-                                                     for c in to_embed])
-            report.embed_seconds += time.perf_counter() - t
+        vectors, pooled = self._embed(to_embed, report)
         self._let_questions_pass()
         self.store.upsert(to_embed, vectors, stale, relabelled=relabelled)
-        if to_embed:
-            # Sentence vectors let retrieval rank a passage by its best sentence; embedding them
+        if to_embed and (pooled is not None or self.sentences_now):
+            # Sentence vectors let retrieval rank a passage by its best sentence; computing them
             # now spares the first questions on new articles that wait.
             t = time.perf_counter()
-            self.sentences.add([(c.id, c.text) for c in to_embed], self.embedder)
+            if pooled is not None:
+                self.sentences.put([c.id for c in to_embed], pooled)
+            else:
+                self.sentences.add([(c.id, c.text) for c in to_embed], self.embedder)
             report.sentence_seconds += time.perf_counter() - t
         report.chunks_embedded += len(to_embed)
         report.chunks_relabelled += len(relabelled)
@@ -203,8 +209,18 @@ class Ingester:
             bar.update(sum(len(c) for _, c in batch))
             bar.set_postfix(articles=report.articles, embedded=report.chunks_embedded)
 
-
-def embedding_text(title: str, text: str) -> str:
-    """What the embedder sees of a passage: the article title gives it its context."""
-    return f"{title}\n{text}" if title and not text.startswith(title) else text
+    def _embed(self, chunks: list[Chunk], report: IngestReport) -> tuple[list[list[float]], list | None]:
+        """The chunks' vectors, and their sentence matrices when the store's sentence vectors are
+        pooled out of the same forward pass (else None: the sentences are embedded one by one)."""
+        if not chunks:
+            return [], None
+        t = time.perf_counter()
+        inputs = [passage_inputs(c.metadata.get("title", ""), c.text) for c in chunks]
+        pooled = None
+        if self.sentences.pooled and getattr(self.embedder, "pools_sentences", False):
+            vectors, pooled = self.embedder.embed_with_sentences([x for x, _ in inputs], [sp for _, sp in inputs])
+        else:
+            vectors = self.embedder.embed_documents([x for x, _ in inputs])
+        report.embed_seconds += time.perf_counter() - t
+        return vectors, pooled
 

@@ -8,6 +8,14 @@ embedder, so it never goes stale: a changed chunk has a new id. It lives beside 
 missing from it (an interrupted ingest, a store written by another program) are embedded when
 first retrieved. Vectors of deleted or replaced chunks are pruned by the ingester and by
 ``newsbot delete``.
+
+How the vectors are made is recorded in the store (:func:`sentence_method`): ``pooled`` (stores
+made since 2026-12-02 with the default engine) means each sentence's vector is the mean of its
+tokens' states in the chunk's own forward pass, computed with the chunk's vector at no extra
+model cost, and kept in ``sentence-vectors-<embedder>-pooled/``; ``separate`` (older stores,
+and engines that do not expose their token states) means one embedding per sentence.
+``newsbot reindex`` moves a store to its embedder's method. Either way a chunk has at most
+:data:`MAX_SENTENCES` vectors, so the work per article is bounded whatever its text.
 """
 from __future__ import annotations
 
@@ -23,35 +31,73 @@ import numpy as np
 from ingest.chunking import split_sentences
 
 _COMPACT_AFTER = 64  # batch files; then they are merged into one
+MAX_SENTENCES = 32  # sentence vectors per chunk, at most (see sentence_spans)
+POOLED, SEPARATE = "pooled", "separate"
 _SHARED: dict[Path, "SentenceVectors"] = {}
 _SHARED_LOCK = threading.Lock()
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of a chunk (the whole chunk when it has no sentence break)."""
-    return split_sentences(text) or ([(0, len(text))] if text.strip() else [])
+    """Sentence spans of a chunk (the whole chunk when it has no sentence break), at most
+    :data:`MAX_SENTENCES`: beyond that, runs of consecutive sentences share one span, so the
+    vectors kept per chunk are bounded whatever the text (a chunk of "… … …" has hundreds of
+    "sentences"; no PIAF chunk has more than 11, no RealTimeQA one more than 69)."""
+    spans = split_sentences(text) or ([(0, len(text))] if text.strip() else [])
+    if len(spans) <= MAX_SENTENCES:
+        return spans
+    n = len(spans)
+    cuts = [n * k // MAX_SENTENCES for k in range(MAX_SENTENCES + 1)]
+    return [(spans[a][0], spans[b - 1][1]) for a, b in zip(cuts, cuts[1:])]
+
+
+def embedding_text(title: str, text: str) -> str:
+    """What the embedder sees of a passage: the article title gives it its context."""
+    return f"{title}\n{text}" if title and not text.startswith(title) else text
+
+
+def passage_inputs(title: str, text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The embedding text of a chunk and its sentence spans in that text's offsets."""
+    full = embedding_text(title, text)
+    off = len(full) - len(text)
+    return full, [(a + off, b + off) for a, b in sentence_spans(text)]
+
+
+def sentence_method(embedder) -> str:
+    """How a new store made with ``embedder`` gets its sentence vectors: ``pooled`` out of each
+    chunk's own forward pass when the engine exposes its token states, else ``separate`` (one
+    embedding per sentence: every store made before 2026-12-02)."""
+    return POOLED if getattr(embedder, "pools_sentences", False) else SEPARATE
 
 
 class SentenceVectors:
     """Per-chunk matrices of sentence embeddings (one row per :func:`sentence_spans` span)."""
 
-    def __init__(self, embedder, folder: Path | str | None = None):
+    def __init__(self, embedder, folder: Path | str | None = None, method: str = SEPARATE):
         self.embedder = embedder
         self.folder = Path(folder) if folder else None
+        self.method = method
+        self.store = None  # where the titles of chunks embedded lazily are read (pooled vectors)
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
         self._loaded = False
 
+    @property
+    def pooled(self) -> bool:
+        return self.method == POOLED
+
     @classmethod
     def beside(cls, store) -> "SentenceVectors":
-        """The cache of ``store``; one shared instance per folder in a process, so what the
-        ingester embeds is what the retriever finds."""
+        """The cache of ``store``, in the folder of its embedder and of its sentence method (the
+        store records which); one shared instance per folder in a process, so what the ingester
+        embeds is what the retriever finds."""
+        method = getattr(store, "sentence_method", SEPARATE)
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", getattr(store.embedder, "name", "embedder"))
-        folder = (store.path / f"sentence-vectors-{slug}").resolve()
+        folder = (store.path / f"sentence-vectors-{slug}{'-pooled' if method == POOLED else ''}").resolve()
         with _SHARED_LOCK:
             found = _SHARED.get(folder)
             if found is None or found.embedder is not store.embedder:
-                found = _SHARED[folder] = cls(store.embedder, folder)
+                found = _SHARED[folder] = cls(store.embedder, folder, method)
+            found.store = store
             return found
 
     def _load(self) -> None:
@@ -92,15 +138,37 @@ class SentenceVectors:
         if chunks:
             self._embed(list(dict(chunks).items()), embedder)
 
+    def put(self, ids: list[str], matrices: list[np.ndarray]) -> None:
+        """Keep sentence matrices computed elsewhere (pooled out of the chunks' own forward pass)."""
+        if not ids:
+            return
+        counts = [len(m) for m in matrices]
+        matrix = np.concatenate([np.asarray(m, dtype=np.float32) for m in matrices])
+        with self._lock:
+            self._vectors.update(zip(ids, (np.asarray(m, dtype=np.float32) for m in matrices)))
+            self._save(list(ids), counts, matrix)
+
+    def _titles(self, ids: list[str]) -> dict[str, str]:
+        try:
+            return {ch.id: str(ch.metadata.get("title", "")) for ch in self.store.get_chunks(ids)}
+        except Exception:  # no store, or it is closed: the text alone
+            return {}
+
     def _embed(self, chunks: list[tuple[str, str]], embedder=None) -> None:
         # Embedded outside the cache's lock: an ingest embedding a batch's sentences must not
         # hold up the questions reading the cache (the embedder serialises its own calls).
+        embedder = embedder if embedder is not None else self.embedder
+        if self.pooled and getattr(embedder, "pools_sentences", False):
+            titles = self._titles([cid for cid, _ in chunks])
+            inputs = [passage_inputs(titles.get(cid, ""), text) for cid, text in chunks]
+            _, matrices = embedder.embed_with_sentences([t for t, _ in inputs], [sp for _, sp in inputs])
+            self.put([cid for cid, _ in chunks], matrices)
+            return
         texts, counts = [], []
         for _, text in chunks:
             spans = sentence_spans(text)
             texts.extend(text[a:b] for a, b in spans)
             counts.append(len(spans))
-        embedder = embedder if embedder is not None else self.embedder
         matrix = np.asarray(embedder.embed_documents(texts), dtype=np.float32) if texts else np.zeros((0, 1), np.float32)
         with self._lock:
             pos = 0

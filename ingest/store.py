@@ -39,6 +39,7 @@ from urllib.parse import urlparse
 from .errors import EmbedderMismatchError, StoreError
 from .lexical import LexicalIndex
 from .model import Chunk
+from .sentences import SEPARATE, sentence_method
 
 COLLECTION = "newsbot"
 REINDEX_COLLECTION = COLLECTION + "-reindex"
@@ -163,7 +164,8 @@ class Store:
             _recover_reindex(self._client)
         self._collection = self._client.get_or_create_collection(
             collection,
-            metadata={"embedder": embedder.name, "dim": int(getattr(embedder, "dim", 0)), "generation": 0},
+            metadata={"embedder": embedder.name, "dim": int(getattr(embedder, "dim", 0)), "generation": 0,
+                      "sentences": sentence_method(embedder)},
             configuration={"hnsw": {"space": "cosine"}},
             embedding_function=None,
         )
@@ -180,6 +182,12 @@ class Store:
         self._lexical: LexicalIndex | None = None
         self._seen_generation = self.generation()
         self._epoch = _EPOCHS.get(str(self.path / "chroma"), 0)
+
+    @property
+    def sentence_method(self) -> str:
+        """How this store's sentence vectors are made (:func:`~ingest.sentences.sentence_method`);
+        a store from before the record has ``separate`` ones."""
+        return str((self.collection.metadata or {}).get("sentences") or SEPARATE)
 
     def close(self) -> None:
         """Release Chroma's client (its files, connections and threads); the store is not used after."""

@@ -76,6 +76,8 @@ def test_stats_articles_and_delete_commands(tmp_path):
     assert run_newsbot("ingest", str(docs), "--store", store).returncode == 0
     stats = json.loads(run_newsbot("stats", "--store", store, "--json").stdout)
     assert (stats["articles"], stats["chunks"], stats["lexical_chunks"], stats["incomplete_articles"]) == (2, 2, 2, 0)
+    # A question gives the chunks it retrieves their sentence vectors (newsbot ingest leaves them to it).
+    assert run_newsbot("ask", "Who is on strike since Monday?", "--store", store).returncode == 0
     listing = run_newsbot("articles", "--store", store).stdout.strip().split("\n")
     assert len(listing) == 2 and all(line.count("\t") == 3 for line in listing)
     storm_id = next(line.split("\t")[0] for line in listing if line.endswith("\tStorm"))

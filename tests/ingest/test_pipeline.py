@@ -19,8 +19,9 @@ def store(tmp_path, e5) -> Store:
 
 def ingest(store, *inputs, **settings):
     errors = []
-    report = Ingester(store, Settings(store=store.path, **settings)).ingest([str(i) for i in inputs], progress=False,
-                                                                           on_error=errors.append)
+    # sentences_now: as a server ingests (newsbot ingest leaves sentence vectors to the first question)
+    report = Ingester(store, Settings(store=store.path, **settings), sentences_now=True).ingest(
+        [str(i) for i in inputs], progress=False, on_error=errors.append)
     return report, errors
 
 
