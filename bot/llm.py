@@ -15,6 +15,7 @@ from typing import Iterator
 
 from ingest.chunking import split_sentences
 from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
+from ingest.settings import LLMSettings
 
 from .answerers import REFUSAL, Answerer, ExtractiveAnswerer, refusal
 from .model import MARKER_RE, Answer, Citation, Passage, strip_markers
@@ -196,7 +197,7 @@ class LLMAnswerer(Answerer):
         self.top_passages = top_passages
 
     @classmethod
-    def from_settings(cls, settings, fallback: ExtractiveAnswerer, embedder=None) -> "LLMAnswerer":
+    def from_settings(cls, settings: LLMSettings, fallback: ExtractiveAnswerer, embedder=None) -> "LLMAnswerer":
         from langchain_openai import ChatOpenAI  # ~1 s to import: only when an LLM is configured
 
         chat = ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model or "default",

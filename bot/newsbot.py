@@ -12,7 +12,6 @@ from dataclasses import asdict
 from datetime import date
 from typing import Iterator
 
-from ingest.embedders import make_embedder
 from ingest.priority import QuestionGate
 from ingest.settings import Settings
 from ingest.store import Store
@@ -69,15 +68,14 @@ class NewsBot:
                       answer_config: AnswerConfig | None = None) -> "NewsBot":
         """The bot ``settings`` describe; ``search_config``/``answer_config`` replace the defaults
         (tuning and benchmarks build bots this way instead of changing one in place)."""
-        embedder = make_embedder(settings.embedder_for_store(), settings.model_load_timeout)
-        store = Store(settings.store, embedder, chroma_url=settings.chroma_url)
+        store = Store.open(settings)
         reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
         search = HybridSearch(store, config=search_config, reranker=reranker)
         answerer: Answerer = default_answerer(store, settings.reader, answer_config)
         if settings.llm_base_url:
             from .llm import LLMAnswerer
 
-            answerer = LLMAnswerer.from_settings(settings, fallback=answerer, embedder=embedder)
+            answerer = LLMAnswerer.from_settings(settings, fallback=answerer, embedder=store.embedder)
         return cls(store, search=search, answerer=answerer)
 
     def configs(self) -> dict:

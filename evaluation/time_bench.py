@@ -93,12 +93,10 @@ GRID = {"recent_days": (7, 14), "recent_weight": (0.5, 1.0, 1.5), "period_weight
 
 def open_store(store_path: Path):
     """The store at ``store_path``, with the embedder it was built with (or the configured one)."""
-    from ingest.embedders import make_embedder
-    from ingest.settings import Settings
+    from ingest.settings import StoreSettings
     from ingest.store import Store
 
-    settings = Settings(store=store_path)
-    return Store(store_path, make_embedder(settings.embedder_for_store(), settings.model_load_timeout))
+    return Store.open(StoreSettings(store=store_path))
 
 
 def search_latency(store_path: Path, questions_path: Path, limit: int = 200, repeat: int = 3) -> dict:

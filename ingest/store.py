@@ -40,6 +40,7 @@ from .errors import EmbedderMismatchError, StoreError
 from .lexical import LexicalIndex
 from .model import Chunk
 from .sentences import SEPARATE, sentence_method
+from .settings import StoreSettings
 
 COLLECTION = "newsbot"
 REINDEX_COLLECTION = COLLECTION + "-reindex"
@@ -84,10 +85,13 @@ def recorded_embedder(path: Path | str, chroma_url: str = "") -> str:
     """The canonical name of the embedder the store at ``path`` was built with ("" for no store yet)."""
     if not chroma_url and not (Path(path) / "chroma").exists():
         return ""
+    return _built_with(_client(Path(path), chroma_url))
+
+
+def _built_with(client) -> str:
+    """The embedder recorded in the chunk collection of ``client`` ("" when there is none yet)."""
     try:
-        collection = _client(Path(path), chroma_url).get_collection(COLLECTION)
-    except StoreError:
-        raise
+        collection = client.get_collection(COLLECTION)
     except Exception:  # no collection yet
         return ""
     return str((collection.metadata or {}).get("embedder") or "")
@@ -152,11 +156,12 @@ def drop_reindex_collection(path: Path | str, chroma_url: str = "") -> None:
 class Store:
     """Chunks with their vectors (Chroma) and their BM25 index, kept in step."""
 
-    def __init__(self, path: Path | str, embedder, chroma_url: str = "", collection: str = COLLECTION):
+    def __init__(self, path: Path | str, embedder, chroma_url: str = "", collection: str = COLLECTION,
+                 client=None):
         self.path = Path(path)
         self.embedder = embedder
         self.chroma_url = chroma_url
-        self._client = _client(self.path, chroma_url)
+        self._client = client or _client(self.path, chroma_url)
         self._name = collection
         self._lock = threading.RLock()
         self._write_lock_held = False
@@ -188,6 +193,20 @@ class Store:
         """How this store's sentence vectors are made (:func:`~ingest.sentences.sentence_method`);
         a store from before the record has ``separate`` ones."""
         return str((self.collection.metadata or {}).get("sentences") or SEPARATE)
+
+    @classmethod
+    def open(cls, settings: StoreSettings, embedder=None) -> "Store":
+        """The store ``settings`` name (its folder, or its Chroma server), with ``embedder``, else the
+        configured one, else the one the store was built with (a store made by an earlier default
+        keeps working), else the default for a new store; one Chroma client reads which and serves."""
+        from .embedders import DEFAULT_EMBEDDER, config_name, make_embedder
+
+        path, url = Path(settings.store), settings.chroma_url
+        client = _client(path, url) if url or (path / "chroma").exists() else None
+        if embedder is None:
+            name = settings.embedder or config_name(_built_with(client) if client else "") or DEFAULT_EMBEDDER
+            embedder = make_embedder(name, settings.model_load_timeout)
+        return cls(path, embedder, chroma_url=url, client=client)
 
     def close(self) -> None:
         """Release Chroma's client (its files, connections and threads); the store is not used after."""

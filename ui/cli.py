@@ -75,11 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open_store(settings):
-    from ingest.embedders import make_embedder
     from ingest.store import Store
 
-    return Store(settings.store, make_embedder(settings.embedder_for_store(), settings.model_load_timeout),
-                 chroma_url=settings.chroma_url)
+    return Store.open(settings)
 
 
 def cmd_ingest(args) -> int:
@@ -147,12 +145,12 @@ def cmd_delete(args) -> int:
 def cmd_reindex(args) -> int:
     from tqdm import tqdm
 
-    from ingest.embedders import make_embedder
+    from ingest.embedders import DEFAULT_EMBEDDER, make_embedder
     from ingest.reindex import reindex
 
     settings = settings_from_args(args)
     require_store(settings)
-    embedder = make_embedder(settings.embedder_or_default(), settings.model_load_timeout)
+    embedder = make_embedder(settings.embedder or DEFAULT_EMBEDDER, settings.model_load_timeout)
     with tqdm(unit=" chunks", desc="reindex", file=sys.stderr, disable=None) as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total

@@ -11,12 +11,12 @@ from typing import Callable, Iterator
 
 from ..errors import InputError
 from ..model import Article
-from ..settings import Settings
+from ..settings import IngestSettings
 from . import feed, html, jsonl, text, url
 
 # load(source, settings, report): report(InputError) receives bad parts (records, feed entries)
 # of an input whose other parts still load.
-Loader = Callable[[str, Settings, Callable[[InputError], None]], list[Article]]
+Loader = Callable[[str, IngestSettings, Callable[[InputError], None]], list[Article]]
 
 LOADERS: dict[str, Loader] = {
     ".txt": text.load,
@@ -48,7 +48,7 @@ def expand_inputs(inputs: list[str]) -> Iterator[str]:
             yield item
 
 
-def load_input(source: str, settings: Settings, report: Callable[[InputError], None]) -> list[Article]:
+def load_input(source: str, settings: IngestSettings, report: Callable[[InputError], None]) -> list[Article]:
     """Articles of one file or URL; raises :class:`InputError` naming the input and the reason."""
     if source.startswith(("http://", "https://")):
         return url.load(source, settings, report)

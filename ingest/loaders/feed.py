@@ -6,11 +6,11 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model import Article
-from ..settings import Settings
+from ..settings import IngestSettings
 from .common import make_article, paragraphs_from_lines, stable_id
 
 
-def load(source: str, settings: Settings, report) -> list[Article]:
+def load(source: str, settings: IngestSettings, report) -> list[Article]:
     return articles_from_feed(Path(source).read_bytes(), source, report)
 
 

@@ -5,11 +5,11 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model import Article
-from ..settings import Settings
+from ..settings import IngestSettings
 from .common import decode_text, make_article, paragraphs_from_lines, stable_id
 
 
-def load(source: str, settings: Settings, report=None) -> list[Article]:
+def load(source: str, settings: IngestSettings, report=None) -> list[Article]:
     data = Path(source).read_bytes()
     path = Path(source).resolve()
     return [article_from_html(decode_text(source, data), source, fallback_url=path.as_uri(),

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model import Article
-from ..settings import Settings
+from ..settings import IngestSettings
 from .common import make_article, read_text_file, stable_id
 
 _ID_RE = re.compile(r"[^A-Za-z0-9_.:-]+")
 _TOO_DEEP = "JSON nested too deeply to read (an article record is one flat object)"
 
 
-def load(source: str, settings: Settings, report) -> list[Article]:
+def load(source: str, settings: IngestSettings, report) -> list[Article]:
     """Articles of a ``.json`` (one record or a list) or ``.jsonl`` file; ``report(InputError)``
     receives each bad record while the good ones load."""
     raw = read_text_file(source)

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 from ..model import Article
-from ..settings import Settings
+from ..settings import IngestSettings
 from .common import make_article, read_text_file, stable_id
 
 _HEADING_RE = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
@@ -48,7 +48,7 @@ def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
     return fields, text[m.end():]
 
 
-def load(source: str, settings: Settings, report=None) -> list[Article]:
+def load(source: str, settings: IngestSettings, report=None) -> list[Article]:
     meta, raw = split_front_matter(read_text_file(source))
     lines = raw.replace("\r\n", "\n").split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), 0)

@@ -6,13 +6,13 @@ from urllib.parse import urlparse
 
 from ..errors import InputError
 from ..model import Article
-from ..settings import Settings
+from ..settings import IngestSettings
 from .common import decode_text
 from .feed import articles_from_feed, looks_like_feed
 from .html import article_from_html
 
 
-def request(source: str, settings: Settings, headers: dict | None = None) -> tuple[int, bytes, dict, str]:
+def request(source: str, settings: IngestSettings, headers: dict | None = None) -> tuple[int, bytes, dict, str]:
     """(HTTP status, body, response headers with lower-case names, final URL) of a GET, limited
     in size and, redirects and slow servers included, to ``settings.fetch_timeout`` seconds in
     all. A status of 400 or more is an :class:`InputError`; 304 (a conditional request whose
@@ -53,13 +53,13 @@ def request(source: str, settings: Settings, headers: dict | None = None) -> tup
         raise InputError(source, f"cannot fetch ({type(exc).__name__}: {exc})") from None
 
 
-def fetch(source: str, settings: Settings) -> tuple[bytes, str, str]:
+def fetch(source: str, settings: IngestSettings) -> tuple[bytes, str, str]:
     """(body, content type, final URL) of a GET: :func:`request` without the status."""
     _status, body, headers, url = request(source, settings)
     return body, headers.get("content-type", ""), url
 
 
-def load(source: str, settings: Settings, report) -> list[Article]:
+def load(source: str, settings: IngestSettings, report) -> list[Article]:
     body, ctype, final_url = fetch(source, settings)
     if not body.strip():
         raise InputError(source, "empty response")

@@ -113,7 +113,7 @@ def test_an_int8_store_opens_with_int8_unless_another_is_configured(tmp_path, e5
     assert embedder_name_for("minilm", store.path) == "minilm"
     assert recorded_embedder(tmp_path / "new") == "" and embedder_name_for("", tmp_path / "new") == DEFAULT_EMBEDDER
     assert not (tmp_path / "new").exists()  # looking does not create a store
-    assert Settings(store=store.path).embedder_for_store() == "e5-small-int8"
+    assert Store.open(Settings(store=store.path)).embedder.name == "multilingual-e5-small-int8"
 
 
 def test_an_int8_store_answers_and_reindex_moves_it_to_the_default(tmp_path, e5_int8):
