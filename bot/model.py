@@ -1,8 +1,17 @@
-"""Plain data of the answering side: filters, retrieved passages, citations and answers."""
+"""Plain data of the answering side: filters, retrieved passages, citations and answers.
+
+:class:`Citation`, :class:`DatePhrase` and :class:`Answer` are the one definition of what
+``newsbot ask --json`` prints and ``/api/ask`` returns: the REST API's response models are built
+from them (``ui.api``), so the descriptions below are also those of the OpenAPI schema.
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Annotated
+
+from pydantic import Field
+from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
 # A citation marker in an answer: "[n]" refers to citation n. The one pattern of the answerers,
 # the metrics and the rendering; a run of markers ("[1] [2]") with the space before it is one cut.
@@ -83,21 +92,39 @@ class Passage:
         return int(self.metadata.get("end", 0))
 
 
+class DatePhrase(TypedDict):
+    """A time phrase of a cited passage with the date it means."""
+
+    text: Annotated[str, Field(description="the time phrase as written in the passage, e.g. 'jeudi'")]
+    start: Annotated[int, Field(description="offset of the phrase in passage")]
+    end: int
+    value: Annotated[str, Field(description="its date resolved against the article's publication date: 2025-07-03, "
+                                            "2025-W27, 2025-06 or 2025; an ISO interval for several days "
+                                            "(2025-06-28/2025-06-29)")]
+
+
+Span = Annotated[list[int], Field(min_length=2, max_length=2, description="[start, end] offsets into passage")]
+
+
 @dataclass
 class Citation:
+    """A cited passage: citation ``n`` of the answer's ``[n]`` markers."""
+
     n: int
     article_id: str
     title: str
     source: str
     url: str
-    published: str
-    passage: str
-    start: int
+    published: Annotated[str, Field(description="the article's publication date (ISO), '' when unknown")]
+    passage: Annotated[str, Field(description="the cited chunk of the article")]
+    start: Annotated[int, Field(description="offset of passage in the article")]
     end: int
-    highlight: list[list[int]] = field(default_factory=list)
+    highlight: Annotated[list[Span], Field(description="the spans of passage that support the answer")] = field(
+        default_factory=list)
     chunk_id: str = ""
     supported: bool = True
-    dates: list[dict] = field(default_factory=list)  # time phrases of the passage: {"text", "start", "end", "value"}
+    dates: Annotated[list[DatePhrase], Field(description="time phrases of passage with their resolved dates")] = field(
+        default_factory=list)
 
     @classmethod
     def from_passage(cls, n: int, p: Passage, highlight: list[list[int]]) -> "Citation":
@@ -112,11 +139,13 @@ class Citation:
 
 @dataclass
 class Answer:
+    """An answer with its citations, as `newsbot ask --json` prints it and POST /api/ask returns it."""
+
     question: str
-    answer: str
-    refused: bool
+    answer: Annotated[str, Field(description="the answer; each claim ends with [n] markers referring to citations")]
+    refused: Annotated[bool, Field(description="true when the articles do not answer (then no citation)")]
     citations: list[Citation] = field(default_factory=list)
-    timings: dict = field(default_factory=dict)
+    timings: Annotated[dict[str, float], Field(description="retrieve_ms and answer_ms")] = field(default_factory=dict)
     notice: str = ""  # e.g. "the language model did not answer; extractive answer shown"
     answerer: str = "extractive"
     confidence: float = 0.0

@@ -1,7 +1,9 @@
-"""Plain data that travels between units: articles and their chunks."""
+"""Plain data that travels between units: articles and their chunks, and a stored article's summary."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+
+from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,15 @@ class Chunk:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+class ArticleSummary(TypedDict):
+    """One stored article as ``Store.articles()`` lists it (``newsbot articles``, ``/api/articles``)."""
+
+    id: str
+    title: str
+    source: str
+    url: str
+    published: str  # ISO date, "" when unknown
+    lang: str
+    chunks: int  # how many chunks of it the store holds

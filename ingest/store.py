@@ -38,7 +38,7 @@ from urllib.parse import urlparse
 
 from .errors import EmbedderMismatchError, StoreError
 from .lexical import LexicalIndex
-from .model import Chunk
+from .model import ArticleSummary, Chunk
 from .sentences import SEPARATE, sentence_method
 from .settings import StoreSettings
 
@@ -406,16 +406,15 @@ class Store:
                 yield m or {}
             offset += len(res["ids"])
 
-    def articles(self) -> list[dict]:
+    def articles(self) -> list[ArticleSummary]:
         """One summary per article: id, title, source, url, published, lang, chunk count."""
-        arts: dict[str, dict] = {}
+        arts: dict[str, ArticleSummary] = {}
         for m in self._iter_metadatas():
             aid = m.get("article_id", "")
             a = arts.get(aid)
             if a is None:
-                arts[aid] = {k: m.get(k, "") for k in ("title", "source", "url", "published", "lang")}
-                arts[aid]["id"] = aid
-                arts[aid]["chunks"] = 1
+                arts[aid] = ArticleSummary(title=m.get("title", ""), source=m.get("source", ""), url=m.get("url", ""),
+                                           published=m.get("published", ""), lang=m.get("lang", ""), id=aid, chunks=1)
             else:
                 a["chunks"] += 1
         return sorted(arts.values(), key=lambda a: (a["published"] or "", a["title"]), reverse=True)

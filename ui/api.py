@@ -7,18 +7,22 @@ server's one exception handler (``ui.server``).
 """
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
 from datetime import date
-from typing import Annotated, Iterator
+from typing import Annotated, Any, Iterator, get_type_hints
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError,
+                      create_model)
 
+from bot.model import Answer
 from bot.timeq import ISO_DAY
 from ingest.dates import EARLIEST, LATEST, in_range
+from ingest.model import ArticleSummary
 
 from .context import MAX_INPUTS, PreparedQuestion, ServerContext
 from .feedback import FeedbackTooLarge
@@ -78,46 +82,27 @@ class AskRequest(BaseModel):
         {"question": "When did Trump and Putin last speak?", "filters": {"lang": "fr"}, "as_of": "2025-07-05"}]})
 
 
-class DateOut(BaseModel):
-    text: str = Field(description="the time phrase as written in the passage, e.g. 'jeudi'")
-    start: int = Field(description="offset of the phrase in passage")
-    end: int
-    value: str = Field(description="its date resolved against the article's publication date: 2025-07-03, 2025-W27, "
-                                   "2025-06 or 2025; an ISO interval for several days (2025-06-28/2025-06-29)")
+def response_model(cls: type, name: str, exclude: tuple[str, ...] = ()) -> type[BaseModel]:
+    """The pydantic model of the dataclass ``cls``, less the fields in ``exclude``: its fields, types,
+    defaults and descriptions come from the one definition in :mod:`bot.model` (a nested
+    :class:`~bot.model.Citation` is described by pydantic from the dataclass itself)."""
+    hints = get_type_hints(cls, include_extras=True)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in exclude:
+            continue
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = Field(default_factory=f.default_factory)
+        else:
+            default = ...
+        fields[f.name] = (hints[f.name], default)
+    return create_model(name, __doc__=cls.__doc__, **fields)
 
 
-class CitationOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    n: int
-    article_id: str
-    title: str
-    source: str
-    url: str
-    published: str
-    passage: str
-    start: int
-    end: int
-    highlight: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
-        description="[start, end] offsets into passage of the supporting text")
-    chunk_id: str = ""
-    supported: bool = True
-    dates: list[DateOut] = Field(default_factory=list, description="time phrases of passage with their resolved dates")
-
-
-class AnswerOut(BaseModel):
-    """Same object as ``newsbot ask --json``."""
-
-    model_config = ConfigDict(extra="allow")
-
-    question: str
-    answer: str = Field(description="the answer; each claim ends with [n] markers referring to citations")
-    refused: bool
-    citations: list[CitationOut]
-    timings: dict
-    notice: str | None = None
-    answerer: str = ""
-    confidence: float = 0.0
+# What /api/ask returns: Answer.to_dict(), the answer without the passages it was chosen from.
+AnswerOut = response_model(Answer, "AnswerOut", exclude=("passages",))
 
 
 class Health(BaseModel):
@@ -128,21 +113,11 @@ class Health(BaseModel):
     ingesting: bool
 
 
-class ArticleOut(BaseModel):
-    id: str
-    title: str
-    source: str
-    url: str
-    published: str
-    lang: str
-    chunks: int
-
-
 class ArticlePage(BaseModel):
     total: int
     offset: int
     limit: int
-    articles: list[ArticleOut]
+    articles: list[ArticleSummary]
 
 
 class IngestResult(BaseModel):
@@ -207,7 +182,7 @@ _STREAM_DOC = ("Server-sent events: `token` events (`{\"text\"}`) as the answer 
 
 
 def _add_ask_routes(router: APIRouter, ctx: ServerContext, asking: list) -> None:
-    @router.post("/ask", response_model=AnswerOut, response_model_exclude_none=True, dependencies=asking,
+    @router.post("/ask", response_model=AnswerOut, response_model_exclude_unset=True, dependencies=asking,
                  summary="Answer a question with cited passages",
                  responses={413: {"description": "request body too large"},
                             422: {"description": "question too long, empty, or bad filters"},
@@ -243,9 +218,7 @@ def _add_article_routes(router: APIRouter, ctx: ServerContext, guarded: list) ->
                 summary="The stored articles, newest first, a page at a time")
     def articles(offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=200)) -> dict:
         arts = ctx.catalog.articles()
-        page = [{k: a.get(k, "") for k in ("id", "title", "source", "url", "published", "lang")} | {"chunks": a.get("chunks", 0)}
-                for a in arts[offset:offset + limit]]
-        return {"total": len(arts), "offset": offset, "limit": limit, "articles": page}
+        return {"total": len(arts), "offset": offset, "limit": limit, "articles": arts[offset:offset + limit]}
 
     @router.post("/articles", response_model=IngestResult, dependencies=guarded,
                  summary="Add articles: upload files and/or give URLs (one per line); bad inputs are listed",

@@ -21,6 +21,7 @@ from bot.model import Answer, Filters
 from bot.newsbot import NewsBot
 from bot.timeq import is_calendar_day
 from ingest.embedders import BackgroundEmbedder
+from ingest.model import ArticleSummary
 from ingest.pipeline import IngestReport, Ingester
 from ingest.priority import QuestionGate
 from ingest.settings import Settings
@@ -56,9 +57,9 @@ class ArticleCatalog:
         self.store = store
         self._lock = threading.Lock()
         self._key: tuple | None = None
-        self._articles: list[dict] = []
+        self._articles: list[ArticleSummary] = []
 
-    def articles(self) -> list[dict]:
+    def articles(self) -> list[ArticleSummary]:
         key = (self.store.generation(), self.store.count())
         with self._lock:
             if key != self._key:

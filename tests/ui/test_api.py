@@ -1,6 +1,7 @@
 """ui/api.py against a live server on a real store: ask, stream, health, articles, uploads, limits, token."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -12,7 +13,9 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from ui_live import SEED_QUESTION, build_store
 
+from bot.model import Answer, Citation, DatePhrase
 from bot.newsbot import NewsBot
+from ingest.model import ArticleSummary
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +93,38 @@ def test_openapi_documents_requests_and_responses(http):
     ask = spec["paths"]["/api/ask"]["post"]
     assert ask["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AskRequest")
     assert ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/AnswerOut")
-    assert {"AskRequest", "AnswerOut", "CitationOut", "ArticlePage"} <= set(spec["components"]["schemas"])
+    assert {"AskRequest", "AnswerOut", "Citation", "DatePhrase", "ArticlePage"} <= set(spec["components"]["schemas"])
+
+
+def schema_of(spec: dict, ref: dict) -> dict:
+    return spec["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
+
+
+def test_openapi_describes_the_real_fields_of_answers_and_articles(http):
+    """The response models are built from bot.model's dataclasses and ingest.model's ArticleSummary:
+    the schema names every field the routes return, with the types and descriptions of that one definition."""
+    spec = http.get("/openapi.json").json()
+    answer = spec["components"]["schemas"]["AnswerOut"]
+    assert set(answer["properties"]) == {f.name for f in dataclasses.fields(Answer)} - {"passages"}
+    assert set(answer["required"]) == {"question", "answer", "refused"}
+    citation = schema_of(spec, answer["properties"]["citations"]["items"])
+    assert set(citation["properties"]) == {f.name for f in dataclasses.fields(Citation)}
+    pair = citation["properties"]["highlight"]["items"]
+    assert pair["type"] == "array" and pair["minItems"] == pair["maxItems"] == 2
+    date = schema_of(spec, citation["properties"]["dates"]["items"])
+    assert set(date["required"]) == set(DatePhrase.__annotations__) == {"text", "start", "end", "value"}
+    assert "publication date" in date["properties"]["value"]["description"]
+    assert answer["properties"]["timings"]["additionalProperties"]["type"] == "number"
+    article = schema_of(spec, spec["components"]["schemas"]["ArticlePage"]["properties"]["articles"]["items"])
+    assert set(article["properties"]) == set(ArticleSummary.__annotations__)
+    assert article["properties"]["chunks"]["type"] == "integer"
+
+    got = http.post("/api/ask", json={"question": SEED_QUESTION}).json()
+    assert set(got) <= set(answer["properties"]) and set(answer["required"]) <= set(got)
+    assert got["citations"] and all(set(c) == set(citation["properties"]) for c in got["citations"])
+    assert all(set(d) == set(date["properties"]) for c in got["citations"] for d in c["dates"])
+    listed = http.get("/api/articles").json()["articles"]
+    assert listed and all(set(a) == set(article["properties"]) for a in listed)
 
 
 def test_bad_questions_are_422_with_a_message(http, server):
