@@ -76,14 +76,16 @@ def by_source(obs: list[tuple[float, bool, str]], threshold: float) -> dict:
 
 
 def fit_model(model_dir: Path, examples: list[dict], min_precision: float = 0.8, write: bool = False,
-              min_shown: int = 20, observations_to: Path | None = None) -> dict:
-    reader = Reader(model_dir)
-    obs = observations(reader, examples)
+              min_shown: int = 20, observations_to: Path | None = None, obs: list | None = None) -> dict:
+    """Fit on ``examples`` read by the model of ``model_dir`` (or on ``obs`` already made), and
+    with ``write`` store the rule in its ``reader.json``."""
+    if obs is None:
+        obs = observations(Reader(model_dir), examples)
     if observations_to:
         observations_to.write_text(json.dumps([[None if math.isinf(a) else a, b, c] for a, b, c in obs]))
     rule = fit(obs, min_precision, min_shown)
     rule["by_source"] = by_source(obs, rule["min_span_score"])
-    rule["data"] = sorted({ex["source"] for ex in examples})
+    rule["data"] = sorted({o[2] for o in obs})
     if write:
         path = Path(model_dir) / "reader.json"
         info = json.loads(path.read_text())
@@ -110,8 +112,11 @@ def spread(examples: list[dict], limit: int) -> list[dict]:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--examples", required=True, help="comma-separated example files (JSON lists, as training.train "
+    ap.add_argument("--examples", default="", help="comma-separated example files (JSON lists, as training.train "
                     "caches them)")
+    ap.add_argument("--from-observations", default="", help="fit on the observations an earlier run wrote "
+                    "(--observations) instead of reading examples")
+    ap.add_argument("--sources", default="", help="comma-separated sources to fit on (default: all)")
     ap.add_argument("--model", default=str(MODEL_DIR))
     ap.add_argument("--min-precision", type=float, default=0.8)
     ap.add_argument("--limit", type=int, default=600, help="at most this many questions, evenly from each source")
@@ -119,9 +124,18 @@ def main(argv=None) -> None:
     ap.add_argument("--observations", default="", help="also write each question's (span score, right, source) "
                     "to this JSON file")
     args = ap.parse_args(argv)
-    examples = [ex for path in args.examples.split(",") for ex in json.loads(Path(path).read_text(encoding="utf-8"))]
+    if not args.examples and not args.from_observations:
+        ap.error("give --examples or --from-observations")
+    keep = set(filter(None, args.sources.split(",")))
+    obs, examples = None, []
+    if args.from_observations:
+        rows = json.loads(Path(args.from_observations).read_text())
+        obs = [(-math.inf if a is None else a, bool(b), c) for a, b, c in rows if not keep or c in keep]
+    else:
+        examples = [ex for path in args.examples.split(",") for ex in json.loads(Path(path).read_text(encoding="utf-8"))
+                    if not keep or ex["source"] in keep]
     rule = fit_model(Path(args.model), spread(examples, args.limit), args.min_precision, args.write,
-                     observations_to=Path(args.observations) if args.observations else None)
+                     observations_to=Path(args.observations) if args.observations else None, obs=obs)
     print(json.dumps(rule, indent=2))
 
 
