@@ -180,6 +180,31 @@ def train(args, packed: Path, work: Path, log) -> Path | None:
     return run
 
 
+def checkpoint_run(args, packed: Path, work: Path, log) -> Path:
+    """``--export-checkpoint``: the weights of the unfinished run's checkpoint as a run folder of
+    their own (``work/checkpoint-run``), to measure them before the run ends; the run goes on."""
+    import torch
+
+    from .cross_train import load_weights, save_state
+    from .loop import CHECKPOINT, make_net
+
+    state = torch.load(work / "run" / CHECKPOINT, map_location="cpu", weights_only=False)
+    cfg, sd, _words = load_weights(packed / "weights.npz")
+    if args.layers:
+        cfg["layers"] = args.layers
+    net = make_net(cfg, sd, setting_of(args))
+    net.load_state_dict(state["net"])
+    out = work / "checkpoint-run"
+    out.mkdir(parents=True, exist_ok=True)
+    record = {"device": "cpu", "torch": torch.__version__, "seed": args.seed, "context": "", "prior_features": 0,
+              "layers": cfg["layers"], "init": args.init,
+              "final": {"setting": setting_of(args), "train_on": f"step {state['step']} of {state['steps']} (checkpoint)"},
+              "files": save_state(net, out)}
+    (out / "train.json").write_text(json.dumps(record, indent=2) + "\n")
+    log(f"checkpoint at step {state['step']}/{state['steps']} exported as a run: {out}")
+    return out
+
+
 def export_and_calibrate(args, run: Path, summary: dict, rows: list[dict], log) -> dict:
     from ingest.e5file import E5File
 
@@ -199,7 +224,7 @@ def export_and_calibrate(args, run: Path, summary: dict, rows: list[dict], log) 
     rule = shortfit.fit_model(out, shortfit.spread(fit_on, args.short_limit), write=True,
                               min_shown=2 if args.smoke else 20)
     log(f"short answer: {json.dumps(rule)}")
-    if args.piaf_store and not args.smoke:
+    if args.piaf_store and not args.smoke and not args.export_checkpoint:
         from . import calibrate
 
         calibrate.main(["--piaf-store", args.piaf_store, "--work", str(Path(args.work) / "calibrate"),
@@ -237,6 +262,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--short-limit", type=int, default=600, help="questions the short-answer threshold is fitted on")
     ap.add_argument("--device", default="", help="torch device (default: cuda when there is one)")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--export-checkpoint", action="store_true", help="export the unfinished run's last checkpoint "
+                    "(into --out) instead of training")
     ap.add_argument("--smoke", action="store_true", help="the whole pipeline in seconds on training/smoke/")
     return ap
 
@@ -258,7 +285,7 @@ def main(argv=None) -> dict | None:
 
     rows = examples(args, work, log)
     packed, summary = pack(args, work, rows, log)
-    run = train(args, packed, work, log)
+    run = checkpoint_run(args, packed, work, log) if args.export_checkpoint else train(args, packed, work, log)
     if run is None:
         return None
     return export_and_calibrate(args, run, summary, rows, log)

@@ -27,6 +27,8 @@ def test_smoke_run_stops_resumes_exports_and_calibrates(tmp_path):
     assert progress["step"] == 1 and progress["pairs_seen"] > 0
     examples = json.loads((work / "examples" / "smoke.json").read_text())
     assert len(examples) == 6 and all(any(c["label"] for c in ex["cands"]) for ex in examples)
+    partial = train.main(["--smoke", "--work", str(work), "--export-checkpoint", "--out", str(tmp_path / "partial")])
+    assert partial["training"]["final"]["train_on"] == "step 1 of 2 (checkpoint)" and Reader.available(tmp_path / "partial")
     info = train.main(["--smoke", "--work", str(work)])                  # goes on from the checkpoint
     assert "resuming at step 1/2" in (work / "train.log").read_text()
     assert torch.load(work / "run" / CHECKPOINT, weights_only=False)["step"] == 2
