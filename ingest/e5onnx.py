@@ -16,7 +16,7 @@ add the e5 prefixes, mean-pool and normalise. The float32 graph also returns the
 token states (output ``tokens``), out of which :meth:`E5OnnxEmbeddings.embed_with_sentences`
 can pool a vector per sentence in the chunk's own pass (``pool_sentences=True``): no model run
 per sentence, but PIAF dev hit@5 fell 1.9 points, so it is not the default (docs/benchmarks.md,
-*Sentence vectors: when and how*).
+*Ingest at half the CPU: sentence vectors when and how*).
 """
 from __future__ import annotations
 
