@@ -16,9 +16,9 @@ from typing import Callable, ClassVar, Iterator
 from ingest.chunking import split_sentences
 from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
 
-from .model import Answer, Citation, Passage
+from .answer_types import Answer, Citation, Passage
 from .questions import OTHER, WHEN, has_expected_answer, question_type
-from .timeq import asks_latest, newest_day
+from .news_time import asks_latest, newest_day
 
 REFUSAL = {
     "en": "The articles do not say.",

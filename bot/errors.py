@@ -8,7 +8,7 @@
     ├── ModelUnavailableError        exit 2   HTTP 503   a model cannot be loaded
     ├── StoreError                   exit 2   HTTP 503   the store cannot be opened or reached
     ├── QuestionError                exit 2   HTTP 422   a question, its history or its filters are refused
-    │   ├── AsOfError (bot.timeq)    exit 2   HTTP 422   an as_of value that is not a calendar date
+    │   ├── AsOfError (bot.news_time)    exit 2   HTTP 422   an as_of value that is not a calendar date
     │   └── RateLimited              exit 2   HTTP 429   too many requests from one client (Retry-After)
     └── EvalInputError               exit 2   -          a QA file, a store or an option an evaluation cannot use
         └── BenchmarkError           exit 2   -          a benchmark cannot run with the inputs given

@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .model import Filters, Passage
+from .answer_types import Filters, Passage
 
 
 class HybridRetriever(BaseRetriever):

@@ -18,7 +18,7 @@ from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
 from ingest.settings import LLMSettings
 
 from .answerers import REFUSAL, Answerer, ExtractiveAnswerer, refusal
-from .model import MARKER_RE, Answer, Citation, Passage, strip_markers
+from .answer_types import MARKER_RE, Answer, Citation, Passage, strip_markers
 
 NO_ANSWER = "NO_ANSWER"
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian"}

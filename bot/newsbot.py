@@ -12,16 +12,16 @@ from dataclasses import asdict
 from datetime import date
 from typing import Iterator
 
-from ingest.priority import QuestionGate
+from ingest.questions_first import QuestionGate
 from ingest.settings import Settings
 from ingest.store import Store
 
 from .answerers import AnswerConfig, Answerer, ExtractiveAnswerer
 from .followup import Turn, recent_turns, standalone_question
-from .model import Answer, Filters
+from .answer_types import Answer, Filters
 from .questions import question_language
 from .retriever import CrossEncoderReranker, HybridSearch, SearchConfig
-from .timeq import date_citations, parse_as_of, question_time
+from .news_time import date_citations, parse_as_of, question_time
 
 __all__ = ["NewsBot", "Turn"]
 

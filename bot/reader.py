@@ -26,7 +26,7 @@ import numpy as np
 
 from ingest.lexical import words
 
-from .model import Passage
+from .answer_types import Passage
 from .answerers import (ExtractiveAnswerer, ScoredSentence, SentenceScorer, same_text, compose_answer, quotable,
                          refusal)
 

@@ -4,7 +4,7 @@ Filters (source, date range, language) apply to both searches. The head of the f
 ranked a third time by each passage's best single sentence (dense similarity, see
 ``ingest/sentences.py``) and that ranking is fused in too; then copies of the same story from
 several outlets are collapsed, and an optional cross-encoder reorders the top. With a time scope
-(``bot/timeq.py``) articles after ``as_of`` are left out and the rankings of a publication
+(``bot/news_time.py``) articles after ``as_of`` are left out and the rankings of a publication
 window are fused in too.
 ``bot.langchain_retriever.HybridRetriever`` exposes the same search as a LangChain ``BaseRetriever``
 (a module of its own: LangChain's retriever machinery takes a third of a second to import, which
@@ -20,8 +20,8 @@ from ingest.chunking import published_timestamp
 from ingest.lexical import fold
 from ingest.store import Store
 
-from .model import Filters, Passage
-from .timeq import TimePolicy, TimeScope
+from .answer_types import Filters, Passage
+from .news_time import TimePolicy, TimeScope
 from ingest.sentences import SentenceVectors, sentence_spans
 
 

@@ -19,7 +19,7 @@ from typing import Sequence
 
 from bot.answerers import AnswerConfig
 from bot.answermatch import contains_answer
-from bot.model import quoted_parts
+from bot.answer_types import quoted_parts
 from bot.retriever import SearchConfig
 from . import metrics as m
 from .qa import QAItem

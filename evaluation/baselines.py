@@ -16,7 +16,7 @@ from ingest.lexical import words
 from ingest.model import Article
 from ingest.store import Store
 
-from bot.model import Answer, Citation, Passage
+from bot.answer_types import Answer, Citation, Passage
 
 
 class System(Protocol):

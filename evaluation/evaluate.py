@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Sequence
 
-from bot.model import Answer
+from bot.answer_types import Answer
 from . import metrics as m
 from .qa import EvalInputError, QAItem, load_qa  # noqa: F401  (part of this module's API)
 from .report import describe_machine

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import EvalInputError
-from bot.timeq import AsOfError, parse_as_of
+from bot.news_time import AsOfError, parse_as_of
 
 __all__ = ["EvalInputError", "QAItem", "load_qa"]
 

@@ -1,4 +1,4 @@
-"""Choosing the :class:`~bot.timeq.TimePolicy` weights on dated training questions, cheaply.
+"""Choosing the :class:`~bot.news_time.TimePolicy` weights on dated training questions, cheaply.
 
 ``newsbot bench time weights ARTICLES.jsonl QUESTIONS.jsonl`` chunks the articles, builds a BM25
 index in memory (no embedding: minutes instead of hours on a CPU) and, for a grid of policies,
@@ -22,9 +22,9 @@ from ingest.chunking import chunk_article
 from ingest.lexical import LexicalIndex
 from ingest.loaders.common import make_article
 
-from bot.model import Filters
+from bot.answer_types import Filters
 from bot.retriever import fuse_rrf, lexical_allowed
-from bot.timeq import TimePolicy, parse_as_of, question_time
+from bot.news_time import TimePolicy, parse_as_of, question_time
 from . import metrics as m
 from .evaluate import CURRENT_DAYS
 from .qa import QAItem, load_qa

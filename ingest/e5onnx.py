@@ -29,7 +29,7 @@ from langchain_core.embeddings import Embeddings
 
 from .e5file import E5File
 from .errors import ModelUnavailableError
-from .priority import PriorityLock
+from .questions_first import PriorityLock
 
 DATA = Path(__file__).resolve().parent / "data"
 GRAPH_PATH = DATA / "e5-small-graph.onnx"

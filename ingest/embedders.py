@@ -20,7 +20,7 @@ from langchain_core.embeddings import Embeddings
 
 from .errors import ModelUnavailableError
 from .optional import require_sentence_transformers
-from .priority import PriorityLock, QuestionGate, lower_thread_priority
+from .questions_first import PriorityLock, QuestionGate, lower_thread_priority
 
 DEFAULT_EMBEDDER = "e5-small"
 ALIASES = {

@@ -15,7 +15,7 @@ from .chunking import chunk_article
 from .errors import InputError
 from .loaders import expand_inputs, load_input
 from .model import Article, Chunk
-from .priority import QuestionGate
+from .questions_first import QuestionGate
 from .sentences import SentenceVectors, embedding_text, passage_inputs  # noqa: F401 (embedding_text: for callers)
 from .settings import Settings
 from .store import Store
@@ -61,7 +61,7 @@ class Ingester:
 
     ``embedder`` embeds the passages and their sentences (default: the store's own); a server
     hands in a :class:`~ingest.embedders.BackgroundEmbedder`. ``yield_to`` is the server's
-    :class:`~ingest.priority.QuestionGate`: the ingest waits for the questions in flight before
+    :class:`~ingest.questions_first.QuestionGate`: the ingest waits for the questions in flight before
     each article is chunked and before each store write.
 
     ``sentences_now``: give the new chunks' sentences their vectors during the ingest (they cost

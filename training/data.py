@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 from bot.answerers import SentenceScorer
 from bot.answermatch import normalize
-from bot.model import Passage
+from bot.answer_types import Passage
 from bot.reader import context_parts, first_distinct, shortlist_sentences
 
 

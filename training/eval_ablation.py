@@ -37,7 +37,7 @@ from bot.answerers import ExtractiveAnswerer, SentenceScorer
 from bot.newsbot import NewsBot, store_idf
 from bot.questions import question_language
 from bot.reader import MODEL_DIR, Reader, ReadingAnswerer
-from bot.timeq import parse_as_of, question_time
+from bot.news_time import parse_as_of, question_time
 
 
 ANSWERERS = ("scorer", "scorer-untranslated", "reader", "both")

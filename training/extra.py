@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from bot.answerers import SentenceScorer
-from bot.model import Passage
+from bot.answer_types import Passage
 from bot.questions import question_language
 from bot.reader import context_parts, first_distinct
 from .data import _labelled, answer_span

@@ -19,8 +19,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError,
                       create_model)
 
-from bot.model import Answer
-from bot.timeq import ISO_DAY
+from bot.answer_types import Answer
+from bot.news_time import ISO_DAY
 from ingest.dates import EARLIEST, LATEST, in_range
 from ingest.model import ArticleSummary
 
@@ -84,8 +84,8 @@ class AskRequest(BaseModel):
 
 def response_model(cls: type, name: str, exclude: tuple[str, ...] = ()) -> type[BaseModel]:
     """The pydantic model of the dataclass ``cls``, less the fields in ``exclude``: its fields, types,
-    defaults and descriptions come from the one definition in :mod:`bot.model` (a nested
-    :class:`~bot.model.Citation` is described by pydantic from the dataclass itself)."""
+    defaults and descriptions come from the one definition in :mod:`bot.answer_types` (a nested
+    :class:`~bot.answer_types.Citation` is described by pydantic from the dataclass itself)."""
     hints = get_type_hints(cls, include_extras=True)
     fields: dict[str, Any] = {}
     for f in dataclasses.fields(cls):

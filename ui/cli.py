@@ -82,7 +82,7 @@ def _open_store(settings):
 
 def cmd_ingest(args) -> int:
     from ingest.pipeline import Ingester
-    from ingest.priority import lower_thread_priority
+    from ingest.questions_first import lower_thread_priority
 
     settings = settings_from_args(args)
     lower_thread_priority(settings.ingest_niceness)  # a server answering on this machine goes first
@@ -164,9 +164,9 @@ def cmd_reindex(args) -> int:
 def cmd_ask(args) -> int:
     from bot.errors import QuestionError
     from bot.followup import turns_from
-    from bot.model import Filters
+    from bot.answer_types import Filters
     from bot.newsbot import NewsBot
-    from bot.timeq import parse_as_of
+    from bot.news_time import parse_as_of
 
     history = None
     if args.history:

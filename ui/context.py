@@ -17,13 +17,13 @@ from typing import Callable, Iterable, Iterator
 
 from bot.errors import QuestionError, RateLimited
 from bot.followup import Turn, turns_from
-from bot.model import Answer, Filters
+from bot.answer_types import Answer, Filters
 from bot.newsbot import NewsBot
-from bot.timeq import is_calendar_day
+from bot.news_time import is_calendar_day
 from ingest.embedders import BackgroundEmbedder
 from ingest.model import ArticleSummary
 from ingest.pipeline import IngestReport, Ingester
-from ingest.priority import QuestionGate
+from ingest.questions_first import QuestionGate
 from ingest.settings import Settings
 
 from .feedback import FeedbackLog
@@ -101,7 +101,7 @@ class IngestRunner:
     """Runs ingests in a worker thread, one at a time, while questions keep being answered.
 
     Questions go first: an ingest waits while questions are in flight (``questions``, the bot's
-    :class:`~ingest.priority.QuestionGate`) before each article, passage and store write, and
+    :class:`~ingest.questions_first.QuestionGate`) before each article, passage and store write, and
     embeds on a worker thread of lower CPU priority (:class:`~ingest.embedders.BackgroundEmbedder`,
     niceness ``NEWSBOT_INGEST_NICENESS``).
     """

@@ -264,8 +264,8 @@ def cmd_bench_time_weights(args) -> int:
 
 
 def time_policy_fields(text: str) -> dict:
-    """A ``--policy`` value: a JSON object of :class:`~bot.timeq.TimePolicy` fields."""
-    from bot.timeq import TimePolicy
+    """A ``--policy`` value: a JSON object of :class:`~bot.news_time.TimePolicy` fields."""
+    from bot.news_time import TimePolicy
 
     try:
         fields = json.loads(text)

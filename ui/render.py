@@ -9,7 +9,7 @@ import html
 import re
 from urllib.parse import urlparse
 
-from bot.model import MARKER_RE
+from bot.answer_types import MARKER_RE
 
 from .labels import label
 

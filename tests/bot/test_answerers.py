@@ -9,7 +9,7 @@ import pytest
 from newsbot_testdata import call_qa, sample
 
 from bot.answerers import REFUSAL, ExtractiveAnswerer, compose_answer
-from bot.model import Passage
+from bot.answer_types import Passage
 from bot.newsbot import NewsBot
 from bot.questions import (DURATION, NUMBER, OTHER, PERSON, PLACE, REASON, WHEN, has_expected_answer,
                            question_language, question_type)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from newsbot_testdata import CALL_QUESTION, sample
 
-from bot.model import Answer, Citation, Passage
+from bot.answer_types import Answer, Citation, Passage
 from bot.newsbot import NewsBot, short_answer_date
 from bot.reader import Reader, ReadingAnswerer, adds_words
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.answerers import ExtractiveAnswerer, SentenceScorer
 from evaluation.metrics import first_sentence
-from bot.model import Passage
+from bot.answer_types import Passage
 from bot.newsbot import NewsBot, store_idf
 from training.lexicon import csls, induce
 from ingest.bilingual import LEXICON_PATH, translations

@@ -10,7 +10,7 @@ import pytest
 
 from bot.answerers import ExtractiveAnswerer
 from bot.llm import NO_ANSWER, CitationVerifier, LLMAnswerer, build_messages, verify_answer
-from bot.model import Passage
+from bot.answer_types import Passage
 from bot.newsbot import NewsBot, Turn, store_idf
 from ingest.settings import Settings
 

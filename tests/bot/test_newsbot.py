@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from bot.model import Filters
+from bot.answer_types import Filters
 from bot.newsbot import NewsBot, Turn
 
 QUESTION = "When did Trump and Putin last speak?"

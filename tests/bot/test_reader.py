@@ -9,7 +9,7 @@ import pytest
 from newsbot_testdata import call_qa
 
 from evaluation import metrics as m
-from bot.model import Passage
+from bot.answer_types import Passage
 from bot.newsbot import NewsBot, default_answerer
 from bot.reader import Reader, ReadingAnswerer, best_span, encode_pair, encode_question, encode_sentence
 

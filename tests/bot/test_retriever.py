@@ -7,7 +7,7 @@ import json
 import pytest
 from langchain_core.documents import Document
 
-from bot.model import Filters, Passage
+from bot.answer_types import Filters, Passage
 from bot.langchain_retriever import HybridRetriever
 from bot.retriever import (HybridSearch, SearchConfig, chroma_where, collapse_duplicates, fuse_rrf,
                            lexical_allowed)

@@ -122,7 +122,7 @@ def test_percentile_interpolates_linearly_between_closest_ranks():
 
 
 def test_one_marker_pattern_serves_answerers_metrics_and_rendering():
-    from bot.model import MARKER_RE, quoted_parts, strip_markers
+    from bot.answer_types import MARKER_RE, quoted_parts, strip_markers
 
     answer = "Le 3 mars [1]. Puis à Paris [2] [3]. Fin"
     assert m.citation_markers(answer) == [1, 2, 3] == [int(x) for x in MARKER_RE.findall(answer)]

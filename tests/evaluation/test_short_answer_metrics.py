@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.model import Answer, Citation
+from bot.answer_types import Answer, Citation
 from evaluation import metrics as m
 from evaluation.evaluate import aggregate, score_answer
 from evaluation.qa import QAItem

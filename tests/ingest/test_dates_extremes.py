@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.model import Citation
-from bot.timeq import AsOfError, date_citations, parse_as_of, question_time
+from bot.answer_types import Citation
+from bot.news_time import AsOfError, date_citations, parse_as_of, question_time
 from ingest.dates import EARLIEST, LATEST, find_time_expressions, resolve_dates
 from ingest.loaders.common import parse_date
 

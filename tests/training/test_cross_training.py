@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from bot.model import Passage
+from bot.answer_types import Passage
 from bot.reader import (Reader, ReadingAnswerer, compose_context, context_parts, encode_pair, score_prior,
                         sentence_context, shortlist_sentences)
 from training import cross, cross_train

@@ -13,7 +13,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from ui_live import SEED_QUESTION, build_store
 
-from bot.model import Answer, Citation, DatePhrase
+from bot.answer_types import Answer, Citation, DatePhrase
 from bot.newsbot import NewsBot
 from ingest.model import ArticleSummary
 
@@ -101,7 +101,7 @@ def schema_of(spec: dict, ref: dict) -> dict:
 
 
 def test_openapi_describes_the_real_fields_of_answers_and_articles(http):
-    """The response models are built from bot.model's dataclasses and ingest.model's ArticleSummary:
+    """The response models are built from bot.answer_types's dataclasses and ingest.model's ArticleSummary:
     the schema names every field the routes return, with the types and descriptions of that one definition."""
     spec = http.get("/openapi.json").json()
     answer = spec["components"]["schemas"]["AnswerOut"]

@@ -20,7 +20,7 @@ from ingest.dates import EARLIEST, LATEST, find_time_expressions, in_range, publ
 from ingest.lexical import fold
 
 from .errors import QuestionError
-from .model import Citation, Filters, Passage
+from .answer_types import Citation, Filters, Passage
 from .questions import question_language
 
 

@@ -1,4 +1,4 @@
-"""ingest/priority.py: queries go before waiting ingestion batches; ingestion runs at a lower
+"""ingest/questions_first.py: queries go before waiting ingestion batches; ingestion runs at a lower
 CPU priority."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import threading
 import time
 
-from ingest.priority import PriorityLock, lower_thread_priority
+from ingest.questions_first import PriorityLock, lower_thread_priority
 
 
 def wait_until(condition, timeout: float = 10.0) -> None:
@@ -160,7 +160,7 @@ def test_questions_read_the_sentence_cache_while_an_ingest_embeds(e5):
 
 
 def test_the_gate_holds_background_work_while_a_question_is_in_flight():
-    from ingest.priority import QuestionGate
+    from ingest.questions_first import QuestionGate
 
     gate = QuestionGate(max_wait=600)
     assert gate.wait_for_questions() == 0.0  # no question: no wait
@@ -180,7 +180,7 @@ def test_the_gate_holds_background_work_while_a_question_is_in_flight():
 
 
 def test_the_gate_lets_background_work_through_after_max_wait():
-    from ingest.priority import QuestionGate
+    from ingest.questions_first import QuestionGate
 
     gate = QuestionGate(max_wait=0.2)
     with gate.question():
@@ -192,7 +192,7 @@ def test_the_background_embedder_embeds_like_the_embedder_in_a_lowered_process(e
     import numpy as np
 
     from ingest.embedders import BackgroundEmbedder
-    from ingest.priority import QuestionGate
+    from ingest.questions_first import QuestionGate
 
     background = BackgroundEmbedder(e5, QuestionGate(), niceness=10)
     texts = ["Un premier passage.", "A second passage, in English."]

@@ -1,12 +1,12 @@
-"""bot/timeq.py: time phrases of questions become periods or a wish for the latest news, as of a date."""
+"""bot/news_time.py: time phrases of questions become periods or a wish for the latest news, as of a date."""
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
 
-from bot.model import Filters
-from bot.timeq import AsOfError, TimePolicy, parse_as_of, question_time
+from bot.answer_types import Filters
+from bot.news_time import AsOfError, TimePolicy, parse_as_of, question_time
 from ingest.chunking import published_timestamp
 
 AS_OF = date(2025, 7, 3)  # a Thursday
@@ -246,7 +246,7 @@ def test_an_undated_store_ranks_exactly_as_without_time(piaf_small_store):
 
 
 def test_the_newest_day_of_a_sentence_is_never_after_its_article():
-    from bot.timeq import newest_day
+    from bot.news_time import newest_day
 
     published = "2025-07-03"  # a Thursday
     assert newest_day("Ils se sont parlé jeudi, après l'appel du 14 juin.", published, "fr") == d("2025-07-03")
