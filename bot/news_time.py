@@ -13,6 +13,7 @@ are never in a window, so a store without dates ranks as if there were no time a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -20,7 +21,7 @@ from ingest.dates import EARLIEST, LATEST, find_time_expressions, in_range, publ
 from ingest.lexical import fold
 
 from .errors import QuestionError
-from .answer_types import Citation, Filters, Passage
+from .answer_types import Citation, DatePhrase, Filters, Passage
 from .questions import question_language
 
 
@@ -93,6 +94,11 @@ class TimeScope:
     @property
     def has_period(self) -> bool:
         return self.since is not None
+
+    @property
+    def period(self) -> tuple[date, date] | None:
+        """``(since, until)`` when the question names a period."""
+        return (self.since, self.until) if self.since is not None and self.until is not None else None
 
     def to_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "since": self.since.isoformat() if self.since else "",
@@ -191,13 +197,14 @@ class TimePolicy:
         """``(filters of a publication window, weight of its rankings)`` to search beside ``filters``."""
         if scope is None:
             return []
-        spans = []
-        if scope.has_period:
-            spans.append((scope.since, min(scope.until + timedelta(days=self.report_lag_days), scope.as_of),
+        spans: list[tuple[date, date, float]] = []
+        period = scope.period
+        if period is not None:
+            spans.append((period[0], min(period[1] + timedelta(days=self.report_lag_days), scope.as_of),
                           self.period_weight))
         if self.recent_days > 0 and self.recent_weight > 0:
             recent = scope.as_of - timedelta(days=self.recent_days - 1), scope.as_of
-            if self.recent_with_period or not scope.has_period or (scope.until - scope.since).days >= SUBJECT_DAYS:
+            if self.recent_with_period or period is None or (period[1] - period[0]).days >= SUBJECT_DAYS:
                 spans.append((*recent, self.recent_weight))  # a long period ("in 2024") does not say "now"
             elif self.recent_beside_period_weight > 0:
                 spans.append((*recent, self.recent_beside_period_weight))
@@ -221,10 +228,11 @@ class TimePolicy:
         return sorted(head, key=lambda p: p.score, reverse=True) + ranked[self.latest_candidates:]
 
 
-def date_citations(citations: list[Citation], passages: list[Passage] = ()) -> None:
+def date_citations(citations: list[Citation], passages: Sequence[Passage] = ()) -> None:
     """Give each citation the time phrases of its passage resolved against its article's
     publication date (``[{"text", "start", "end", "value"}]``, offsets in the passage); the
     article's language, when ``passages`` tell it, picks the vocabulary."""
     langs = {p.chunk_id: p.metadata.get("lang", "") for p in passages}
     for c in citations:
-        c.dates = [e.to_dict() for e in resolve_dates(c.passage, c.published, langs.get(c.chunk_id, ""))]
+        c.dates = [DatePhrase(text=e.text, start=e.start, end=e.end, value=e.value)
+                   for e in resolve_dates(c.passage, c.published, langs.get(c.chunk_id, ""))]

@@ -449,13 +449,14 @@ def _days(low: str, base: date) -> tuple[date, date] | None:
         return None
     first_month, last_month = months[0], months[-1]
     try:
-        end = date(years[0], last_month, days[1]) if years else _latest_on_or_before(base, last_month, days[1])
-        if end is None:
+        latest = date(years[0], last_month, days[1]) if years else _latest_on_or_before(base, last_month, days[1])
+        if latest is None:
             return None
-        start = date(end.year, first_month, days[0])
+        end: date = latest
+        start: date | None = date(end.year, first_month, days[0])
     except ValueError:
         return None
-    if start > end:
+    if start is not None and start > end:
         start = start.replace(year=start.year - 1) if first_month > last_month else None
     return (start, end) if start else None
 
@@ -470,7 +471,10 @@ def _years(low: str, base: date) -> tuple[date, date] | None:
 
 def _decade(low: str, base: date) -> tuple[date, date] | None:
     """The ten years of "the 1990s", "les années 1980"."""
-    first = int(re.search(r"(?:19|20)\d0", low).group(0))
+    found = re.search(r"(?:19|20)\d0", low)
+    if found is None:
+        return None
+    first = int(found.group(0))
     return date(first, 1, 1), date(first + 9, 12, 31)
 
 

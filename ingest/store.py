@@ -169,7 +169,7 @@ class Store:
             _recover_reindex(self._client)
         self._collection = self._client.get_or_create_collection(
             collection,
-            metadata={"embedder": embedder.name, "dim": int(getattr(embedder, "dim", 0)), "generation": 0,
+            metadata={"embedder": embedder.name, "dim": int(embedder.dim), "generation": 0,
                       "sentences": sentence_method(embedder)},
             configuration={"hnsw": {"space": "cosine"}},
             embedding_function=None,
@@ -609,7 +609,7 @@ class Store:
         if any(logged.get(g, "*") == "*" for g in wanted):
             return self._rebuild_lexical(index, gen)
         ids = sorted({cid for g in wanted for cid in json.loads(logged[g])})
-        present = []
+        present: list = []
         for i in range(0, len(ids), _BATCH):
             got = self.collection.get(ids=ids[i:i + _BATCH], include=["documents", "metadatas"])
             present.extend(zip(got["ids"], got["documents"], (m or {} for m in got["metadatas"])))
