@@ -7,6 +7,7 @@ from them (``ui.api``), so the descriptions below are also those of the OpenAPI 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Annotated
 
@@ -175,3 +176,15 @@ class Answer:
         d["answerer"] = self.answerer
         d["confidence"] = round(self.confidence, 4)
         return d
+
+
+def answer_of(events: Iterable[dict]) -> Answer:
+    """The :class:`Answer` an answer stream ends with (its ``{"type": "answer"}`` event); the
+    token and notice events before it are passed over."""
+    answer = None
+    for event in events:
+        if event["type"] == "answer":
+            answer = event["answer"]
+    if answer is None:
+        raise RuntimeError("an answer stream ended without its answer event")
+    return answer

@@ -18,7 +18,7 @@ from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
 from ingest.settings import LLMSettings
 
 from .answerers import REFUSAL, Answerer, ExtractiveAnswerer, refusal
-from .answer_types import MARKER_RE, Answer, Citation, Passage, strip_markers
+from .answer_types import MARKER_RE, Answer, Citation, Passage, answer_of, strip_markers
 
 NO_ANSWER = "NO_ANSWER"
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian"}
@@ -199,18 +199,15 @@ class LLMAnswerer(Answerer):
     @classmethod
     def from_settings(cls, settings: LLMSettings, fallback: ExtractiveAnswerer, embedder=None) -> "LLMAnswerer":
         from langchain_openai import ChatOpenAI  # ~1 s to import: only when an LLM is configured
+        from pydantic import SecretStr
 
         chat = ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model or "default",
-                          api_key=settings.llm_api_key or "not-needed", timeout=settings.llm_timeout,
+                          api_key=SecretStr(settings.llm_api_key or "not-needed"), timeout=settings.llm_timeout,
                           max_retries=0, temperature=0, streaming=True)
         return cls(chat, fallback, CitationVerifier(embedder))
 
     def answer(self, question: str, passages: list[Passage], lang: str = "en", avoid: tuple[str, ...] = ()) -> Answer:
-        answer = None
-        for event in self.stream(question, passages, lang, avoid):
-            if event["type"] == "answer":
-                answer = event["answer"]
-        return answer
+        return answer_of(self.stream(question, passages, lang, avoid))
 
     def describe(self) -> dict:
         model = getattr(self.chat, "model_name", "") or type(self.chat).__name__

@@ -18,7 +18,7 @@ from ingest.store import Store
 
 from .answerers import AnswerConfig, Answerer, ExtractiveAnswerer
 from .followup import Turn, recent_turns, standalone_question
-from .answer_types import Answer, Filters
+from .answer_types import Answer, Filters, answer_of
 from .questions import question_language
 from .retriever import CrossEncoderReranker, HybridSearch, SearchConfig
 from .news_time import date_citations, parse_as_of, question_time
@@ -46,12 +46,14 @@ def store_idf(store: Store):
     return store.lexical().idf
 
 
-def default_answerer(store: Store, reader: bool = True, config: AnswerConfig | None = None) -> Answerer:
+def default_answerer(store: Store, reader: bool = True, config: AnswerConfig | None = None) -> ExtractiveAnswerer:
     """The reader (the default) when its model is installed, else the hand-weighted scorer."""
     from .reader import Reader, ReadingAnswerer
 
     if reader and Reader.available():
-        return ReadingAnswerer(idf_source=lambda: store_idf(store), **({"config": config} if config else {}))
+        if config is None:
+            return ReadingAnswerer(idf_source=lambda: store_idf(store))
+        return ReadingAnswerer(idf_source=lambda: store_idf(store), config=config)
     return ExtractiveAnswerer(idf_source=lambda: store_idf(store), config=config)
 
 
@@ -71,11 +73,12 @@ class NewsBot:
         store = Store.open(settings)
         reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
         search = HybridSearch(store, config=search_config, reranker=reranker)
-        answerer: Answerer = default_answerer(store, settings.reader, answer_config)
+        extractive = default_answerer(store, settings.reader, answer_config)
+        answerer: Answerer = extractive
         if settings.llm_base_url:
             from .llm import LLMAnswerer
 
-            answerer = LLMAnswerer.from_settings(settings, fallback=answerer, embedder=store.embedder)
+            answerer = LLMAnswerer.from_settings(settings, fallback=extractive, embedder=store.embedder)
         return cls(store, search=search, answerer=answerer)
 
     def configs(self) -> dict:
@@ -103,11 +106,7 @@ class NewsBot:
     def ask(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None,
             k: int = 5, as_of: str | date | None = None) -> Answer:
         """The answer to ``question`` asked as of ``as_of`` (``YYYY-MM-DD``; today by default)."""
-        answer = None
-        for event in self.stream(question, history=history, filters=filters, k=k, tokens=False, as_of=as_of):
-            if event["type"] == "answer":
-                answer = event["answer"]
-        return answer
+        return answer_of(self.stream(question, history=history, filters=filters, k=k, tokens=False, as_of=as_of))
 
     def stream(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None,
                k: int = 5, tokens: bool = True, as_of: str | date | None = None) -> Iterator[dict]:
@@ -131,6 +130,8 @@ class NewsBot:
                 answer = event["answer"]
             elif tokens or event["type"] == "notice":
                 yield event
+        if answer is None:
+            raise RuntimeError(f"{type(self.answerer).__name__}.stream ended without its answer event")
         answer.question = question
         answer.passages = passages
         answer.as_of = scope.as_of.isoformat()

@@ -118,7 +118,7 @@ def encode_sentence(tok, sentence: str, context: str = "",
     if context and max_context:
         ids += tok.encode(context)[:max_context] + tok.encode("|")
     owner = [-1] * len(ids)
-    spans = []
+    spans: list[tuple[int, int]] = []
     for m in _WORD.finditer(sentence):
         piece = tok.encode(m.group())
         if len(ids) + len(piece) > MAX_SENTENCE_TOKENS - 1:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from langchain_core.embeddings import Embeddings
 
+from .errors import ModelUnavailableError
+
 
 class Embedder(Embeddings):
     name: str = "embedder"
@@ -19,7 +21,7 @@ class Embedder(Embeddings):
 
     def embed_with_sentences(self, texts: list[str], spans: list) -> tuple[list[list[float]], list]:
         """Passage vectors and, per text, the matrix of its sentences' vectors (``pools_sentences`` only)."""
-        raise NotImplementedError(f"{self.name} does not pool sentence vectors out of its passes")
+        raise ModelUnavailableError(f"{self.name} does not pool sentence vectors out of its passes")
 
     def for_background(self, niceness: int) -> Embedder:
         return self

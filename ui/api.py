@@ -133,7 +133,7 @@ class IngestResult(BaseModel):
 class FeedbackIn(BaseModel):
     rating: str = Field(pattern="^(up|down)$")
     question: str = Field(max_length=20_000)
-    answer: AnswerOut
+    answer: AnswerOut  # type: ignore[valid-type]  # a model built at import from bot.answer_types.Answer
     filters: FiltersIn | None = None
 
 
@@ -260,7 +260,7 @@ def build_router(ctx: ServerContext) -> APIRouter:
                  responses={413: {"description": "entry larger than NEWSBOT_FEEDBACK_MAX_RECORD_BYTES"}})
     def feedback(fb: FeedbackIn) -> dict:
         try:
-            ctx.feedback.record(fb.rating, fb.question, fb.answer.model_dump(exclude_none=True),
+            ctx.feedback.record(fb.rating, fb.question, fb.answer.model_dump(exclude_none=True),  # type: ignore[attr-defined]
                                 fb.filters.model_dump() if fb.filters else {}, channel="api")
         except FeedbackTooLarge as err:
             raise HTTPException(413, str(err)) from None

@@ -242,7 +242,7 @@ def _wire_add_and_api(demo: gr.Blocks, ctx: ServerContext, handlers: ChatHandler
                        api_visibility="private", concurrency_limit=1, concurrency_id="ingest")
 
     def ask(question: str, history: list[dict] | None = None, filters: dict | None = None, k: int = 5,
-            request: gr.Request = None) -> dict:
+            request: gr.Request | None = None) -> dict:
         """Answer a question; returns the same JSON object as POST /api/ask.
 
         history: earlier turns [{"question", "answer"}]; filters: {"source", "since", "until", "lang"}.

@@ -191,6 +191,8 @@ def cmd_ask(args) -> int:
             streamed += event["text"]
         elif event["type"] == "answer":
             answer = event["answer"]
+    if answer is None:
+        raise RuntimeError("the answer stream ended without its answer")
     if streamed:
         print()
     if answer.short_answer and not answer.refused:       # the short answer first, set apart

@@ -216,7 +216,7 @@ def search_override(text: str) -> tuple[str, object]:
     from bot.retriever import SearchConfig
 
     name, sep, value = text.partition("=")
-    types = {f.name: type(f.default) for f in fields(SearchConfig)}
+    types: dict[str, type] = {f.name: type(f.default) for f in fields(SearchConfig)}
     if not sep or name not in types:
         raise argparse.ArgumentTypeError(f"'{text}': write FIELD=VALUE with FIELD one of {', '.join(types)}")
     try:
@@ -327,7 +327,7 @@ def cmd_bench_load(args) -> int:
         server = BackgroundServer(create_app(settings, context=ctx)).start()
         url = server.url
     ingest = None
-    if args.ingest:
+    if args.ingest and ctx is not None:  # --ingest has a store and no --url: the server is ours
         ingest = IngestLoad(args.ingest, start_ingest=ctx.ingests.start, stored=ctx.bot.store.count)
     elif args.cli_ingest:
         ingest = IngestLoad(args.cli_ingest, store=args.store)

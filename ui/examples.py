@@ -6,6 +6,8 @@ Other articles get one question each from their whole title.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from .labels import label
 
 # (article id in samples/articles.jsonl, {language: question}); the README's question first.
@@ -23,7 +25,7 @@ SAMPLE_QUESTIONS: list[tuple[str, dict[str, str]]] = [
 ]
 
 
-def example_questions(articles: list[dict], ui: str, n: int = 6) -> list[str]:
+def example_questions(articles: Sequence[Mapping], ui: str, n: int = 6) -> list[str]:
     """Up to ``n`` questions about ``articles`` (newest first, as the store lists them): the
     sample articles' own questions, then one per other article made from its whole title."""
     ids = {a.get("id") for a in articles}

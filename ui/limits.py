@@ -114,7 +114,7 @@ class BodySizeLimit:
                 raise
 
 
-async def send_json(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+async def send_json(send, status: int, detail: str, headers: tuple[tuple[bytes, bytes], ...] | list[tuple[bytes, bytes]] = ()) -> None:
     """A complete JSON error response ``{"detail": ...}`` sent straight from a middleware."""
     body = json.dumps({"detail": detail}).encode()
     await send({"type": "http.response.start", "status": status,
