@@ -17,8 +17,8 @@ from ingest.chunking import split_sentences
 from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
 
 from .answer_types import Answer, Citation, Passage
-from .questions import OTHER, WHEN, has_expected_answer, question_type
 from .news_time import asks_latest, newest_day
+from .questions import OTHER, WHEN, has_expected_answer, question_type
 
 REFUSAL = {
     "en": "The articles do not say.",
@@ -251,7 +251,7 @@ def _mark_newest(rows: list[tuple[int, int, int, dict[str, float]]], passages: l
             meta = passages[rank].metadata
             days[(rank, a)] = newest_day(passages[rank].text[a:b], meta.get("published", ""), meta.get("lang", ""))
     latest = max((d for d in days.values() if d is not None), default=None)
-    for rank, a, b, f in rows:
+    for rank, a, _b, f in rows:
         f["newest"] = 1.0 if latest is not None and days.get((rank, a)) == latest else 0.0
 
 

@@ -19,8 +19,7 @@ handler: ``http_status`` and ``{"detail"}``), ``ui.chat.user_error`` (a message 
 """
 from __future__ import annotations
 
-from ingest.errors import (EmbedderMismatchError, InputError, ModelUnavailableError, NewsbotError,  # noqa: F401
-                           StoreError)
+from ingest.errors import EmbedderMismatchError, InputError, ModelUnavailableError, NewsbotError, StoreError  # noqa: F401
 
 
 class QuestionError(NewsbotError, ValueError):

@@ -17,8 +17,8 @@ from ingest.chunking import split_sentences
 from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
 from ingest.settings import LLMSettings
 
-from .answerers import REFUSAL, Answerer, ExtractiveAnswerer, refusal
 from .answer_types import MARKER_RE, Answer, Citation, Passage, answer_of, strip_markers
+from .answerers import REFUSAL, Answerer, ExtractiveAnswerer, refusal
 
 NO_ANSWER = "NO_ANSWER"
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian"}

@@ -20,10 +20,9 @@ from datetime import date, timedelta
 from ingest.dates import EARLIEST, LATEST, find_time_expressions, in_range, published_date, resolve_dates
 from ingest.lexical import fold
 
-from .errors import QuestionError
 from .answer_types import Citation, DatePhrase, Filters, Passage
+from .errors import QuestionError
 from .questions import question_language
-
 
 # The one way a day is written in questions, filters and QA files: YYYY-MM-DD.
 ISO_DAY = r"\d{4}-\d{2}-\d{2}"

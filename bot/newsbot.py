@@ -16,12 +16,12 @@ from ingest.questions_first import QuestionGate
 from ingest.settings import Settings
 from ingest.store import Store
 
+from .answer_types import Answer, Filters, answer_of
 from .answerers import AnswerConfig, Answerer, ExtractiveAnswerer
 from .followup import Turn, recent_turns, standalone_question
-from .answer_types import Answer, Filters, answer_of
+from .news_time import date_citations, parse_as_of, question_time
 from .questions import question_language
 from .retriever import CrossEncoderReranker, HybridSearch, SearchConfig
-from .news_time import date_citations, parse_as_of, question_time
 
 __all__ = ["NewsBot", "Turn"]
 

@@ -27,8 +27,7 @@ import numpy as np
 from ingest.lexical import words
 
 from .answer_types import Passage
-from .answerers import (ExtractiveAnswerer, ScoredSentence, SentenceScorer, same_text, compose_answer, quotable,
-                         refusal)
+from .answerers import ExtractiveAnswerer, ScoredSentence, SentenceScorer, compose_answer, quotable, refusal, same_text
 
 MODEL_DIR = Path(__file__).parent / "models" / "reader"
 MAX_QUESTION_TOKENS = 48

@@ -18,11 +18,11 @@ from typing import Protocol
 
 from ingest.chunking import published_timestamp
 from ingest.lexical import fold
+from ingest.sentences import SentenceVectors, sentence_spans
 from ingest.store import Store
 
 from .answer_types import Filters, Passage
 from .news_time import TimePolicy, TimeScope
-from ingest.sentences import SentenceVectors, sentence_spans
 
 
 @dataclass(frozen=True)

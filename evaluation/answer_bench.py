@@ -17,19 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from bot.answer_types import quoted_parts
 from bot.answerers import AnswerConfig
 from bot.answermatch import contains_answer
-from bot.answer_types import quoted_parts
 from bot.retriever import SearchConfig
+
 from . import metrics as m
 from .qa import QAItem
 
 
 def build_bot(store: Path, search: SearchConfig | None = None, answer: AnswerConfig | None = None):
     """The bot of the store at ``store`` (settings from the environment) with these configs."""
-    from ingest.settings import Settings
-
     from bot.newsbot import NewsBot
+    from ingest.settings import Settings
 
     return NewsBot.from_settings(Settings(store=store), search_config=search, answer_config=answer)
 

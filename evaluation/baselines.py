@@ -11,12 +11,11 @@ import tempfile
 from collections import defaultdict
 from typing import Protocol
 
+from bot.answer_types import Answer, Citation, Passage
 from ingest.chunking import split_sentences
 from ingest.lexical import words
 from ingest.model import Article
 from ingest.store import Store
-
-from bot.answer_types import Answer, Citation, Passage
 
 
 class System(Protocol):

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.errors import BenchmarkError
 from ingest.model import Chunk
 from ingest.store import LEXICAL_DIR
 
-from bot.errors import BenchmarkError
 from .metrics import percentile
 
 NOISE_SIGMA = 0.02  # per-dimension Gaussian noise on copied vectors (norm ~0.4 for 384 dims, cosine ~0.93)
@@ -239,9 +239,9 @@ def _rss_mb() -> float:
 
 def measure_tier(store_dir: Path, qa: Path, questions: int, k: int, embedder_name: str) -> dict:
     """In this process: open the tier's store, ask the questions, time the parts; peak RSS at the end."""
+    from bot.newsbot import NewsBot
     from ingest.settings import Settings
 
-    from bot.newsbot import NewsBot
     from .qa import load_qa
 
     items = load_qa(qa, questions)

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Sequence
 
 from bot.answer_types import Answer
+
 from . import metrics as m
 from .qa import EvalInputError, QAItem, load_qa  # noqa: F401  (part of this module's API)
 from .report import describe_machine

@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest.lexical import chunk_tokens, tokenize_query
-
 from bot.answermatch import contains_answer
 from bot.errors import BenchmarkError
+from ingest.lexical import chunk_tokens, tokenize_query
+
 from .metrics import percentile
 from .qa import load_qa
 

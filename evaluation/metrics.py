@@ -11,8 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
-from bot.answermatch import contains_answer, normalize  # noqa: F401  (part of this module's API)
 from bot.answer_types import citation_markers, strip_markers  # noqa: F401  (part of this module's API)
+from bot.answermatch import contains_answer, normalize  # noqa: F401  (part of this module's API)
 
 
 def first_hit_rank(passages: Sequence[str], answers: Sequence[str]) -> int | None:

@@ -18,13 +18,13 @@ from datetime import date
 from pathlib import Path
 from typing import Callable, Sequence
 
+from bot.answer_types import Filters
+from bot.news_time import TimePolicy, parse_as_of, question_time
+from bot.retriever import fuse_rrf, lexical_allowed
 from ingest.chunking import chunk_article
 from ingest.lexical import LexicalIndex
 from ingest.loaders.common import make_article
 
-from bot.answer_types import Filters
-from bot.retriever import fuse_rrf, lexical_allowed
-from bot.news_time import TimePolicy, parse_as_of, question_time
 from . import metrics as m
 from .evaluate import CURRENT_DAYS
 from .qa import QAItem, load_qa

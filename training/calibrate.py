@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embedders import make_embedder
-from ingest.store import Store
-
 from bot.newsbot import NewsBot, store_idf
 from bot.questions import question_language
 from bot.reader import MODEL_DIR, Reader, ReadingAnswerer
+from ingest.embedders import make_embedder
+from ingest.store import Store
+
 from .splits import REMOVED, SPLITS, article_number
 
 WEIGHTS = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 256.0)

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.reader import CONTEXT_MODES, compose_context, encode_pair, score_prior
 from ingest.e5file import _BLOCK, QK, E5File
 
-from bot.reader import CONTEXT_MODES, compose_context, encode_pair, score_prior
 from .splits import article_number
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.answerers import ExtractiveAnswerer
+from bot.newsbot import NewsBot, store_idf
 from ingest.embedders import make_embedder
 from ingest.store import Store
 
 from . import emit
-from bot.answerers import ExtractiveAnswerer
-from bot.newsbot import NewsBot, store_idf
 
 
 def confidences(store_dir: Path, qa: list[dict]) -> list[dict]:

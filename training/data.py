@@ -20,9 +20,9 @@ import random
 from pathlib import Path
 from typing import Callable, Iterable
 
+from bot.answer_types import Passage
 from bot.answerers import SentenceScorer
 from bot.answermatch import normalize
-from bot.answer_types import Passage
 from bot.reader import context_parts, first_distinct, shortlist_sentences
 
 

@@ -28,17 +28,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embedders import make_embedder
-from ingest.store import Store
-
-from evaluation import metrics as m
-from . import emit
 from bot.answerers import ExtractiveAnswerer, SentenceScorer
+from bot.news_time import parse_as_of, question_time
 from bot.newsbot import NewsBot, store_idf
 from bot.questions import question_language
 from bot.reader import MODEL_DIR, Reader, ReadingAnswerer
-from bot.news_time import parse_as_of, question_time
+from evaluation import metrics as m
+from ingest.embedders import make_embedder
+from ingest.store import Store
 
+from . import emit
 
 ANSWERERS = ("scorer", "scorer-untranslated", "reader", "both")
 READER_SETTINGS = ("shortlist", "scorer_weight", "newest_bonus", "follow_margin", "follow_prob", "min_confidence",

@@ -21,10 +21,11 @@ import random
 from pathlib import Path
 from typing import Callable, Iterable
 
-from bot.answerers import SentenceScorer
 from bot.answer_types import Passage
+from bot.answerers import SentenceScorer
 from bot.questions import question_language
 from bot.reader import context_parts, first_distinct
+
 from .data import _labelled, answer_span
 
 # Paragraph languages of XQuAD that the sentence splitter reads (Thai, Chinese, Hindi and Arabic

@@ -18,8 +18,8 @@ import json
 import math
 from pathlib import Path
 
-from evaluation.metrics import short_answer_right
 from bot.reader import MODEL_DIR, Reader, compose_context, short_of
+from evaluation.metrics import short_answer_right
 
 
 def gold_answers(example: dict) -> list[str]:

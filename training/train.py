@@ -65,10 +65,9 @@ def build_source(name: str, args) -> list[dict]:
                                         args.extra_shortlist, "piaf-extra", args.seed)
     if name == "xquad":
         return extra.xquad_examples(train / "xquad", args.extra_shortlist, args.seed, args.xquad_pairs)
+    from bot.newsbot import NewsBot
     from ingest.embedders import make_embedder
     from ingest.store import Store
-
-    from bot.newsbot import NewsBot
 
     bot = NewsBot(Store(args.piaf_store, make_embedder("")))
     lang = name.removeprefix("piaf-")

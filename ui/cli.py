@@ -162,11 +162,11 @@ def cmd_reindex(args) -> int:
 
 
 def cmd_ask(args) -> int:
+    from bot.answer_types import Filters
     from bot.errors import QuestionError
     from bot.followup import turns_from
-    from bot.answer_types import Filters
-    from bot.newsbot import NewsBot
     from bot.news_time import parse_as_of
+    from bot.newsbot import NewsBot
 
     history = None
     if args.history:
@@ -193,6 +193,13 @@ def cmd_ask(args) -> int:
             answer = event["answer"]
     if answer is None:
         raise RuntimeError("the answer stream ended without its answer")
+    _print_answer(answer, streamed)
+    return 0
+
+
+def _print_answer(answer, streamed: str) -> None:
+    """The rest of a readable answer after its streamed words: the short answer first, the final
+    text when verification changed what was streamed, the notice, then each citation."""
     if streamed:
         print()
     if answer.short_answer and not answer.refused:       # the short answer first, set apart
@@ -214,13 +221,11 @@ def cmd_ask(args) -> int:
             print(f"    « {c.passage[s:e]} »")
         for d in c.dates:
             print(f"    {d['text']} = {d['value']}")
-    return 0
 
 
 def cmd_serve(args) -> int:
-    from ui.server import serve
-
     from bot.newsbot import NewsBot
+    from ui.server import serve
 
     settings = settings_from_args(args)
     if not args.watch:  # with --watch it fills the store from its feeds, as `newsbot watch` does

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from bot.answer_types import Answer, Filters
 from bot.errors import QuestionError, RateLimited
 from bot.followup import Turn, turns_from
-from bot.answer_types import Answer, Filters
-from bot.newsbot import NewsBot
 from bot.news_time import is_calendar_day
+from bot.newsbot import NewsBot
 from ingest.embedders import BackgroundEmbedder
 from ingest.model import ArticleSummary
-from ingest.pipeline import IngestReport, Ingester
+from ingest.pipeline import Ingester, IngestReport
 from ingest.questions_first import QuestionGate
 from ingest.settings import Settings
 

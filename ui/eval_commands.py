@@ -135,9 +135,8 @@ def _source_store(args):
 
 
 def cmd_bench_query(args) -> int:
-    from ingest.embedders import config_name
-
     from evaluation.benchmarks import bench_query, format_query_table, plot_query
+    from ingest.embedders import config_name
 
     settings, source = _source_store(args)
     tiers = [int(t) for t in args.tiers.split(",") if t.strip()]
@@ -314,11 +313,11 @@ def cmd_bench_load(args) -> int:
     server = ctx = None
     url = args.url
     if not url:
+        from bot.newsbot import NewsBot
         from ingest.settings import Settings
+
         from .context import ServerContext
         from .server import BackgroundServer, create_app
-
-        from bot.newsbot import NewsBot
 
         overrides = {"rate_limit_per_minute": 1_000_000} | ({"store": args.store} if args.store else {})
         settings = Settings(**overrides)

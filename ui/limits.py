@@ -71,14 +71,9 @@ class BodySizeLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                try:
-                    size = int(value)
-                except ValueError:
-                    size = 0
-                if size > self.max_bytes:
-                    return await self._reject(send, size)
+        size = declared_size(scope)
+        if size > self.max_bytes:
+            return await self._reject(send, size)
         seen = 0
         started = False
         rejected = False
@@ -112,6 +107,17 @@ class BodySizeLimit:
         except Exception:
             if not rejected:
                 raise
+
+
+def declared_size(scope) -> int:
+    """The request's Content-Length (0 when it has none or it is not a number)."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
 
 
 async def send_json(send, status: int, detail: str, headers: tuple[tuple[bytes, bytes], ...] | list[tuple[bytes, bytes]] = ()) -> None:

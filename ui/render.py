@@ -111,7 +111,7 @@ def date_notes(passage: str, dates: list[dict] | None, lang: str = "en") -> dict
             groups.append([start, end, value])
     said = {value for start, end, value in groups if _says_date(passage[start:end], value)}
     notes: dict[int, str] = {}
-    for start, end, value in groups:
+    for _start, end, value in groups:
         if value not in said and end not in notes:
             notes[end] = readable_date(value, lang)
             said.add(value)

@@ -16,8 +16,16 @@ from ingest.settings import Settings
 
 from .api import build_router
 from .context import ServerContext
-from .limits import (BodySizeLimit, ForwardedHeaders, FramePolicy, GradioSessionGuard, JsonBodyCheck, RateLimiter,
-                     RouteRateLimit, SecurityHeaders)
+from .limits import (
+    BodySizeLimit,
+    ForwardedHeaders,
+    FramePolicy,
+    GradioSessionGuard,
+    JsonBodyCheck,
+    RateLimiter,
+    RouteRateLimit,
+    SecurityHeaders,
+)
 from .widget import build_widget_router
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")

@@ -8,11 +8,21 @@ import json
 import pytest
 from newsbot_testdata import call_qa, sample
 
-from bot.answerers import REFUSAL, ExtractiveAnswerer, compose_answer
 from bot.answer_types import Passage
+from bot.answerers import REFUSAL, ExtractiveAnswerer, compose_answer
 from bot.newsbot import NewsBot
-from bot.questions import (DURATION, NUMBER, OTHER, PERSON, PLACE, REASON, WHEN, has_expected_answer,
-                           question_language, question_type)
+from bot.questions import (
+    DURATION,
+    NUMBER,
+    OTHER,
+    PERSON,
+    PLACE,
+    REASON,
+    WHEN,
+    has_expected_answer,
+    question_language,
+    question_type,
+)
 
 SEED = call_qa()
 ARTICLE = sample()["text"]

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.answerers import ExtractiveAnswerer, SentenceScorer
-from evaluation.metrics import first_sentence
 from bot.answer_types import Passage
+from bot.answerers import ExtractiveAnswerer, SentenceScorer
 from bot.newsbot import NewsBot, store_idf
-from training.lexicon import csls, induce
+from evaluation.metrics import first_sentence
 from ingest.bilingual import LEXICON_PATH, translations
 from ingest.lexical import query_word_forms
+from training.lexicon import csls, induce
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_EN = [json.loads(x) for x in (REPO / "evaldata" / "seed_en.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]

@@ -7,14 +7,13 @@ import socket
 import time
 
 import pytest
+from openai_stub import OpenAIStub
 
+from bot.answer_types import Passage
 from bot.answerers import ExtractiveAnswerer
 from bot.llm import NO_ANSWER, CitationVerifier, LLMAnswerer, build_messages, verify_answer
-from bot.answer_types import Passage
 from bot.newsbot import NewsBot, Turn, store_idf
 from ingest.settings import Settings
-
-from openai_stub import OpenAIStub
 
 QUESTION = "When did Trump and Putin last speak?"
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 
+from openai_stub import OpenAIStub
+
 from bot.answerers import ExtractiveAnswerer
 from bot.llm import LLMAnswerer
 from bot.newsbot import NewsBot, store_idf
 from ingest.settings import Settings
-
-from openai_stub import OpenAIStub
 
 QUESTION = "When did Trump and Putin last speak?"
 

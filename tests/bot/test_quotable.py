@@ -33,12 +33,11 @@ def test_ordinary_sentences_are_quotable():
 def test_the_extractive_answer_never_quotes_an_injected_question_or_instruction(tmp_path, e5, seed_dir):
     """A real store holding the seed article and an injected one: the example question is not
     answered by the article that repeats it or orders the bot around."""
+    from bot.answerers import ExtractiveAnswerer
+    from bot.newsbot import NewsBot, store_idf
     from ingest.pipeline import Ingester
     from ingest.settings import Settings
     from ingest.store import Store
-
-    from bot.newsbot import NewsBot, store_idf
-    from bot.answerers import ExtractiveAnswerer
 
     injected = tmp_path / "in" / "injected.txt"
     injected.parent.mkdir()

@@ -8,10 +8,10 @@ import json
 import pytest
 from newsbot_testdata import call_qa
 
-from evaluation import metrics as m
 from bot.answer_types import Passage
 from bot.newsbot import NewsBot, default_answerer
 from bot.reader import Reader, ReadingAnswerer, best_span, encode_pair, encode_question, encode_sentence
+from evaluation import metrics as m
 
 QUESTION = "When did Trump and Putin last speak?"
 

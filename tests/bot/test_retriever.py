@@ -9,10 +9,9 @@ from langchain_core.documents import Document
 
 from bot.answer_types import Filters, Passage
 from bot.langchain_retriever import HybridRetriever
-from bot.retriever import (HybridSearch, SearchConfig, chroma_where, collapse_duplicates, fuse_rrf,
-                           lexical_allowed)
-from ingest.sentences import SentenceVectors
+from bot.retriever import HybridSearch, SearchConfig, chroma_where, collapse_duplicates, fuse_rrf, lexical_allowed
 from ingest.pipeline import Ingester
+from ingest.sentences import SentenceVectors
 from ingest.settings import Settings
 from ingest.store import Store
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from newsbot_testdata import read_jsonl
 
+from bot.answer_types import Passage
 from evaluation.baselines import BM25Baseline, DenseBaseline, LangChainBaseline, best_sentence_answer, reconstruct_articles
 from evaluation.metrics import normalize
-from bot.answer_types import Passage
 
 
 def test_reconstructed_articles_match_the_originals(piaf_small_store, piaf_small):

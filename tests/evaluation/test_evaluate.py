@@ -6,9 +6,9 @@ import json
 import pytest
 from newsbot_testdata import CALL_QA, PIAF_QA, read_jsonl
 
-from ui.cli import main
-from evaluation.evaluate import EvalInputError, QAItem, QuestionRecord, aggregate, load_qa, score_answer
 from bot.answer_types import Answer, Citation, Passage
+from evaluation.evaluate import EvalInputError, QAItem, QuestionRecord, aggregate, load_qa, score_answer
+from ui.cli import main
 
 METRIC_KEYS = {"hit@1", "hit@3", "hit@5", "hit@10", "mrr", "answer_hit", "answer_hit_first_sentence",
                "citation_precision", "citation_recall", "refusal_precision", "refusal_recall",

@@ -38,11 +38,11 @@ def test_policies_are_scored_with_the_full_search_on_a_real_store(tmp_path, e5):
 
     import pytest
 
-    from ui.eval_commands import time_policy_fields
     from evaluation.time_bench import current_ceiling, score_store_policies
     from ingest.pipeline import Ingester
     from ingest.settings import Settings
     from ingest.store import Store
+    from ui.eval_commands import time_policy_fields
 
     articles = tmp_path / "articles.jsonl"
     articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")

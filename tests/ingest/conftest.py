@@ -8,7 +8,6 @@ import time
 
 import httpx
 import pytest
-
 from local_services import CHROMA, LocalServer, free_port
 
 

@@ -11,7 +11,6 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-
 NEWSBOT = str(Path(sys.executable).with_name("newsbot"))
 CHROMA = str(Path(sys.executable).with_name("chroma"))
 

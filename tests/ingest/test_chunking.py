@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ingest.chunking import chunk_article, chunk_id, plan_chunks, published_timestamp, split_sentences
 from ingest.loaders.common import make_article

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from local_services import NEWSBOT, free_port, run_newsbot, write_article
 
 DATA = Path(__file__).parent / "data"

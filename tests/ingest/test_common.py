@@ -5,7 +5,8 @@ import time
 from datetime import datetime
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.errors import InputError
 from ingest.loaders.common import decode_text, make_article, normalise_text, parse_date, stable_id

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from newsbot_testdata import sample
 
 from ingest.dates import find_time_expressions, iso_value, period_bounds, resolve_dates
-from newsbot_testdata import sample
 
 THURSDAY = date(2025, 7, 3)  # the seed article's day
 

@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 import pytest
+from local_services import run_newsbot, write_article
 
 from ingest.e5onnx import GRAPH_PATH, MODEL_PATH, E5OnnxEmbeddings
 from ingest.embedders import DEFAULT_EMBEDDER, E5WorkerProcess, background_form, embedder_name, make_embedder
@@ -15,7 +16,6 @@ from ingest.errors import ModelUnavailableError
 from ingest.pipeline import Ingester
 from ingest.settings import Settings
 from ingest.store import Store, embedder_name_for, recorded_embedder
-from local_services import run_newsbot, write_article
 
 TEXTS = [
     "Donald Trump et Vladimir Poutine se sont entretenus par téléphone jeudi, pour la sixième fois.",

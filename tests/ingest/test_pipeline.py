@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from local_services import write_article
+from newsbot_testdata import sample
 
 from ingest.pipeline import Ingester
 from ingest.settings import Settings
 from ingest.store import Store
-from local_services import write_article
-from newsbot_testdata import sample
 
 
 @pytest.fixture

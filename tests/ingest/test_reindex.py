@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 from langchain_core.embeddings import Embeddings
+from local_services import run_newsbot, write_article
 
 from ingest.errors import EmbedderMismatchError, StoreError
 from ingest.pipeline import Ingester
 from ingest.reindex import reindex
-from ingest.store import COLLECTION, REINDEX_COLLECTION, Store
 from ingest.settings import Settings
-from local_services import run_newsbot, write_article
+from ingest.store import COLLECTION, REINDEX_COLLECTION, Store
 
 
 class FailingAfter(Embeddings):

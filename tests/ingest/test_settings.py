@@ -10,8 +10,7 @@ import pytest
 
 import ingest.store
 from ingest.errors import EmbedderMismatchError
-from ingest.settings import (AnswerSettings, IngestSettings, LLMSettings, ServerSettings, Settings,
-                             StoreSettings)
+from ingest.settings import AnswerSettings, IngestSettings, LLMSettings, ServerSettings, Settings, StoreSettings
 from ingest.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,7 +58,7 @@ def test_every_documented_variable_is_read_by_its_section_and_by_settings(monkey
         value = another_value(default)
         monkeypatch.setenv(f"NEWSBOT_{name}", str(value).lower() if isinstance(value, bool) else str(value))
 
-        def read(settings):
+        def read(settings, field=field):
             got = getattr(settings, field)
             return str(got) if isinstance(got, Path) else got
 

@@ -9,13 +9,13 @@ import sys
 import time
 
 import pytest
+from local_services import free_port, write_article
 
 from ingest import lexical
 from ingest.errors import EmbedderMismatchError, StoreError
 from ingest.pipeline import Ingester
 from ingest.settings import Settings
 from ingest.store import Store
-from local_services import free_port, write_article
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import time
 
 import httpx
 import pytest
-
 from local_services import NEWSBOT, free_port, run_newsbot, write_article
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from local_services import NEWSBOT, free_port, run_newsbot, write_article
 
 pytestmark = pytest.mark.slow

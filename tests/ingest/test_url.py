@@ -5,11 +5,11 @@ import time
 from pathlib import Path
 
 import pytest
+from local_services import free_port
 
 from ingest.errors import InputError
 from ingest.loaders import load_input
 from ingest.settings import Settings
-from local_services import free_port
 
 DATA = Path(__file__).parent / "data"
 

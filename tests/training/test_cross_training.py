@@ -9,10 +9,18 @@ import pytest
 import torch
 
 from bot.answer_types import Passage
-from bot.reader import (Reader, ReadingAnswerer, compose_context, context_parts, encode_pair, score_prior,
-                        sentence_context, shortlist_sentences)
-from training import cross, cross_train
+from bot.reader import (
+    Reader,
+    ReadingAnswerer,
+    compose_context,
+    context_parts,
+    encode_pair,
+    score_prior,
+    sentence_context,
+    shortlist_sentences,
+)
 from ingest.e5file import E5File
+from training import cross, cross_train
 
 EXAMPLES = [
     {"id": "q1", "question": "Quand Trump et Poutine se sont-ils parlé ?", "source": "piaf-fr", "cands": [

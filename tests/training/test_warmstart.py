@@ -7,9 +7,9 @@ import numpy as np
 import torch
 
 from bot.reader import MODEL_DIR, Reader, encode_pair
+from ingest.e5file import E5File
 from training.loop import make_net
 from training.warmstart import state_from_onnx
-from ingest.e5file import E5File
 
 PAIRS = [("When did Trump and Putin last speak?", "Les présidents ont eu un entretien téléphonique le jeudi 3 juillet 2025."),
          ("Where was the new pope born?", "Born in Chicago in 1955, he is the first pope from the United States."),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from ui_live import EVIL_QUESTION, SEED_QUESTION
 
 pytestmark = pytest.mark.browser

@@ -90,8 +90,8 @@ def test_configured_llm_answers_through_the_cli(seed_store):
 
 
 def test_a_bad_history_is_a_question_error_with_its_exit_status(seed_store, capsys):
-    from ui.cli import main
     from bot.errors import QuestionError
+    from ui.cli import main
 
     assert QuestionError.exit_code == 2
     assert main(["ask", "And before?", "--store", str(seed_store.path), "--history", '[{"question": 3}]']) == 2

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ui_live import EVIL_QUESTION, SEED_QUESTION
 
 pytestmark = pytest.mark.browser
