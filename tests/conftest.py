@@ -41,6 +41,17 @@ def e5_int8() -> E5OnnxEmbeddings:
     return E5OnnxEmbeddings(int8=True)
 
 
+def ingested_store(tmp_path_factory, e5, name: str, source: Path, articles: int) -> Store:
+    """A real on-disk store of ``source`` (built once per session by the fixtures below; read-only for tests)."""
+    from ingest.pipeline import Ingester
+
+    path = tmp_path_factory.mktemp(name)
+    store = Store(path, e5)
+    report = Ingester(store, Settings(store=path)).ingest([str(source)], progress=False)
+    assert report.errors == [] and report.articles == articles
+    return store
+
+
 @pytest.fixture(scope="session")
 def seed_dir(tmp_path_factory) -> Path:
     """A folder with the seed article: the sample on the Trump–Putin call, undated (a heading and its text)."""
@@ -50,37 +61,19 @@ def seed_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def seed_store(tmp_path_factory, e5, seed_dir) -> Store:
     """A real on-disk store holding the seed article alone (read-only for tests)."""
-    from ingest.pipeline import Ingester
-
-    path = tmp_path_factory.mktemp("seed-store")
-    store = Store(path, e5)
-    report = Ingester(store, Settings(store=path)).ingest([str(seed_dir)], progress=False)
-    assert report.errors == [] and report.articles == 1
-    return store
+    return ingested_store(tmp_path_factory, e5, "seed-store", seed_dir, 1)
 
 
 @pytest.fixture(scope="session")
 def shared_seed_store(tmp_path_factory, e5) -> Store:
     """The real seed article of ../shared/corpus/seed (tests marked ``shared`` only)."""
-    from ingest.pipeline import Ingester
-
-    path = tmp_path_factory.mktemp("shared-seed-store")
-    store = Store(path, e5)
-    report = Ingester(store, Settings(store=path)).ingest([str(SHARED / "corpus" / "seed")], progress=False)
-    assert report.errors == [] and report.articles == 1
-    return store
+    return ingested_store(tmp_path_factory, e5, "shared-seed-store", SHARED / "corpus" / "seed", 1)
 
 
 @pytest.fixture(scope="session")
 def samples_store(tmp_path_factory, e5) -> Store:
     """A real on-disk store with the six dated sample articles of the quick start (read-only for tests)."""
-    from ingest.pipeline import Ingester
-
-    path = tmp_path_factory.mktemp("samples-store")
-    store = Store(path, e5)
-    report = Ingester(store, Settings(store=path)).ingest([str(SAMPLES)], progress=False)
-    assert report.errors == [] and report.articles == 6
-    return store
+    return ingested_store(tmp_path_factory, e5, "samples-store", SAMPLES, 6)
 
 
 @pytest.fixture(scope="session")
@@ -92,10 +85,4 @@ def piaf_small() -> Path:
 @pytest.fixture(scope="session")
 def piaf_small_store(tmp_path_factory, e5, piaf_small) -> Store:
     """A real on-disk store with 8 PIAF articles (read-only for tests)."""
-    from ingest.pipeline import Ingester
-
-    path = tmp_path_factory.mktemp("piaf-store")
-    store = Store(path, e5)
-    report = Ingester(store, Settings(store=path)).ingest([str(piaf_small)], progress=False)
-    assert report.errors == [] and report.articles == 8
-    return store
+    return ingested_store(tmp_path_factory, e5, "piaf-store", piaf_small, 8)

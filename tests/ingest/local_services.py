@@ -7,9 +7,12 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import httpx
 
 NEWSBOT = str(Path(sys.executable).with_name("newsbot"))
 CHROMA = str(Path(sys.executable).with_name("chroma"))
@@ -168,3 +171,40 @@ class FeedServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class ServeProcess:
+    """A real ``newsbot serve`` on a free port of 127.0.0.1."""
+
+    def __init__(self, store, env: dict, log):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([NEWSBOT, "serve", "--store", str(store), "--port", str(self.port)],
+                                     env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, deadline: float) -> None:
+        while True:
+            assert self.proc.poll() is None, f"newsbot serve exited with {self.proc.returncode}"
+            try:
+                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "newsbot serve did not start"
+            time.sleep(0.3)
+
+    def ask(self, question: str, k: int = 5) -> httpx.Response:
+        return httpx.post(self.url + "/api/ask", json={"question": question, "k": k}, timeout=60)
+
+    def cited_titles(self, question: str, k: int = 5) -> list[str]:
+        r = self.ask(question, k)
+        assert r.status_code == 200, r.text
+        return [c["title"] for c in r.json()["citations"]]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

@@ -4,12 +4,10 @@ search, within seconds and without rebuilding their index."""
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 
-import httpx
 import pytest
-from local_services import NEWSBOT, free_port, run_newsbot, write_article
+from local_services import ServeProcess, run_newsbot, write_article
 
 pytestmark = pytest.mark.slow
 
@@ -21,40 +19,6 @@ DECOY = "Qzarnette-villois"
 # Found by dense search only: an English paraphrase of the French article sharing no stem with it.
 DENSE_QUESTION = "Heavy rain flooded a valley and rescuers moved hundreds of residents to safety"
 NEW_TITLE = "Inondations dans la vallée"
-
-
-class ServeProcess:
-    """A real ``newsbot serve`` on a free port of 127.0.0.1."""
-
-    def __init__(self, store, env: dict, log):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([NEWSBOT, "serve", "--store", str(store), "--port", str(self.port)],
-                                     env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, deadline: float) -> None:
-        while True:
-            assert self.proc.poll() is None, f"newsbot serve exited with {self.proc.returncode}"
-            try:
-                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "newsbot serve did not start"
-            time.sleep(0.3)
-
-    def cited_titles(self, question: str, k: int) -> list[str]:
-        r = httpx.post(self.url + "/api/ask", json={"question": question, "k": k}, timeout=60)
-        assert r.status_code == 200, r.text
-        return [c["title"] for c in r.json()["citations"]]
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 @pytest.fixture

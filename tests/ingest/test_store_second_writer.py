@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from local_services import NEWSBOT, free_port, run_newsbot, write_article
+from local_services import NEWSBOT, ServeProcess, run_newsbot, write_article
 
 pytestmark = pytest.mark.slow
 
@@ -22,40 +22,13 @@ QUESTIONS = ("What did the central bank do?", "When did Trump and Putin last spe
              "Who opened the Olympic Games?")
 
 
-class Server:
-    def __init__(self, store: Path, log):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
-        env["NEWSBOT_FEEDBACK_LOG"] = str(store.parent / "feedback.jsonl")
-        self.proc = subprocess.Popen([NEWSBOT, "serve", "--store", str(store), "--port", str(self.port)],
-                                     env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 240
-        while True:
-            assert self.proc.poll() is None, f"newsbot serve exited with {self.proc.returncode}"
-            try:
-                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "newsbot serve did not start"
-            time.sleep(0.3)
-
-    def ask(self, question: str) -> httpx.Response:
-        return httpx.post(self.url + "/api/ask", json={"question": question, "k": 5}, timeout=60)
-
-    def titles(self, question: str) -> list[str]:
-        r = self.ask(question)
-        assert r.status_code == 200, r.text
-        return [c["title"] for c in r.json()["citations"]]
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+def start_server(store: Path, log) -> ServeProcess:
+    """``newsbot serve`` on ``store``, with no NEWSBOT_* setting of this shell, once it answers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env["NEWSBOT_FEEDBACK_LOG"] = str(store.parent / "feedback.jsonl")
+    server = ServeProcess(store, env, log)
+    server.wait_ready(time.monotonic() + 240)
+    return server
 
 
 @pytest.fixture
@@ -67,7 +40,7 @@ def served(tmp_path):
     first = run_newsbot("ingest", str(docs), "--store", str(store))
     assert first.returncode == 0, first.stderr
     log = open(tmp_path / "serve.log", "wb")
-    server = Server(store, log)
+    server = start_server(store, log)
     try:
         yield store, server
     finally:
@@ -83,18 +56,18 @@ def _stats(store: Path) -> dict:
 
 def test_a_cli_ingest_beside_a_running_server_leaves_every_question_answered(tmp_path, served):
     store, server = served
-    assert server.titles(QUESTIONS[0]) == ["Central bank"]
+    assert server.cited_titles(QUESTIONS[0]) == ["Central bank"]
     ingest = run_newsbot("ingest", str(SAMPLES), "--store", str(store))
     assert ingest.returncode == 0, ingest.stderr
     for question in QUESTIONS * 2:
         assert server.ask(question).status_code == 200
-    assert "Paris opens the Olympic Games on the Seine" in server.titles(QUESTIONS[2])
+    assert "Paris opens the Olympic Games on the Seine" in server.cited_titles(QUESTIONS[2])
     # The server writes next (an upload): through the reopened store, so the CLI's articles stay.
     write_article(tmp_path / "up", "rain.md", "Valley floods", "Heavy rain flooded the valley on Friday.")
     with open(tmp_path / "up" / "rain.md", "rb") as f:
         up = httpx.post(server.url + "/api/articles", files={"files": ("rain.md", f, "text/markdown")}, timeout=120)
     assert up.status_code == 200 and up.json()["articles_new"] == 1, up.text
-    assert "Valley floods" in server.titles("Where did heavy rain flood a valley?")
+    assert "Valley floods" in server.cited_titles("Where did heavy rain flood a valley?")
     stats = _stats(store)
     assert (stats["articles"], stats["incomplete_articles"], stats["lexical_chunks"]) == (8, 0, stats["chunks"])
 
@@ -120,4 +93,4 @@ def test_a_cli_ingest_killed_with_sigkill_leaves_the_server_answering(tmp_path, 
     for question in QUESTIONS + ("What did the harbour unload?",) * 3:
         statuses.append(server.ask(question).status_code)
     assert set(statuses) == {200}, statuses
-    assert any(t.startswith("Harbour brief") for t in server.titles("What did the harbour unload?"))
+    assert any(t.startswith("Harbour brief") for t in server.cited_titles("What did the harbour unload?"))
