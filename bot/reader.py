@@ -301,7 +301,7 @@ class ReadingAnswerer(ExtractiveAnswerer):
     def __init__(self, idf_source=None, reader: Reader | None = None, shortlist: int = 6, mode: str = "both",
                  min_confidence: float | None = None, evidence_weight: float | None = None,
                  follow_margin: float = 1.0, follow_prob: float = 0.5, min_span_score: float | None = None,
-                 newest_bonus: float = 2.0, scorer_weight: float = 0.0, subject_ratio: float = 0.5,
+                 newest_bonus: float = 2.0, scorer_weight: float = 0.0, subject_ratio: float = 0.3,
                  unsure_margin: float = 2.0, follow_new_words: int = 3, **kw):
         super().__init__(idf_source, **kw)
         self.reader = reader or Reader()

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from langchain_core.embeddings import Embeddings
 from local_services import run_newsbot, write_article
 
+from ingest.embedder_base import Embedder
 from ingest.errors import EmbedderMismatchError, StoreError
 from ingest.pipeline import Ingester
 from ingest.reindex import reindex
@@ -12,7 +12,7 @@ from ingest.settings import Settings
 from ingest.store import COLLECTION, REINDEX_COLLECTION, Store
 
 
-class FailingAfter(Embeddings):
+class FailingAfter(Embedder):
     """A real embedder that breaks down after ``calls`` batches, as a killed reindex would stop."""
 
     def __init__(self, inner, calls: int):
