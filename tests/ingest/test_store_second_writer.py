@@ -63,11 +63,12 @@ def test_a_cli_ingest_beside_a_running_server_leaves_every_question_answered(tmp
         assert server.ask(question).status_code == 200
     assert "Paris opens the Olympic Games on the Seine" in server.cited_titles(QUESTIONS[2])
     # The server writes next (an upload): through the reopened store, so the CLI's articles stay.
-    write_article(tmp_path / "up", "rain.md", "Valley floods", "Heavy rain flooded the valley on Friday.")
+    # A made-up valley: the upload is the one article about it, whatever the others say of rain.
+    write_article(tmp_path / "up", "rain.md", "Valley floods", "Heavy rain flooded the Qzarnette valley on Friday.")
     with open(tmp_path / "up" / "rain.md", "rb") as f:
         up = httpx.post(server.url + "/api/articles", files={"files": ("rain.md", f, "text/markdown")}, timeout=120)
     assert up.status_code == 200 and up.json()["articles_new"] == 1, up.text
-    assert "Valley floods" in server.cited_titles("Where did heavy rain flood a valley?")
+    assert "Valley floods" in server.cited_titles("What happened in the Qzarnette valley?")
     stats = _stats(store)
     assert (stats["articles"], stats["incomplete_articles"], stats["lexical_chunks"]) == (8, 0, stats["chunks"])
 
