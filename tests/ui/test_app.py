@@ -110,7 +110,7 @@ def test_thumbs_are_logged_with_the_answer_and_citations(page, server):
     open_chat(page, server)
     ask(page, SEED_QUESTION)
     page.click("#nb-up")
-    page.wait_for_function("document.querySelector('#nb-feedback-status textarea').value.length > 0")
+    page.wait_for_function("document.querySelector('#nb-feedback-status textarea')?.value.length > 0")
     entry = json.loads(server.settings.feedback_log.read_text(encoding="utf-8").splitlines()[-1])
     assert entry["rating"] == "up" and entry["channel"] == "chat" and entry["question"] == SEED_QUESTION
     assert entry["citations"] and entry["citations"][0]["quote"]
