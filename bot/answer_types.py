@@ -7,12 +7,13 @@ from them (``ui.api``), so the descriptions below are also those of the OpenAPI 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Annotated
 
 from pydantic import Field
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
+
+from ingest.model import Filters as Filters  # re-exported: the store applies it, the answering side passes it on
 
 # A citation marker in an answer: "[n]" refers to citation n. The one pattern of the answerers,
 # the metrics and the rendering; a run of markers ("[1] [2]") with the space before it is one cut.
@@ -34,35 +35,6 @@ def strip_markers(answer: str) -> str:
 def quoted_parts(answer: str) -> list[str]:
     """The pieces of ``answer`` between its markers (the quoted sentences of an extractive answer)."""
     return [s for s in (x.strip() for x in _MARKER_RUN_RE.split(answer)) if s]
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Metadata filters applied to both dense and lexical search."""
-
-    source: tuple[str, ...] = ()
-    since: str = ""  # ISO date, inclusive
-    until: str = ""  # ISO date, inclusive (whole day)
-    lang: str = ""
-    as_of: str = ""  # ISO date: dated articles published after it are left out, undated ones kept
-
-    @classmethod
-    def from_dict(cls, d: dict | None) -> "Filters":
-        d = d or {}
-        src = d.get("source") or ()
-        if isinstance(src, str):
-            src = (src,)
-        return cls(source=tuple(s for s in src if s), since=d.get("since") or "", until=d.get("until") or "",
-                   lang=d.get("lang") or "")
-
-    def is_empty(self) -> bool:
-        return not (self.source or self.since or self.until or self.lang or self.as_of)
-
-    def to_dict(self) -> dict:
-        d = {"source": list(self.source), "since": self.since, "until": self.until, "lang": self.lang}
-        if self.as_of:
-            d["as_of"] = self.as_of
-        return d
 
 
 @dataclass
@@ -177,14 +149,3 @@ class Answer:
         d["confidence"] = round(self.confidence, 4)
         return d
 
-
-def answer_of(events: Iterable[dict]) -> Answer:
-    """The :class:`Answer` an answer stream ends with (its ``{"type": "answer"}`` event); the
-    token and notice events before it are passed over."""
-    answer = None
-    for event in events:
-        if event["type"] == "answer":
-            answer = event["answer"]
-    if answer is None:
-        raise RuntimeError("an answer stream ended without its answer event")
-    return answer

@@ -1,4 +1,5 @@
-"""Plain data that travels between units: articles and their chunks, and a stored article's summary."""
+"""Plain data that travels between units: articles and their chunks, a stored article's summary, and
+the filters of a search."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -50,3 +51,32 @@ class ArticleSummary(TypedDict):
     published: str  # ISO date, "" when unknown
     lang: str
     chunks: int  # how many chunks of it the store holds
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters of a search, applied to both dense and lexical search."""
+
+    source: tuple[str, ...] = ()
+    since: str = ""  # ISO date, inclusive
+    until: str = ""  # ISO date, inclusive (whole day)
+    lang: str = ""
+    as_of: str = ""  # ISO date: dated articles published after it are left out, undated ones kept
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "Filters":
+        d = d or {}
+        src = d.get("source") or ()
+        if isinstance(src, str):
+            src = (src,)
+        return cls(source=tuple(s for s in src if s), since=d.get("since") or "", until=d.get("until") or "",
+                   lang=d.get("lang") or "")
+
+    def is_empty(self) -> bool:
+        return not (self.source or self.since or self.until or self.lang or self.as_of)
+
+    def to_dict(self) -> dict:
+        d = {"source": list(self.source), "since": self.since, "until": self.until, "lang": self.lang}
+        if self.as_of:
+            d["as_of"] = self.as_of
+        return d
