@@ -17,6 +17,7 @@ from ingest.chunking import split_sentences
 from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
 
 from .answer_types import Answer, Citation, Passage
+from .events import AnswerEvent, StreamEvent
 from .news_time import asks_latest, newest_day
 from .questions import OTHER, WHEN, has_expected_answer, question_type
 
@@ -55,8 +56,8 @@ class Answerer(ABC):
 
     - :meth:`answer` (required): the answer to ``question`` from ``passages`` (best first), in
       ``lang``; ``avoid`` holds earlier answers of the conversation, not to be repeated.
-    - :meth:`stream`: events ``{"type": "token" | "notice", "text"}`` then one
-      ``{"type": "answer", "answer"}``; by default only the final answer. An answerer that writes
+    - :meth:`stream`: :class:`~bot.events.TokenEvent` and :class:`~bot.events.NoticeEvent`
+      events then one :class:`~bot.events.AnswerEvent`; by default only the final answer. An answerer that writes
       its answer piece by piece sets ``streams_tokens`` and yields its tokens.
     - :meth:`rewrite`: a follow-up rewritten as a standalone question, or None (the default)
       to let the bot carry the earlier question's words over.
@@ -72,8 +73,8 @@ class Answerer(ABC):
         ...
 
     def stream(self, question: str, passages: list[Passage], lang: str = "en",
-               avoid: tuple[str, ...] = ()) -> Iterator[dict]:
-        yield {"type": "answer", "answer": self.answer(question, passages, lang, avoid)}
+               avoid: tuple[str, ...] = ()) -> Iterator[StreamEvent]:
+        yield AnswerEvent(self.answer(question, passages, lang, avoid))
 
     def rewrite(self, question: str, history) -> str | None:
         return None

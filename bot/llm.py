@@ -17,8 +17,9 @@ from ingest.chunking import split_sentences
 from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
 from ingest.settings import LLMSettings
 
-from .answer_types import MARKER_RE, Answer, Citation, Passage, answer_of, strip_markers
+from .answer_types import MARKER_RE, Answer, Citation, Passage, strip_markers
 from .answerers import REFUSAL, Answerer, ExtractiveAnswerer, refusal
+from .events import AnswerEvent, NoticeEvent, StreamEvent, TokenEvent, answer_of
 
 NO_ANSWER = "NO_ANSWER"
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian"}
@@ -214,7 +215,7 @@ class LLMAnswerer(Answerer):
         return {"answerer": self.answerer_name, "model": str(model), "fallback": self.fallback.describe()}
 
     def stream(self, question: str, passages: list[Passage], lang: str = "en",
-               avoid: tuple[str, ...] = ()) -> Iterator[dict]:
+               avoid: tuple[str, ...] = ()) -> Iterator[StreamEvent]:
         """Yield ``token`` events as the model writes, maybe a ``notice``, then the verified ``answer``.
 
         The model gets the passages in the fallback's order (a reader puts those holding the
@@ -223,7 +224,7 @@ class LLMAnswerer(Answerer):
             passages = self.fallback.order_passages(question, passages, lang)
         top = passages[: self.top_passages]
         if not top:
-            yield {"type": "answer", "answer": refusal(question, lang)}
+            yield AnswerEvent(refusal(question, lang))
             return
         chunks: list[str] = []
         try:
@@ -231,7 +232,7 @@ class LLMAnswerer(Answerer):
                 text = piece.content if isinstance(piece.content, str) else ""
                 if text:
                     chunks.append(text)
-                    yield {"type": "token", "text": text}
+                    yield TokenEvent(text)
         except Exception as exc:  # connection refused, timeout, HTTP error, bad stream: all mean "no LLM"
             yield from self._fall_back(question, passages, lang, avoid,
                                        f"the language model did not answer ({type(exc).__name__}); extractive answer shown")
@@ -242,7 +243,7 @@ class LLMAnswerer(Answerer):
                                        "the language model returned nothing; extractive answer shown")
             return
         if text.startswith(NO_ANSWER) or text.strip(" .") in REFUSAL.values():
-            yield {"type": "answer", "answer": Answer(question, REFUSAL.get(lang, REFUSAL["en"]), True, answerer="llm")}
+            yield AnswerEvent(Answer(question, REFUSAL.get(lang, REFUSAL["en"]), True, answerer="llm"))
             return
         final, citations, removed, dropped = verify_answer(question, text, top, self.verifier)
         if not citations:
@@ -251,15 +252,15 @@ class LLMAnswerer(Answerer):
             return
         notice = verification_notice(removed, dropped)
         if notice:
-            yield {"type": "notice", "text": notice}
-        yield {"type": "answer", "answer": Answer(question, final, False, citations, notice=notice, answerer="llm",
-                                                   confidence=self.fallback.evidence(top, None))}
+            yield NoticeEvent(notice)
+        yield AnswerEvent(Answer(question, final, False, citations, notice=notice, answerer="llm",
+                                 confidence=self.fallback.evidence(top, None)))
 
-    def _fall_back(self, question, passages, lang, avoid, notice: str):
-        yield {"type": "notice", "text": notice}
+    def _fall_back(self, question, passages, lang, avoid, notice: str) -> Iterator[StreamEvent]:
+        yield NoticeEvent(notice)
         answer = self.fallback.answer(question, passages, lang, avoid)
         answer.notice = notice
-        yield {"type": "answer", "answer": answer}
+        yield AnswerEvent(answer)
 
     def rewrite(self, question: str, history) -> str | None:
         """A follow-up rewritten as a standalone question (None when the model gives nothing)."""

@@ -16,8 +16,9 @@ from ingest.questions_first import QuestionGate
 from ingest.settings import Settings
 from ingest.store import Store
 
-from .answer_types import Answer, Filters, answer_of
+from .answer_types import Answer, Filters
 from .answerers import AnswerConfig, Answerer, ExtractiveAnswerer
+from .events import AnswerEvent, NoticeEvent, StreamEvent, answer_of
 from .followup import Turn, recent_turns, standalone_question
 from .news_time import date_citations, parse_as_of, question_time
 from .questions import question_language
@@ -109,16 +110,16 @@ class NewsBot:
         return answer_of(self.stream(question, history=history, filters=filters, k=k, tokens=False, as_of=as_of))
 
     def stream(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None,
-               k: int = 5, tokens: bool = True, as_of: str | date | None = None) -> Iterator[dict]:
-        """Yield the answerer's ``{"type": "token", "text": ...}`` events (only when it
-        ``streams_tokens``; an extractive answer comes whole) and ``{"type": "notice", "text": ...}``
-        events (the LLM is unavailable, a citation was dropped), then ``{"type": "answer", "answer": Answer}``.
+               k: int = 5, tokens: bool = True, as_of: str | date | None = None) -> Iterator[StreamEvent]:
+        """Yield the answerer's :class:`~bot.events.TokenEvent` events (only when it
+        ``streams_tokens``; an extractive answer comes whole) and :class:`~bot.events.NoticeEvent`
+        events (the LLM is unavailable, a citation was dropped), then one :class:`~bot.events.AnswerEvent`.
         Only the latest turns of ``history`` are read (see :func:`recent_turns`)."""
         with self.questions.question():
             yield from self._stream(question, history, filters, k, tokens, as_of)
 
     def _stream(self, question: str, history: list[Turn] | None, filters: Filters | None, k: int,
-                tokens: bool, as_of: str | date | None) -> Iterator[dict]:
+                tokens: bool, as_of: str | date | None) -> Iterator[StreamEvent]:
         history = recent_turns(history)
         query, lang, passages, scope, retrieve_s = self._prepare(question, history, filters, k, as_of)
         t1 = time.perf_counter()
@@ -126,9 +127,9 @@ class NewsBot:
         # A rewritten follow-up must not be answered by repeating what the conversation already said.
         earlier = tuple(t.answer for t in history or () if t.answer) if query != question else ()
         for event in self.answerer.stream(query, passages, lang, earlier):
-            if event["type"] == "answer":
-                answer = event["answer"]
-            elif tokens or event["type"] == "notice":
+            if isinstance(event, AnswerEvent):
+                answer = event.answer
+            elif tokens or isinstance(event, NoticeEvent):
                 yield event
         if answer is None:
             raise RuntimeError(f"{type(self.answerer).__name__}.stream ended without its answer event")
@@ -141,4 +142,4 @@ class NewsBot:
             answer.query = query
         answer.timings.update({"retrieve_ms": round(retrieve_s * 1000, 1),
                                "answer_ms": round((time.perf_counter() - t1) * 1000, 1)})
-        yield {"type": "answer", "answer": answer}
+        yield AnswerEvent(answer)

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from bot.answer_types import Answer
+from bot.events import AnswerEvent, TokenEvent
 from bot.news_time import ISO_DAY
 from ingest.dates import EARLIEST, LATEST, in_range
 from ingest.model import ArticleSummary
@@ -177,10 +178,11 @@ def _prepare(ctx: ServerContext, req: AskRequest, request: Request) -> PreparedQ
 def _sse(ctx: ServerContext, prepared: PreparedQuestion, as_of) -> Iterator[str]:
     try:
         for event in ctx.answer_events(prepared, as_of=as_of):
-            if event["type"] == "token":
-                yield f"event: token\ndata: {json.dumps({'text': event['text']}, ensure_ascii=False)}\n\n"
-            elif event["type"] == "answer":
-                yield f"event: answer\ndata: {json.dumps(event['answer'].to_dict(), ensure_ascii=False)}\n\n"
+            match event:
+                case TokenEvent(text=text):
+                    yield f"event: token\ndata: {json.dumps({'text': text}, ensure_ascii=False)}\n\n"
+                case AnswerEvent(answer=answer):
+                    yield f"event: answer\ndata: {json.dumps(answer.to_dict(), ensure_ascii=False)}\n\n"
     except Exception as err:  # the stream has started: report in-band
         yield f"event: error\ndata: {json.dumps({'detail': str(err)}, ensure_ascii=False)}\n\n"
 

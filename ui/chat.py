@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from bot.errors import QuestionError, RateLimited
+from bot.events import AnswerEvent, TokenEvent
 
 from .context import MAX_INPUTS, ServerContext
 from .examples import example_questions
@@ -52,12 +53,13 @@ class ChatHandlers:
         q, text = prepared.question, ""
         yield transcript_html(history, ui, pending=(q, text)), history, ""
         for event in self.ctx.answer_events(prepared):
-            if event["type"] == "token":
-                text += event["text"]
-                yield transcript_html(history, ui, pending=(q, text)), history, ""
-            elif event["type"] == "answer":
-                history = history + [{"question": q, "answer": event["answer"].to_dict(),
-                                      "filters": prepared.filters.to_dict()}]
+            match event:
+                case TokenEvent(text=piece):
+                    text += piece
+                    yield transcript_html(history, ui, pending=(q, text)), history, ""
+                case AnswerEvent(answer=answer):
+                    history = history + [{"question": q, "answer": answer.to_dict(),
+                                          "filters": prepared.filters.to_dict()}]
         yield transcript_html(history, ui), history, ""
 
     def rate(self, rating: str, history: list[dict], ui: str) -> str:

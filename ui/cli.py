@@ -164,6 +164,7 @@ def cmd_reindex(args) -> int:
 def cmd_ask(args) -> int:
     from bot.answer_types import Filters
     from bot.errors import QuestionError
+    from bot.events import AnswerEvent, TokenEvent
     from bot.followup import turns_from
     from bot.news_time import parse_as_of
     from bot.newsbot import NewsBot
@@ -186,11 +187,12 @@ def cmd_ask(args) -> int:
     answer = None
     streamed = ""
     for event in bot.stream(args.question, history=history, filters=filters, k=args.k, as_of=as_of):
-        if event["type"] == "token":
-            print(event["text"], end="", flush=True)
-            streamed += event["text"]
-        elif event["type"] == "answer":
-            answer = event["answer"]
+        match event:
+            case TokenEvent(text=text):
+                print(text, end="", flush=True)
+                streamed += text
+            case AnswerEvent(answer=final):
+                answer = final
     if answer is None:
         raise RuntimeError("the answer stream ended without its answer")
     _print_answer(answer, streamed)

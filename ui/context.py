@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Iterator
 
 from bot.answer_types import Answer, Filters
 from bot.errors import QuestionError, RateLimited
+from bot.events import AnswerEvent, StreamEvent, TokenEvent
 from bot.followup import Turn, turns_from
 from bot.news_time import is_calendar_day
 from bot.newsbot import NewsBot
@@ -198,11 +199,11 @@ class PreparedQuestion:
     k: int = 5
 
 
-def word_tokens(text: str) -> Iterator[dict]:
-    """``text`` as ``token`` events of one word each (the typing effect of a whole answer)."""
+def word_tokens(text: str) -> Iterator[TokenEvent]:
+    """``text`` as token events of one word each (the typing effect of a whole answer)."""
     words = text.split(" ")
     for i, word in enumerate(words):
-        yield {"type": "token", "text": word + (" " if i < len(words) - 1 else "")}
+        yield TokenEvent(word + (" " if i < len(words) - 1 else ""))
 
 
 class ServerContext:
@@ -293,11 +294,11 @@ class ServerContext:
         return self.bot.ask(prepared.question, history=prepared.history, filters=prepared.filters, k=prepared.k,
                             as_of=as_of)
 
-    def answer_events(self, prepared: PreparedQuestion, as_of=None) -> Iterator[dict]:
+    def answer_events(self, prepared: PreparedQuestion, as_of=None) -> Iterator[StreamEvent]:
         """The bot's events for ``prepared``; when its answerer does not write token by token, the
-        final answer's words come first as ``token`` events (the chat's and the stream's typing effect)."""
+        final answer's words come first as token events (the chat's and the stream's typing effect)."""
         for event in self.bot.stream(prepared.question, history=prepared.history, filters=prepared.filters,
                                      k=prepared.k, as_of=as_of):
-            if event["type"] == "answer" and not self.bot.answerer.streams_tokens:
-                yield from word_tokens(event["answer"].answer)
+            if isinstance(event, AnswerEvent) and not self.bot.answerer.streams_tokens:
+                yield from word_tokens(event.answer.answer)
             yield event

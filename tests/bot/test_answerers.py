@@ -10,6 +10,7 @@ from newsbot_testdata import call_qa, sample
 
 from bot.answer_types import Passage
 from bot.answerers import REFUSAL, ExtractiveAnswerer, compose_answer
+from bot.events import AnswerEvent
 from bot.newsbot import NewsBot
 from bot.questions import (
     DURATION,
@@ -144,7 +145,7 @@ def test_the_answerer_contract_defaults_and_the_recorded_config():
                 dense_score=0.9, sentences=[(0, 55, 0.9)])
     assert answerer.order_passages("Quand ?", [p]) == [p]
     events = list(answerer.stream("Quand s'est ouvert le sommet sur le climat ?", [p], "fr"))
-    assert [e["type"] for e in events] == ["answer"]
-    assert events[0]["answer"].answer == answerer.answer("Quand s'est ouvert le sommet sur le climat ?", [p], "fr").answer
+    assert [type(e) for e in events] == [AnswerEvent]
+    assert events[0].answer.answer == answerer.answer("Quand s'est ouvert le sommet sur le climat ?", [p], "fr").answer
     with pytest.raises(TypeError):
         Answerer()  # answer() is the one method every answerer must write

@@ -11,6 +11,7 @@ from openai_stub import OpenAIStub
 
 from bot.answer_types import Passage
 from bot.answerers import ExtractiveAnswerer
+from bot.events import AnswerEvent, NoticeEvent, TokenEvent
 from bot.llm import NO_ANSWER, CitationVerifier, LLMAnswerer, build_messages, verify_answer
 from bot.newsbot import NewsBot, Turn, store_idf
 from ingest.settings import Settings
@@ -40,10 +41,11 @@ def test_streams_tokens_then_a_verified_answer(samples_store):
 
     with OpenAIStub(reply) as stub:
         events = list(make_bot(samples_store, stub).stream(QUESTION))
-    tokens = [e["text"] for e in events if e["type"] == "token"]
+    tokens = [e.text for e in events if isinstance(e, TokenEvent)]
     assert len(tokens) > 3  # really streamed, piece by piece
-    answer = events[-1]["answer"]
-    assert events[-1]["type"] == "answer" and answer.answerer == "llm" and not answer.refused
+    assert isinstance(events[-1], AnswerEvent)
+    answer = events[-1].answer
+    assert answer.answerer == "llm" and not answer.refused
     assert "".join(tokens).strip() == answer.answer
     (cit,) = answer.citations
     assert f"[{cit.n}]" in answer.answer
@@ -61,8 +63,9 @@ def test_unsupported_citation_and_its_sentence_are_removed_and_flagged(samples_s
 
     with OpenAIStub(reply) as stub:
         events = list(make_bot(samples_store, stub).stream(QUESTION))
-    answer = events[-1]["answer"]
-    assert any(e["type"] == "notice" for e in events)
+    assert isinstance(events[-1], AnswerEvent)
+    answer = events[-1].answer
+    assert any(isinstance(e, NoticeEvent) for e in events)
     assert answer.notice == "1 unsupported citation removed; 1 sentence without a supporting passage left out"
     assert len(answer.citations) == 1 and "14 juin" in answer.citations[0].passage
     assert "Eurovision" not in answer.answer  # a claim whose only citation failed is not shown
@@ -101,10 +104,11 @@ def test_endpoint_failure_falls_back_to_extractive_answer(seed_store, failure):
             t0 = time.perf_counter()
             events = list(bot.stream("Qui a annoncé l'appel téléphonique entre les deux présidents ?"))
     elapsed = time.perf_counter() - t0
-    notices = [e for e in events if e["type"] == "notice"]
-    answer = events[-1]["answer"]
-    assert notices and "extractive answer shown" in notices[0]["text"]
-    assert answer.answerer == "extractive" and answer.notice == notices[0]["text"]
+    notices = [e.text for e in events if isinstance(e, NoticeEvent)]
+    assert isinstance(events[-1], AnswerEvent)
+    answer = events[-1].answer
+    assert notices and "extractive answer shown" in notices[0]
+    assert answer.answerer == "extractive" and answer.notice == notices[0]
     assert not answer.refused and "Trump" in answer.answer and answer.citations
     assert answer.to_dict()["notice"] == answer.notice
     if failure == "timeout":

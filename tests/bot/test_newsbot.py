@@ -6,6 +6,7 @@ import json
 import pytest
 
 from bot.answer_types import Filters
+from bot.events import AnswerEvent
 from bot.newsbot import NewsBot, Turn
 
 QUESTION = "When did Trump and Putin last speak?"
@@ -35,9 +36,9 @@ def test_stream_of_an_extractive_answer_is_the_answer_whole(bot):
     # the final answer alone; the chat's typing effect is the server's (tests/ui/test_chat.py).
     events = list(bot.stream("Which missiles were among the paused deliveries to Ukraine?"))
     assert not bot.answerer.streams_tokens
-    assert [e["type"] for e in events] == ["answer"]
-    assert events[0]["answer"].answer == bot.ask("Which missiles were among the paused deliveries to Ukraine?").answer
-    assert events[0]["answer"].citations
+    assert [type(e) for e in events] == [AnswerEvent]
+    assert events[0].answer.answer == bot.ask("Which missiles were among the paused deliveries to Ukraine?").answer
+    assert events[0].answer.citations
 
 
 def test_follow_up_uses_history_and_does_not_repeat_itself(bot):

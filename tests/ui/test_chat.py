@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bot.errors import QuestionError, RateLimited
+from bot.events import AnswerEvent, TokenEvent
 from bot.newsbot import NewsBot
 from ingest.settings import Settings
 from ui.chat import ChatHandlers
@@ -39,9 +40,9 @@ def test_chat_streams_the_answer_word_by_word_then_adds_the_turn(seed_store, tmp
 def test_answer_events_spell_the_answer_when_the_answerer_writes_it_whole(seed_store, tmp_path):
     ctx = _ctx(seed_store, tmp_path)
     events = list(ctx.answer_events(ctx.prepare(QUESTION, None, None, "c")))
-    tokens = [e["text"] for e in events if e["type"] == "token"]
-    assert events[-1]["type"] == "answer" and len(tokens) > 5
-    assert "".join(tokens) == events[-1]["answer"].answer
+    tokens = [e.text for e in events if isinstance(e, TokenEvent)]
+    assert isinstance(events[-1], AnswerEvent) and len(tokens) > 5
+    assert "".join(tokens) == events[-1].answer.answer
 
 
 def test_prepare_checks_question_history_filters_and_k_once(seed_store, tmp_path):

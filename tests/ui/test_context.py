@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import time
 
+from bot.events import AnswerEvent
 from bot.newsbot import NewsBot
 from ingest.pipeline import Ingester
 from ingest.settings import Settings
@@ -47,7 +48,7 @@ def test_an_ingest_waits_while_a_question_is_in_flight(tmp_path, e5):
     assert store.count() == before and progress.report.chunks_embedded == 0 and not progress.done
 
     last = ([first] + list(events))[-1]  # the stream is finished: the ingest goes on
-    assert last["type"] == "answer" and "Millau" in last["answer"].answer
+    assert isinstance(last, AnswerEvent) and "Millau" in last.answer.answer
     assert bot.questions.in_flight == 0
     thread.join(120)
     assert progress.done and not progress.failure and progress.errors == []
