@@ -18,8 +18,9 @@ from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
 from ingest.settings import LLMSettings
 
 from .answer_types import MARKER_RE, Answer, Citation, Passage, strip_markers
-from .answerers import REFUSAL, Answerer, ExtractiveAnswerer, refusal
+from .answerer import REFUSAL, Answerer, refusal
 from .events import AnswerEvent, NoticeEvent, StreamEvent, TokenEvent, answer_of
+from .extractive import ExtractiveAnswerer
 
 NO_ANSWER = "NO_ANSWER"
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian"}

@@ -17,8 +17,9 @@ from ingest.settings import Settings
 from ingest.store import Store
 
 from .answer_types import Answer, Filters
-from .answerers import AnswerConfig, Answerer, ExtractiveAnswerer
+from .answerer import Answerer
 from .events import AnswerEvent, NoticeEvent, StreamEvent, answer_of
+from .extractive import AnswerConfig, ExtractiveAnswerer
 from .followup import Turn, recent_turns, standalone_question
 from .news_time import date_citations, parse_as_of, question_time
 from .questions import question_language
@@ -49,7 +50,8 @@ def store_idf(store: Store):
 
 def default_answerer(store: Store, reader: bool = True, config: AnswerConfig | None = None) -> ExtractiveAnswerer:
     """The reader (the default) when its model is installed, else the hand-weighted scorer."""
-    from .reader import Reader, ReadingAnswerer
+    from .reader import Reader
+    from .reading_answerer import ReadingAnswerer
 
     if reader and Reader.available():
         if config is None:

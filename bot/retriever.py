@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 from ingest.chunking import published_timestamp
-from ingest.lexical import fold
+from ingest.lexical import LexicalSnapshot, fold
 from ingest.sentences import SentenceVectors, sentence_spans
 from ingest.store import Store
 
@@ -37,6 +37,15 @@ class SearchConfig:
     sentence_candidates: int = 15  # how many fused candidates are ranked by sentence
     duplicate_jaccard: float = 0.8  # word 5-gram overlap above which two passages are the same text
     rerank_candidates: int = 20
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What one search hands the answerer: the passages, best first, and ``idf(stem)``, the rarity of
+    a stemmed word in the BM25 index the search read (so answering never goes back to the store)."""
+
+    passages: list[Passage]
+    idf: Callable[[str], float]
 
 
 def chroma_where(filters: Filters) -> dict | None:
@@ -171,17 +180,23 @@ class HybridSearch:
         self.config = config or SearchConfig()
         self.reranker = reranker
         self.time_policy = time_policy or TimePolicy()
-        self._dated: tuple = (None, False)
         self.sentences = sentences if sentences is not None else SentenceVectors.beside(store)
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None,
                time: TimeScope | None = None) -> list[Passage]:
-        """The ``k`` best passages for ``query``; with a ``time`` scope, nothing published after its
-        ``as_of`` and the articles of its period (or of the days before ``as_of``) favoured."""
+        """The passages of :meth:`retrieve` (evaluation and the baselines read only those)."""
+        return self.retrieve(query, k, filters, time).passages
+
+    def retrieve(self, query: str, k: int = 5, filters: Filters | None = None,
+                 time: TimeScope | None = None) -> Retrieval:
+        """The ``k`` best passages for ``query``, and the idf of the BM25 index they were found in;
+        with a ``time`` scope, nothing published after its ``as_of`` and the articles of its period
+        (or of the days before ``as_of``) favoured."""
         cfg = self.config
         filters = filters or Filters()
-        dated = time is not None and self._has_dates()
-        if dated:  # an undated store has nothing after as_of: no filter to pay for
+        lexical = self.store.lexical().snapshot()  # one BM25 snapshot for every search and the idf
+        dated = time is not None and lexical.has_dates  # an undated store has nothing after as_of
+        if dated:
             filters = self.time_policy.cutoff(filters, time)
         depth = max(cfg.depth, k)
         vec = self.store.embedder.embed_query(query)
@@ -193,8 +208,8 @@ class HybridSearch:
             searches += [(f, w * cfg.dense_weight, w * cfg.lexical_weight)
                          for f, w in self.time_policy.windows(filters, time)]
         for n, (flt, dense_weight, lexical_weight) in enumerate(searches):
-            dense, lexical = self._candidates(query, vec, depth, flt, passages, first=n == 0)
-            rankings += [dense, lexical]
+            dense_ids, lexical_ids = self._candidates(query, vec, depth, flt, lexical, passages, first=n == 0)
+            rankings += [dense_ids, lexical_ids]
             weights += [dense_weight, lexical_weight]
         for cid, s in fuse_rrf(rankings, weights, cfg.rrf_k).items():
             passages[cid].score = s
@@ -206,22 +221,14 @@ class HybridSearch:
         if self.reranker is not None:
             head = self.reranker.rerank(query, ranked[: cfg.rerank_candidates])
             ranked = head + ranked[cfg.rerank_candidates:]
-        return ranked[:k]
+        return Retrieval(ranked[:k], lexical.idf)
 
-    def _has_dates(self) -> bool:
-        """Does any stored chunk have a publication date? (A store without dates gets no window
-        searches, which could only come back empty.) Checked once per BM25 index."""
-        index = self.store.lexical()
-        if self._dated[0] != (id(index), index.generation):  # the index is reloaded in place by writes
-            self._dated = ((id(index), index.generation), any(int(m.get("published_ts") or 0) != 0 for m in index.metas))
-        return self._dated[1]
-
-    def _candidates(self, query: str, vec, depth: int, filters: Filters, passages: dict[str, Passage],
-                    first: bool) -> tuple[list[str], list[str]]:
+    def _candidates(self, query: str, vec, depth: int, filters: Filters, lexical_index: LexicalSnapshot,
+                    passages: dict[str, Passage], first: bool) -> tuple[list[str], list[str]]:
         """Dense and BM25 rankings (chunk ids) under ``filters``; new passages are added to
         ``passages``, and the first search's ranks and scores are recorded on them."""
         dense = self.store.dense_search(vec, depth, chroma_where(filters))
-        lexical = self.store.lexical().search(query, depth, lexical_allowed(filters))
+        lexical = lexical_index.search(query, depth, lexical_allowed(filters))
         for rank, (ch, sim) in enumerate(dense, 1):
             p = passages.setdefault(ch.id, Passage(ch.id, ch.text, ch.metadata))
             p.dense_score = sim

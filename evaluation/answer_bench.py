@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Sequence
 
 from bot.answer_types import quoted_parts
-from bot.answerers import AnswerConfig
 from bot.answermatch import contains_answer
+from bot.extractive import AnswerConfig
 from bot.retriever import SearchConfig
 
 from . import metrics as m

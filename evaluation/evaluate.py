@@ -187,7 +187,8 @@ def build_systems(bot, settings, compare: bool, progress: bool | None = None, da
 
     def reader():
         from bot.newsbot import NewsBot, store_idf
-        from bot.reader import Reader, ReadingAnswerer
+        from bot.reader import Reader
+        from bot.reading_answerer import ReadingAnswerer
 
         if not Reader.available():
             raise RuntimeError("the reader's model is not installed")
@@ -195,7 +196,7 @@ def build_systems(bot, settings, compare: bool, progress: bool | None = None, da
         return NewsBotSystem(NewsBot(bot.store, search=bot.search, answerer=answerer), name="newsbot-reader"), None
 
     def scorer():
-        from bot.answerers import ExtractiveAnswerer
+        from bot.extractive import ExtractiveAnswerer
         from bot.newsbot import NewsBot, store_idf
 
         answerer = ExtractiveAnswerer(idf_source=lambda: store_idf(bot.store))

@@ -16,7 +16,7 @@ import math
 import re
 import shutil
 import unicodedata
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -172,19 +172,16 @@ class LexicalIndex:
 
     def reload(self) -> None:
         """See the latest commit (of this process or another)."""
-        import tantivy
-
         self._index.reload()
-        self._searcher = self._index.searcher()
-        hits = self._searcher.search(tantivy.Query.term_query(self._index.schema, "id", _STATE_ID), 1, count=False).hits
-        state = self._searcher.doc(hits[0][1]) if hits else None
-        self.generation = int(state["generation"][0]) if state else 0
-        self._has_state = state is not None
-        self._groups: dict[str, dict] | None = None
-        self._idf: dict[str, float] = {}
+        self._snapshot = LexicalSnapshot(self._index.searcher(), self._index.schema)
+        self.generation = self._snapshot.generation
+
+    def snapshot(self) -> "LexicalSnapshot":
+        """The index as of its last reload; later commits and reloads leave it as it is."""
+        return self._snapshot
 
     def __len__(self) -> int:
-        return self._searcher.num_docs - (1 if self._has_state else 0)
+        return len(self._snapshot)
 
     # ---- writes -------------------------------------------------------------------------------
     def apply(self, upserts: Iterable[tuple[str, str, dict]], deletes: Iterable[str], generation: int,
@@ -222,7 +219,48 @@ class LexicalIndex:
             raise
         self.reload()
 
-    # ---- reads --------------------------------------------------------------------------------
+    # ---- reads (of the current snapshot) ----------------------------------------------------------
+    @property
+    def metas(self) -> list[dict]:
+        return self._snapshot.metas
+
+    @property
+    def langs(self) -> list[str]:
+        return self._snapshot.langs
+
+    @property
+    def ids(self) -> list[str]:
+        return self._snapshot.ids
+
+    def idf(self, token: str) -> float:
+        return self._snapshot.idf(token)
+
+    def search(self, query: str, k: int = 10, allowed: Callable[[dict], bool] | None = None) -> list[tuple[str, float]]:
+        return self._snapshot.search(query, k, allowed)
+
+    def search_tokens(self, toks: list[str], k: int, allowed: Callable[[dict], bool] | None = None) -> list[tuple[str, float]]:
+        return self._snapshot.search_tokens(toks, k, allowed)
+
+
+class LexicalSnapshot:
+    """One commit of a :class:`LexicalIndex`, read by one tantivy searcher: every search and idf
+    of it sees the same chunks, whatever is committed meanwhile."""
+
+    def __init__(self, searcher, schema):
+        import tantivy
+
+        self._searcher = searcher
+        self._schema = schema
+        hits = searcher.search(tantivy.Query.term_query(schema, "id", _STATE_ID), 1, count=False).hits
+        state = searcher.doc(hits[0][1]) if hits else None
+        self.generation = int(state["generation"][0]) if state else 0
+        self._has_state = state is not None
+        self._groups: dict[str, dict] | None = None
+        self._idf: dict[str, float] = {}
+
+    def __len__(self) -> int:
+        return self._searcher.num_docs - (1 if self._has_state else 0)
+
     def _group_metas(self) -> dict[str, dict]:
         """Every filter group of the index with its metadata (as many as distinct groups, not chunks)."""
         if self._groups is None:
@@ -235,6 +273,11 @@ class LexicalIndex:
         """The filterable metadata (:data:`FILTER_KEYS`) found in the index, one entry per
         distinct combination (not per chunk)."""
         return list(self._group_metas().values())
+
+    @cached_property
+    def has_dates(self) -> bool:
+        """Whether any indexed chunk has a publication date (``published_ts`` other than 0)."""
+        return any(int(m.get("published_ts") or 0) != 0 for m in self._group_metas().values())
 
     @property
     def langs(self) -> list[str]:
@@ -271,7 +314,7 @@ class LexicalIndex:
 
         if not toks or k <= 0:
             return []
-        schema = self._index.schema
+        schema = self._schema
         should = tantivy.Occur.Should
         q = tantivy.Query.boolean_query([(should, tantivy.Query.term_query(schema, "body", t)) for t in toks])
         if allowed is not None:

@@ -24,7 +24,8 @@ import numpy as np
 
 from bot.newsbot import NewsBot, store_idf
 from bot.questions import question_language
-from bot.reader import MODEL_DIR, Reader, ReadingAnswerer
+from bot.reader import MODEL_DIR, Reader
+from bot.reading_answerer import ReadingAnswerer
 from ingest.embedders import make_embedder
 from ingest.store import Store
 

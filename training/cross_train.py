@@ -62,7 +62,7 @@ class CrossNet(nn.Module):
     [b, t] 1.0 on the sentence's tokens that may start or end an answer span (0 elsewhere),
     ``rank`` [b] the sentence's rank in the scorer's shortlist (0 = best); with ``prior_features``
     > 0, ``prior`` [b, prior_features] the scorer's score of the sentence and its distance to the
-    shortlist's best score (:func:`bot.reader.score_prior`), read by the relevance head beside the
+    shortlist's best score (:func:`bot.reader_encoding.score_prior`), read by the relevance head beside the
     pooled text. Returns the relevance logit [b] and start/end logits [b, t] (-1e4 off the
     sentence)."""
 
@@ -135,7 +135,7 @@ class Pairs:
         self.group = z["group"]
         self.source = [str(s) for s in z["group_source"]]
         self.val = z["group_val"].astype(bool)
-        # What the reader saw before each sentence (bot.reader.compose_context's mode).
+        # What the reader saw before each sentence (bot.reader_encoding.compose_context's mode).
         self.context = str(z["context"]) if "context" in z.files else ""
         # The scorer's score of each pair's sentence and its distance to the group's best.
         self.prior = z["prior"] if "prior" in z.files else np.zeros((len(self.label), 2), np.float32)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answerers import ExtractiveAnswerer
+from bot.extractive import ExtractiveAnswerer
 from bot.newsbot import NewsBot, store_idf
 from ingest.embedders import make_embedder
 from ingest.store import Store

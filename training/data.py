@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from bot.answer_types import Passage
-from bot.answerers import SentenceScorer
 from bot.answermatch import normalize
-from bot.reader import context_parts, first_distinct, shortlist_sentences
+from bot.reader_encoding import context_parts
+from bot.sentence_scorer import SentenceScorer, first_distinct, shortlist_sentences
 
 
 def answer_span(sentence: str, answers: Iterable[str]) -> tuple[int, int] | None:
@@ -42,7 +42,7 @@ def answer_span(sentence: str, answers: Iterable[str]) -> tuple[int, int] | None
 def _labelled(sentences: list[str], answers: list[str], contexts: list[tuple[str, str]],
               scores: list[float]) -> list[dict]:
     """Each sentence with its label, answer span, context (title, previous sentence: what
-    :func:`bot.reader.compose_context` makes the reader's context of) and the scorer's score."""
+    :func:`bot.reader_encoding.compose_context` makes the reader's context of) and the scorer's score."""
     out = []
     needles = [normalize(a) for a in answers if a.strip()]
     for s, (title, prev), score in zip(sentences, contexts, scores):

@@ -13,7 +13,7 @@ search is shared). ``--no-refusal`` measures the sentence choice alone (nothing 
 Each ``--cross-weights`` adds a scorer with those weights for passages in another language than
 the question (named ``scorer`` plus the weights), to compare settings on the same passages.
 Each ``--reader-settings`` adds the default answerer with those
-:class:`~bot.reader.ReadingAnswerer` settings (named ``both`` plus the settings);
+:class:`~bot.reading_answerer.ReadingAnswerer` settings (named ``both`` plus the settings);
 ``--shortlists 4,6`` is short for ``'{"shortlist": 4}'`` and ``'{"shortlist": 6}'`` (named
 ``both@4``, ``both@6``): what the reader's share of the answer time buys.
 """
@@ -28,11 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answerers import ExtractiveAnswerer, SentenceScorer
+from bot.extractive import ExtractiveAnswerer
 from bot.news_time import parse_as_of, question_time
 from bot.newsbot import NewsBot, store_idf
 from bot.questions import question_language
-from bot.reader import MODEL_DIR, Reader, ReadingAnswerer
+from bot.reader import MODEL_DIR, Reader
+from bot.reading_answerer import ReadingAnswerer
+from bot.sentence_scorer import SentenceScorer
 from evaluation import metrics as m
 from ingest.embedders import make_embedder
 from ingest.store import Store

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from bot.answer_types import Passage
-from bot.answerers import SentenceScorer
 from bot.questions import question_language
-from bot.reader import context_parts, first_distinct
+from bot.reader_encoding import context_parts
+from bot.sentence_scorer import SentenceScorer, first_distinct
 
 from .data import _labelled, answer_span
 

@@ -5,11 +5,11 @@
 
 For each training question the reader reads its first ``shortlist`` candidates (the scorer's
 order, as the bot does), the best-scored one leads, and its span gives the short answer
-(:func:`bot.reader.short_of`). A short answer is right when its token F1 with a gold answer is
+(:func:`bot.reader_encoding.short_of`). A short answer is right when its token F1 with a gold answer is
 at least 0.5 after SQuAD's normalisation (:func:`evaluation.metrics.short_answer_right`). The
 threshold is the lowest span score above which the shown short answers are right at least
 ``min_precision`` of the time (at least ``min_shown`` of them); ``--write`` stores it in the
-model's ``reader.json`` (``short_answer``), which :class:`bot.reader.ReadingAnswerer` reads.
+model's ``reader.json`` (``short_answer``), which :class:`bot.reading_answerer.ReadingAnswerer` reads.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ import json
 import math
 from pathlib import Path
 
-from bot.reader import MODEL_DIR, Reader, compose_context, short_of
+from bot.reader import MODEL_DIR, Reader
+from bot.reader_encoding import compose_context, short_of
 from evaluation.metrics import short_answer_right
 
 

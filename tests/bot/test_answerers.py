@@ -9,8 +9,9 @@ import pytest
 from newsbot_testdata import call_qa, sample
 
 from bot.answer_types import Passage
-from bot.answerers import REFUSAL, ExtractiveAnswerer, compose_answer
+from bot.answerer import REFUSAL
 from bot.events import AnswerEvent
+from bot.extractive import ExtractiveAnswerer, compose_answer
 from bot.newsbot import NewsBot
 from bot.questions import (
     DURATION,
@@ -111,7 +112,7 @@ def test_answer_type_decides_between_sentences_sharing_the_question_words():
 
 
 def test_compose_answer_numbers_citations_by_first_use():
-    from bot.answerers import ScoredSentence
+    from bot.sentence_scorer import ScoredSentence
 
     p1 = Passage("a-1", "Alpha one. Alpha two.", {"article_id": "a", "title": "A", "start": 100, "end": 121})
     p2 = Passage("b-1", "Beta one.", {"article_id": "b", "title": "B", "start": 0, "end": 9})
@@ -134,7 +135,8 @@ def test_no_passages_means_refusal_in_the_question_language():
 
 
 def test_the_answerer_contract_defaults_and_the_recorded_config():
-    from bot.answerers import AnswerConfig, Answerer
+    from bot.answerer import Answerer
+    from bot.extractive import AnswerConfig
 
     answerer = ExtractiveAnswerer(config=AnswerConfig(min_evidence=0.5), max_sentences=1)
     assert isinstance(answerer, Answerer) and not answerer.streams_tokens

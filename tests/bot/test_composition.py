@@ -8,7 +8,8 @@ from newsbot_testdata import CALL_QUESTION, sample
 
 from bot.answer_types import Answer, Citation, Passage
 from bot.newsbot import NewsBot, short_answer_date
-from bot.reader import Reader, ReadingAnswerer, adds_words
+from bot.reader import Reader
+from bot.reading_answerer import ReadingAnswerer, adds_words
 
 IRAN = "What did Trump and Putin say about Iran?"
 

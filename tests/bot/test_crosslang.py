@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from bot.answer_types import Passage
-from bot.answerers import ExtractiveAnswerer, SentenceScorer
+from bot.extractive import ExtractiveAnswerer
 from bot.newsbot import NewsBot, store_idf
+from bot.sentence_scorer import SentenceScorer
 from evaluation.metrics import first_sentence
 from ingest.bilingual import LEXICON_PATH, translations
 from ingest.lexical import query_word_forms

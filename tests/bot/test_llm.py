@@ -10,8 +10,8 @@ import pytest
 from openai_stub import OpenAIStub
 
 from bot.answer_types import Passage
-from bot.answerers import ExtractiveAnswerer
 from bot.events import AnswerEvent, NoticeEvent, TokenEvent
+from bot.extractive import ExtractiveAnswerer
 from bot.llm import NO_ANSWER, CitationVerifier, LLMAnswerer, build_messages, verify_answer
 from bot.newsbot import NewsBot, Turn, store_idf
 from ingest.settings import Settings

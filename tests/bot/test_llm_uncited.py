@@ -8,7 +8,7 @@ import re
 
 from openai_stub import OpenAIStub
 
-from bot.answerers import ExtractiveAnswerer
+from bot.extractive import ExtractiveAnswerer
 from bot.llm import LLMAnswerer
 from bot.newsbot import NewsBot, store_idf
 from ingest.settings import Settings

@@ -1,7 +1,7 @@
 """Sentences that are questions, instructions to the reader or an echo of the question are never quoted."""
 from __future__ import annotations
 
-from bot.answerers import quotable
+from bot.quotable import quotable
 
 Q = "When did Trump and Putin last speak?"
 
@@ -33,7 +33,7 @@ def test_ordinary_sentences_are_quotable():
 def test_the_extractive_answer_never_quotes_an_injected_question_or_instruction(tmp_path, e5, seed_dir):
     """A real store holding the seed article and an injected one: the example question is not
     answered by the article that repeats it or orders the bot around."""
-    from bot.answerers import ExtractiveAnswerer
+    from bot.extractive import ExtractiveAnswerer
     from bot.newsbot import NewsBot, store_idf
     from ingest.pipeline import Ingester
     from ingest.settings import Settings

@@ -10,7 +10,9 @@ from newsbot_testdata import call_qa
 
 from bot.answer_types import Passage
 from bot.newsbot import NewsBot, default_answerer
-from bot.reader import Reader, ReadingAnswerer, best_span, encode_pair, encode_question, encode_sentence
+from bot.reader import Reader
+from bot.reader_encoding import best_span, encode_pair, encode_question, encode_sentence
+from bot.reading_answerer import ReadingAnswerer
 from evaluation import metrics as m
 
 QUESTION = "When did Trump and Putin last speak?"

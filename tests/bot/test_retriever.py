@@ -12,7 +12,7 @@ from bot.langchain_retriever import HybridRetriever
 from bot.retriever import HybridSearch, SearchConfig, chroma_where, collapse_duplicates, fuse_rrf, lexical_allowed
 from ingest.pipeline import Ingester
 from ingest.sentences import SentenceVectors
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 from ingest.store import Store
 
 WIRE = ("Le port de Marseille a annoncé mardi l'ouverture d'un nouveau terminal pour les navires de croisière, "
@@ -42,7 +42,7 @@ def tiny_store(tmp_path_factory, e5) -> Store:
     path = folder / "articles.jsonl"
     path.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in TINY) + "\n", encoding="utf-8")
     store = Store(folder / "store", e5)
-    report = Ingester(store, Settings(store=folder / "store")).ingest([str(path)], progress=False)
+    report = Ingester(store, IngestSettings()).ingest([str(path)], progress=False)
     assert report.errors == [] and report.articles == len(TINY)
     return store
 
@@ -92,6 +92,14 @@ def test_best_sentence_ranking_is_fused_in_and_cached(tiny_store, tmp_path):
 
     again = SentenceVectors(NoEmbedder(), tmp_path / "vectors").vectors([(p.chunk_id, p.text) for p in passages])
     assert set(again) == {p.chunk_id for p in passages}
+
+
+def test_retrieve_hands_over_the_idf_of_the_index_its_search_read(tiny_store):
+    search = HybridSearch(tiny_store)
+    got = search.retrieve("grève des contrôleurs aériens", k=3)
+    assert [p.chunk_id for p in got.passages] == [p.chunk_id for p in search.search("grève des contrôleurs aériens", k=3)]
+    index = tiny_store.lexical()
+    assert got.idf("grev") == index.idf("grev") > 0 and got.idf("zorglub") == 0.0
 
 
 @pytest.mark.parametrize("filters, allowed_ids", [

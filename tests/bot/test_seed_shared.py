@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from newsbot_testdata import SHARED, read_jsonl
 
-from bot.answerers import ExtractiveAnswerer
+from bot.extractive import ExtractiveAnswerer
 from bot.newsbot import NewsBot, store_idf
 
 pytestmark = pytest.mark.shared

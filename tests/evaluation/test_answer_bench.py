@@ -28,7 +28,7 @@ def test_bench_refusal_uses_the_bots_own_threshold_and_records_its_configs():
 
 
 def test_retrieval_and_sentence_benches_build_bots_from_configs(seed_store):
-    from bot.answerers import AnswerConfig
+    from bot.extractive import AnswerConfig
     from bot.retriever import SearchConfig
     from evaluation.answer_bench import bench_answers, bench_retrieval, build_bot
     from evaluation.qa import load_qa

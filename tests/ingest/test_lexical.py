@@ -54,6 +54,16 @@ def test_upsert_replaces_delete_removes_and_idf_follows(index):
     assert common > 0
 
 
+def test_a_snapshot_keeps_the_commit_it_was_taken_at(index):
+    snap = index.snapshot()
+    rare = snap.idf("cheminot")
+    index.apply([("fr-3", "Les cheminots votent la reprise.", FR)], ["en-1"], generation=8)
+    assert index.idf("cheminot") < rare and {c for c, _ in index.search("cheminots")} == {"fr-1", "fr-3"}
+    assert snap.idf("cheminot") == rare and snap.generation == 7 and len(snap) == 3
+    assert [c for c, _ in snap.search("storm")] == ["en-1"] and snap.has_dates
+    assert index.snapshot().generation == 8 and not LexicalIndex.create(index.folder.with_name("empty")).snapshot().has_dates
+
+
 def test_commits_are_durable_and_seen_by_another_reader(index, tmp_path):
     other = LexicalIndex.open(tmp_path / "lexical")  # as another process would
     assert other.generation == 7 and len(other) == 3

@@ -9,16 +9,10 @@ import pytest
 import torch
 
 from bot.answer_types import Passage
-from bot.reader import (
-    Reader,
-    ReadingAnswerer,
-    compose_context,
-    context_parts,
-    encode_pair,
-    score_prior,
-    sentence_context,
-    shortlist_sentences,
-)
+from bot.reader import Reader
+from bot.reader_encoding import compose_context, context_parts, encode_pair, score_prior, sentence_context
+from bot.reading_answerer import ReadingAnswerer
+from bot.sentence_scorer import shortlist_sentences
 from ingest.e5file import E5File
 from training import cross, cross_train
 

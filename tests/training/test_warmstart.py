@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bot.reader import MODEL_DIR, Reader, encode_pair
+from bot.reader import MODEL_DIR, Reader
+from bot.reader_encoding import encode_pair
 from ingest.e5file import E5File
 from training.loop import make_net
 from training.warmstart import state_from_onnx

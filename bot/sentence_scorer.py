@@ -1,94 +1,20 @@
-"""Answerers: a question and retrieved passages in, an :class:`Answer` with citations out.
-
-``ExtractiveAnswerer`` works offline without any language model: it scores every sentence of the
-top passages (question words it covers, weighted by rarity; whether it holds the kind of answer
-asked for — a date for "when", a number for "how many"…; its passage's rank), quotes the best
-ones, each followed by its ``[n]`` marker, and refuses when the evidence is weak.
+"""The sentence scorer: every sentence of the top passages scored against a question by a
+weighted sum of hand-made features (question words it covers, weighted by rarity; whether it holds
+the kind of answer asked for — a date for "when", a number for "how many"…; its passage's rank…).
+The extractive answerer quotes its best sentences; the reader re-ranks its shortlist.
 """
 from __future__ import annotations
 
 import math
-import re
-from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, replace
-from typing import Callable, ClassVar, Iterator
+from dataclasses import dataclass
+from typing import Callable
 
 from ingest.chunking import split_sentences
 from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
 
-from .answer_types import Answer, Citation, Passage
-from .events import AnswerEvent, StreamEvent
+from .answer_types import Passage
 from .news_time import asks_latest, newest_day
 from .questions import OTHER, WHEN, has_expected_answer, question_type
-
-REFUSAL = {
-    "en": "The articles do not say.",
-    "fr": "Les articles ne le disent pas.",
-}
-
-
-# Sentences that must never be quoted as an answer: a question (an article that repeats the
-# question, or asks one), or words addressed to whoever reads or answers (injected instructions).
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|previous|above|prompt)\b"
-    r"|\b(ignorez|oubliez|ignore)\b.{0,40}\b(instructions?|consignes?|précédent\w*)\b"
-    r"|\b(you must|you should|you are now|as an ai|assistant)\b.{0,60}\b(answer|respond|reply|say|write|output)\b"
-    r"|\b(answer|respond|reply)\b.{0,20}\b(with|only|that)\b.{0,40}[\"'«“]"
-    r"|\b(répond(s|ez)|dites|écri(s|vez))\b.{0,40}\b(uniquement|seulement|que)\b",
-    re.IGNORECASE)
-
-
-def quotable(sentence: str, question: str = "") -> bool:
-    """False for a sentence that is a question, an instruction to the reader, or the question
-    itself repeated (nothing it says is not in the question)."""
-    s = sentence.strip()
-    if not s or s.rstrip("»”\"' )").endswith("?") or _INSTRUCTION.search(s):
-        return False
-    if question:
-        ws, qs = words(s), set(words(question))
-        if ws and sum(w not in qs for w in ws) <= max(1, len(ws) // 6):
-            return False
-    return True
-
-
-class Answerer(ABC):
-    """The one contract of every answerer; ``NewsBot`` relies on nothing else.
-
-    - :meth:`answer` (required): the answer to ``question`` from ``passages`` (best first), in
-      ``lang``; ``avoid`` holds earlier answers of the conversation, not to be repeated.
-    - :meth:`stream`: :class:`~bot.events.TokenEvent` and :class:`~bot.events.NoticeEvent`
-      events then one :class:`~bot.events.AnswerEvent`; by default only the final answer. An answerer that writes
-      its answer piece by piece sets ``streams_tokens`` and yields its tokens.
-    - :meth:`rewrite`: a follow-up rewritten as a standalone question, or None (the default)
-      to let the bot carry the earlier question's words over.
-    - :meth:`order_passages`: the passages in the order this answerer trusts them (default: as given).
-    - :meth:`describe`: its name and settings, recorded with every evaluation result.
-    """
-
-    answerer_name: ClassVar[str] = "answerer"
-    streams_tokens: ClassVar[bool] = False
-
-    @abstractmethod
-    def answer(self, question: str, passages: list[Passage], lang: str = "en", avoid: tuple[str, ...] = ()) -> Answer:
-        ...
-
-    def stream(self, question: str, passages: list[Passage], lang: str = "en",
-               avoid: tuple[str, ...] = ()) -> Iterator[StreamEvent]:
-        yield AnswerEvent(self.answer(question, passages, lang, avoid))
-
-    def rewrite(self, question: str, history) -> str | None:
-        return None
-
-    def order_passages(self, question: str, passages: list[Passage], lang: str = "en") -> list[Passage]:
-        return passages
-
-    def describe(self) -> dict:
-        return {"answerer": self.answerer_name}
-
-
-def refusal(question: str, lang: str, confidence: float = 0.0) -> Answer:
-    return Answer(question=question, answer=REFUSAL.get(lang, REFUSAL["en"]), refused=True, citations=[],
-                  confidence=confidence)
 
 
 @dataclass(frozen=True)
@@ -256,99 +182,22 @@ def _mark_newest(rows: list[tuple[int, int, int, dict[str, float]]], passages: l
         f["newest"] = 1.0 if latest is not None and days.get((rank, a)) == latest else 0.0
 
 
-@dataclass(frozen=True)
-class AnswerConfig:
-    """How the extractive answerer picks and refuses (the companion of :class:`~bot.retriever.SearchConfig`;
-    both are recorded with every evaluation and benchmark result). Tuning builds new ones."""
-
-    top_passages: int = 5  # passages whose sentences are scored
-    max_sentences: int = 3  # sentences quoted at most
-    follow_ratio: float = 0.5  # a further sentence is quoted when it scores at least this share of the best
-    min_evidence: float = 1.72  # refuse below this evidence (see ExtractiveAnswerer.evidence)
-    cross_language_margin: float = 0.14  # the bar is this much lower across languages (fitted, docs/answers.md)
-    coverage_weight: float = 0.2  # weight of the best sentence's word coverage in the evidence
+def shortlist_sentences(scorer: SentenceScorer, question: str, passages, n: int,
+                        lang: str = "") -> list[ScoredSentence]:
+    """The ``n`` best sentences by ``scorer``, one per distinct text (overlapping chunks and
+    copies of a story repeat sentences)."""
+    return first_distinct(scorer.score(question, passages, lang), passages, n)
 
 
-class ExtractiveAnswerer(Answerer):
-    """Quotes the best-supported sentences of the top passages, each with its citation.
-
-    Refuses when the evidence (embedding similarity of the best passage and sentence, word
-    coverage of the best sentence) is below a threshold calibrated on PIAF questions asked of a
-    store without their article (see ``docs/answers.md``). ``config`` (or single fields given by
-    name, e.g. ``max_sentences=1``) sets how.
-    """
-
-    answerer_name = "extractive"
-
-    def __init__(self, idf_source: Callable[[], Callable[[str], float]] | None = None,
-                 config: AnswerConfig | None = None, scorer: SentenceScorer | None = None, **fields):
-        self.scorer = scorer or SentenceScorer(idf_source)
-        self.config = replace(config or AnswerConfig(), **fields)
-
-    top_passages = property(lambda self: self.config.top_passages)
-    max_sentences = property(lambda self: self.config.max_sentences)
-    follow_ratio = property(lambda self: self.config.follow_ratio)
-    min_evidence = property(lambda self: self.config.min_evidence)
-    cross_language_margin = property(lambda self: self.config.cross_language_margin)
-    coverage_weight = property(lambda self: self.config.coverage_weight)
-
-    def describe(self) -> dict:
-        return {"answerer": self.answerer_name, **asdict(self.config)}
-
-    def evidence(self, passages: list[Passage], best: ScoredSentence | None) -> float:
-        """How strongly the passages support an answer: the best passage's and the best sentence's
-        embedding similarity to the question, plus the weighted word coverage of the best sentence."""
-        dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
-        sentence = max((x for p in passages for _, _, x in p.sentences), default=dense)
-        return dense + sentence + self.coverage_weight * (best.coverage if best else 0.0)
-
-    def threshold(self, passages: list[Passage], lang: str) -> float:
-        """The evidence needed to answer. Embeddings of a question and a passage in different
-        languages are less similar even when they match, so the bar is lower across languages:
-        by the margin at which English questions on French articles are refused as often as their
-        French originals (``python -m training.crossrefusal``, docs/answers.md)."""
-        langs = {p.metadata.get("lang", "") for p in passages[:1]}
-        cross = bool(lang) and bool(langs - {"", lang})
-        return self.min_evidence - (self.cross_language_margin if cross else 0.0)
-
-    def answer(self, question: str, passages: list[Passage], lang: str = "en", avoid: tuple[str, ...] = ()) -> Answer:
-        """``avoid``: earlier answers of the conversation; a follow-up is not answered by repeating
-        a sentence they already quoted."""
-        top = passages[: self.top_passages]
-        scored = self.scorer.score(question, top, lang) if top else []
-        scored = [s for s in scored if quotable(top[s.passage_rank].text[s.start:s.end], question)]
-        if avoid:
-            fresh = [s for s in scored if not any(top[s.passage_rank].text[s.start:s.end] in a for a in avoid)]
-            scored = fresh or scored
-        best = scored[0] if scored else None
-        confidence = self.evidence(top, best)
-        if best is None or confidence < self.threshold(top, lang):
-            return refusal(question, lang, confidence)
-        chosen = [best]
-        floor = best.score * self.follow_ratio if best.score > 0 else best.score - 1.0
-        for s in scored[1:]:
-            if len(chosen) >= self.max_sentences or s.score < floor:
-                break
-            if any(c.passage_rank == s.passage_rank and c.start == s.start for c in chosen):
-                continue
-            if any(same_text(top[c.passage_rank].text[c.start:c.end], top[s.passage_rank].text[s.start:s.end]) for c in chosen):
-                continue  # the same sentence in an overlapping chunk or a copy of the story
-            chosen.append(s)
-        return compose_answer(question, top, chosen, confidence)
-
-
-def same_text(a: str, b: str) -> bool:
-    return words(a) == words(b)
-
-
-def compose_answer(question: str, passages: list[Passage], chosen: list[ScoredSentence], confidence: float) -> Answer:
-    """Quote ``chosen`` sentences in order of score, numbering citations by first use."""
-    numbers: dict[int, int] = {}
-    spans: dict[int, list[list[int]]] = {}
-    parts = []
-    for s in chosen:
-        n = numbers.setdefault(s.passage_rank, len(numbers) + 1)
-        spans.setdefault(s.passage_rank, []).append([s.start, s.end])
-        parts.append(f"{passages[s.passage_rank].text[s.start:s.end]} [{n}]")
-    citations = [Citation.from_passage(n, passages[rank], sorted(spans[rank])) for rank, n in numbers.items()]
-    return Answer(question=question, answer=" ".join(parts), refused=False, citations=citations, confidence=confidence)
+def first_distinct(scored: list[ScoredSentence], passages, n: int) -> list[ScoredSentence]:
+    """The first ``n`` of ``scored`` (best first), one per distinct text."""
+    out, seen = [], set()
+    for s in scored:
+        key = tuple(words(passages[s.passage_rank].text[s.start:s.end]))
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        out.append(s)
+        if len(out) >= n:
+            break
+    return out
