@@ -45,6 +45,13 @@ def dequantize(blocks: np.ndarray, n_out: int, n_in: int) -> np.ndarray:
     return (w * b["d"].astype(np.float32)[..., None]).reshape(n_out, n_in)
 
 
+def dequantize_bytes(raw: np.ndarray, n_in: int) -> np.ndarray:
+    """Q4_0 blocks kept as bytes (:meth:`E5File.q4_bytes`, :meth:`E5File.word_q4_bytes`) as a
+    float32 matrix of ``n_in`` columns."""
+    blocks = np.ascontiguousarray(raw, dtype=np.uint8).reshape(-1).view(_BLOCK)
+    return dequantize(blocks, len(blocks) * QK // n_in, n_in)
+
+
 @dataclass(frozen=True)
 class Config:
     hidden: int
@@ -141,6 +148,18 @@ class E5File:
             return np.frombuffer(self._buf, "<f4", count, off).reshape(shape).copy()
         blocks = np.frombuffer(self._buf, _BLOCK, count // QK, off)
         return dequantize(blocks, shape[0], int(np.prod(shape[1:])))
+
+    def q4_bytes(self, name: str) -> np.ndarray | None:
+        """The Q4_0 blocks of tensor ``name`` as stored (a copy, uint8; :func:`dequantize_bytes`
+        reads them back), or None when the file keeps that tensor in float32."""
+        dtype, count, off = self._dir[name]
+        if dtype == 0:
+            return None
+        return np.frombuffer(self._buf, np.uint8, count // QK * _BLOCK.itemsize, off).copy()
+
+    def word_q4_bytes(self, ids: np.ndarray) -> np.ndarray:
+        """The Q4_0 blocks of the word-table rows ``ids``, as stored: uint8, one row per id."""
+        return np.ascontiguousarray(self._word_blocks[np.asarray(ids)]).view(np.uint8).reshape(len(ids), -1)
 
     @cached_property
     def _word_blocks(self) -> np.ndarray:

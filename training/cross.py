@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.reader_encoding import CONTEXT_MODES, compose_context, encode_pair, score_prior
-from ingest.e5file import _BLOCK, QK, E5File
+from ingest.e5file import E5File
 
 from .splits import article_number
 
@@ -98,14 +98,13 @@ def pack(examples: list[dict], e5: E5File, out: Path, article_of: dict[str, str]
         {"hidden": c.hidden, "layers": c.layers, "heads": c.heads, "ffn": c.ffn, "eps": c.eps}))}
     sd = e5.state_dict()
     for name, value in sd.items():
-        dtype, count, off = e5._dir.get(name.replace("emb_ln", "emb.ln"), (0, 0, 0))
-        if name.startswith("l") and name.endswith(".w") and value.ndim == 2 and dtype != 0:
-            blocks = np.frombuffer(e5._buf, _BLOCK, count // QK, off)
-            weights[name + "@q4"] = blocks.view(np.uint8).copy()
+        blocks = e5.q4_bytes(name) if name.startswith("l") and name.endswith(".w") and value.ndim == 2 else None
+        if blocks is not None:
+            weights[name + "@q4"] = blocks
             weights[name + "@shape"] = np.asarray(value.shape)
         else:
             weights[name] = value
-    weights["words"] = np.ascontiguousarray(e5._word_blocks[vocab]).view(np.uint8).reshape(-1)
+    weights["words"] = e5.word_q4_bytes(vocab).reshape(-1)
     np.savez(out / "weights.npz", **weights)
     first = packed[contexts[0]]
     return {"questions": len(examples), "pairs": len(first["label"]),

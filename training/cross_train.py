@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ingest.e5file import _BLOCK, dequantize
+from ingest.e5file import dequantize_bytes
 
 from .encoder import Block
 
@@ -115,11 +115,10 @@ def load_weights(path: Path) -> tuple[dict, dict[str, np.ndarray], np.ndarray]:
         if key.endswith("@q4"):
             name = key[:-3]
             shape = tuple(int(x) for x in z[name + "@shape"])
-            sd[name] = dequantize(z[key].view(_BLOCK), shape[0], shape[1])
+            sd[name] = dequantize_bytes(z[key], shape[1]).reshape(shape)
         elif not key.endswith("@shape"):
             sd[key] = z[key].astype(np.float32)
-    words = dequantize(z["words"].view(_BLOCK), len(z["words"]) // (cfg["hidden"] // 32 * _BLOCK.itemsize),
-                       cfg["hidden"])
+    words = dequantize_bytes(z["words"], cfg["hidden"])
     return cfg, sd, words
 
 
