@@ -11,6 +11,7 @@ from typing import ClassVar, Iterator
 
 from .answer_types import Answer, Passage
 from .events import AnswerEvent, StreamEvent
+from .sentence_scorer import Idf
 
 REFUSAL = {
     "en": "The articles do not say.",
@@ -22,7 +23,9 @@ class Answerer(ABC):
     """The one contract of every answerer; ``NewsBot`` relies on nothing else.
 
     - :meth:`answer` (required): the answer to ``question`` from ``passages`` (best first), in
-      ``lang``; ``avoid`` holds earlier answers of the conversation, not to be repeated.
+      ``lang``; ``avoid`` holds earlier answers of the conversation, not to be repeated; ``idf``
+      is the rarity of a stemmed word in the index the passages were found in (None: unknown).
+      An answer depends on these inputs alone.
     - :meth:`stream`: :class:`~bot.events.TokenEvent` and :class:`~bot.events.NoticeEvent`
       events then one :class:`~bot.events.AnswerEvent`; by default only the final answer. An answerer that writes
       its answer piece by piece sets ``streams_tokens`` and yields its tokens.
@@ -36,17 +39,19 @@ class Answerer(ABC):
     streams_tokens: ClassVar[bool] = False
 
     @abstractmethod
-    def answer(self, question: str, passages: list[Passage], lang: str = "en", avoid: tuple[str, ...] = ()) -> Answer:
+    def answer(self, question: str, passages: list[Passage], lang: str = "en", avoid: tuple[str, ...] = (),
+               idf: Idf | None = None) -> Answer:
         ...
 
     def stream(self, question: str, passages: list[Passage], lang: str = "en",
-               avoid: tuple[str, ...] = ()) -> Iterator[StreamEvent]:
-        yield AnswerEvent(self.answer(question, passages, lang, avoid))
+               avoid: tuple[str, ...] = (), idf: Idf | None = None) -> Iterator[StreamEvent]:
+        yield AnswerEvent(self.answer(question, passages, lang, avoid, idf))
 
     def rewrite(self, question: str, history) -> str | None:
         return None
 
-    def order_passages(self, question: str, passages: list[Passage], lang: str = "en") -> list[Passage]:
+    def order_passages(self, question: str, passages: list[Passage], lang: str = "en",
+                       idf: Idf | None = None) -> list[Passage]:
         return passages
 
     def describe(self) -> dict:

@@ -5,14 +5,13 @@ of the top passages by the :class:`~bot.sentence_scorer.SentenceScorer`, each fo
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Callable
 
 from ingest.lexical import words
 
 from .answer_types import Answer, Citation, Passage
 from .answerer import Answerer, refusal
 from .quotable import quotable
-from .sentence_scorer import ScoredSentence, SentenceScorer
+from .sentence_scorer import Idf, ScoredSentence, SentenceScorer
 
 
 @dataclass(frozen=True)
@@ -39,9 +38,8 @@ class ExtractiveAnswerer(Answerer):
 
     answerer_name = "extractive"
 
-    def __init__(self, idf_source: Callable[[], Callable[[str], float]] | None = None,
-                 config: AnswerConfig | None = None, scorer: SentenceScorer | None = None, **fields):
-        self.scorer = scorer or SentenceScorer(idf_source)
+    def __init__(self, config: AnswerConfig | None = None, scorer: SentenceScorer | None = None, **fields):
+        self.scorer = scorer or SentenceScorer()
         self.config = replace(config or AnswerConfig(), **fields)
 
     top_passages = property(lambda self: self.config.top_passages)
@@ -70,11 +68,12 @@ class ExtractiveAnswerer(Answerer):
         cross = bool(lang) and bool(langs - {"", lang})
         return self.min_evidence - (self.cross_language_margin if cross else 0.0)
 
-    def answer(self, question: str, passages: list[Passage], lang: str = "en", avoid: tuple[str, ...] = ()) -> Answer:
+    def answer(self, question: str, passages: list[Passage], lang: str = "en", avoid: tuple[str, ...] = (),
+               idf: Idf | None = None) -> Answer:
         """``avoid``: earlier answers of the conversation; a follow-up is not answered by repeating
         a sentence they already quoted."""
         top = passages[: self.top_passages]
-        scored = self.scorer.score(question, top, lang) if top else []
+        scored = self.scorer.score(question, top, lang, idf) if top else []
         scored = [s for s in scored if quotable(top[s.passage_rank].text[s.start:s.end], question)]
         if avoid:
             fresh = [s for s in scored if not any(top[s.passage_rank].text[s.start:s.end] in a for a in avoid)]

@@ -21,6 +21,7 @@ from .answer_types import MARKER_RE, Answer, Citation, Passage, strip_markers
 from .answerer import REFUSAL, Answerer, refusal
 from .events import AnswerEvent, NoticeEvent, StreamEvent, TokenEvent, answer_of
 from .extractive import ExtractiveAnswerer
+from .sentence_scorer import Idf
 
 NO_ANSWER = "NO_ANSWER"
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian"}
@@ -208,21 +209,22 @@ class LLMAnswerer(Answerer):
                           max_retries=0, temperature=0, streaming=True)
         return cls(chat, fallback, CitationVerifier(embedder))
 
-    def answer(self, question: str, passages: list[Passage], lang: str = "en", avoid: tuple[str, ...] = ()) -> Answer:
-        return answer_of(self.stream(question, passages, lang, avoid))
+    def answer(self, question: str, passages: list[Passage], lang: str = "en", avoid: tuple[str, ...] = (),
+               idf: Idf | None = None) -> Answer:
+        return answer_of(self.stream(question, passages, lang, avoid, idf))
 
     def describe(self) -> dict:
         model = getattr(self.chat, "model_name", "") or type(self.chat).__name__
         return {"answerer": self.answerer_name, "model": str(model), "fallback": self.fallback.describe()}
 
     def stream(self, question: str, passages: list[Passage], lang: str = "en",
-               avoid: tuple[str, ...] = ()) -> Iterator[StreamEvent]:
+               avoid: tuple[str, ...] = (), idf: Idf | None = None) -> Iterator[StreamEvent]:
         """Yield ``token`` events as the model writes, maybe a ``notice``, then the verified ``answer``.
 
         The model gets the passages in the fallback's order (a reader puts those holding the
         best-read sentences first); ``avoid`` reaches the fallback only."""
         if passages:
-            passages = self.fallback.order_passages(question, passages, lang)
+            passages = self.fallback.order_passages(question, passages, lang, idf)
         top = passages[: self.top_passages]
         if not top:
             yield AnswerEvent(refusal(question, lang))
@@ -235,12 +237,12 @@ class LLMAnswerer(Answerer):
                     chunks.append(text)
                     yield TokenEvent(text)
         except Exception as exc:  # connection refused, timeout, HTTP error, bad stream: all mean "no LLM"
-            yield from self._fall_back(question, passages, lang, avoid,
+            yield from self._fall_back(question, passages, lang, avoid, idf,
                                        f"the language model did not answer ({type(exc).__name__}); extractive answer shown")
             return
         text = "".join(chunks).strip()
         if not text:
-            yield from self._fall_back(question, passages, lang, avoid,
+            yield from self._fall_back(question, passages, lang, avoid, idf,
                                        "the language model returned nothing; extractive answer shown")
             return
         if text.startswith(NO_ANSWER) or text.strip(" .") in REFUSAL.values():
@@ -248,7 +250,7 @@ class LLMAnswerer(Answerer):
             return
         final, citations, removed, dropped = verify_answer(question, text, top, self.verifier)
         if not citations:
-            yield from self._fall_back(question, passages, lang, avoid,
+            yield from self._fall_back(question, passages, lang, avoid, idf,
                                        "the language model's answer cited no supporting passage; extractive answer shown")
             return
         notice = verification_notice(removed, dropped)
@@ -257,9 +259,9 @@ class LLMAnswerer(Answerer):
         yield AnswerEvent(Answer(question, final, False, citations, notice=notice, answerer="llm",
                                  confidence=self.fallback.evidence(top, None)))
 
-    def _fall_back(self, question, passages, lang, avoid, notice: str) -> Iterator[StreamEvent]:
+    def _fall_back(self, question, passages, lang, avoid, idf, notice: str) -> Iterator[StreamEvent]:
         yield NoticeEvent(notice)
-        answer = self.fallback.answer(question, passages, lang, avoid)
+        answer = self.fallback.answer(question, passages, lang, avoid, idf)
         answer.notice = notice
         yield AnswerEvent(answer)
 

@@ -43,28 +43,21 @@ def short_answer_date(answer: Answer) -> str:
     return ""
 
 
-def store_idf(store: Store):
-    """The rarity of a stemmed word in ``store``'s current BM25 index (read once per question)."""
-    return store.lexical().idf
-
-
-def default_answerer(store: Store, reader: bool = True, config: AnswerConfig | None = None) -> ExtractiveAnswerer:
+def default_answerer(reader: bool = True, config: AnswerConfig | None = None) -> ExtractiveAnswerer:
     """The reader (the default) when its model is installed, else the hand-weighted scorer."""
     from .reader import Reader
     from .reading_answerer import ReadingAnswerer
 
     if reader and Reader.available():
-        if config is None:
-            return ReadingAnswerer(idf_source=lambda: store_idf(store))
-        return ReadingAnswerer(idf_source=lambda: store_idf(store), config=config)
-    return ExtractiveAnswerer(idf_source=lambda: store_idf(store), config=config)
+        return ReadingAnswerer(config=config)
+    return ExtractiveAnswerer(config=config)
 
 
 class NewsBot:
     def __init__(self, store: Store, search: HybridSearch | None = None, answerer: Answerer | None = None):
         self.store = store
         self.search = search or HybridSearch(store)
-        self.answerer = answerer or default_answerer(store)
+        self.answerer = answerer or default_answerer()
         # Questions in flight, counted for the ingests of a server, which wait for them (questions go first).
         self.questions = QuestionGate()
 
@@ -76,7 +69,7 @@ class NewsBot:
         store = Store.open(settings)
         reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
         search = HybridSearch(store, config=search_config, reranker=reranker)
-        extractive = default_answerer(store, settings.reader, answer_config)
+        extractive = default_answerer(settings.reader, answer_config)
         answerer: Answerer = extractive
         if settings.llm_base_url:
             from .llm import LLMAnswerer
@@ -103,8 +96,8 @@ class NewsBot:
         lang = self.answer_language(question, history)
         query = standalone_question(question, history, self.answerer.rewrite)
         scope = question_time(query, parse_as_of(as_of))
-        passages = self.search.search(query, k=k, filters=filters, time=scope)
-        return query, lang, passages, scope, time.perf_counter() - t0
+        retrieval = self.search.retrieve(query, k=k, filters=filters, time=scope)
+        return query, lang, retrieval, scope, time.perf_counter() - t0
 
     def ask(self, question: str, history: list[Turn] | None = None, filters: Filters | None = None,
             k: int = 5, as_of: str | date | None = None) -> Answer:
@@ -123,12 +116,13 @@ class NewsBot:
     def _stream(self, question: str, history: list[Turn] | None, filters: Filters | None, k: int,
                 tokens: bool, as_of: str | date | None) -> Iterator[StreamEvent]:
         history = recent_turns(history)
-        query, lang, passages, scope, retrieve_s = self._prepare(question, history, filters, k, as_of)
+        query, lang, retrieval, scope, retrieve_s = self._prepare(question, history, filters, k, as_of)
+        passages = retrieval.passages
         t1 = time.perf_counter()
         answer = None
         # A rewritten follow-up must not be answered by repeating what the conversation already said.
         earlier = tuple(t.answer for t in history or () if t.answer) if query != question else ()
-        for event in self.answerer.stream(query, passages, lang, earlier):
+        for event in self.answerer.stream(query, passages, lang, earlier, retrieval.idf):
             if isinstance(event, AnswerEvent):
                 answer = event.answer
             elif tokens or isinstance(event, NoticeEvent):

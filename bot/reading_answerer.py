@@ -17,7 +17,7 @@ from .extractive import ExtractiveAnswerer, compose_answer, same_text
 from .quotable import quotable
 from .reader import Reader
 from .reader_encoding import sentence_context, short_of
-from .sentence_scorer import first_distinct
+from .sentence_scorer import Idf, first_distinct
 
 
 def adds_words(text: str, quoted: list[str], question: str = "", min_new: int = 3) -> bool:
@@ -53,12 +53,12 @@ class ReadingAnswerer(ExtractiveAnswerer):
 
     answerer_name = "reader"
 
-    def __init__(self, idf_source=None, reader: Reader | None = None, shortlist: int = 6, mode: str = "both",
+    def __init__(self, reader: Reader | None = None, shortlist: int = 6, mode: str = "both",
                  min_confidence: float | None = None, evidence_weight: float | None = None,
                  follow_margin: float = 1.0, follow_prob: float = 0.5, min_span_score: float | None = None,
                  newest_bonus: float = 2.0, scorer_weight: float = 0.0, subject_ratio: float = 0.3,
                  unsure_margin: float = 2.0, follow_new_words: int = 3, **kw):
-        super().__init__(idf_source, **kw)
+        super().__init__(**kw)
         self.reader = reader or Reader()
         self.shortlist = shortlist
         self.mode = mode
@@ -75,7 +75,7 @@ class ReadingAnswerer(ExtractiveAnswerer):
         self.unsure_margin = unsure_margin
         self.follow_new_words = follow_new_words
 
-    def ranked(self, question: str, top: list, lang: str):
+    def ranked(self, question: str, top: list, lang: str, idf: Idf | None = None):
         """``[(ScoredSentence, Reading, key)]`` best first, over quotable shortlisted sentences.
 
         ``key`` is the reader's logit, plus ``scorer_weight`` times the scorer's score, plus
@@ -83,8 +83,8 @@ class ReadingAnswerer(ExtractiveAnswerer):
         something last happened (the reader sees no dates; the scorer resolves them against each
         article's publication date). Only sentences of passages about the question's subject
         (:meth:`about`) are read."""
-        about = self.about(question, top, lang)
-        scored = [s for s in self.scorer.score(question, top, lang) if s.passage_rank in about]
+        about = self.about(question, top, lang, idf)
+        scored = [s for s in self.scorer.score(question, top, lang, idf) if s.passage_rank in about]
         cands = first_distinct(scored, top, self.shortlist)
         texts = [top[s.passage_rank].text[s.start:s.end] for s in cands]
         keep = [i for i, t in enumerate(texts) if quotable(t, question)]
@@ -104,7 +104,7 @@ class ReadingAnswerer(ExtractiveAnswerer):
         margin = self.evidence(top, best_cov) - self.threshold(top, lang)
         return rows[0][1].score + self.evidence_weight * margin
 
-    def about(self, question: str, top: list, lang: str = "") -> set[int]:
+    def about(self, question: str, top: list, lang: str = "", idf: Idf | None = None) -> set[int]:
         """The passages about the question's subject: those holding at least ``subject_ratio`` of
         the best passage's share of the question's words
         (:meth:`~bot.sentence_scorer.SentenceScorer.subject_coverage`; all of them when it is 0). The
@@ -113,11 +113,11 @@ class ReadingAnswerer(ExtractiveAnswerer):
         while a passage on the subject is there."""
         if not top or not self.subject_ratio:
             return set(range(len(top)))
-        cov = self.scorer.subject_coverage(question, top, lang)
+        cov = self.scorer.subject_coverage(question, top, lang, idf)
         floor = self.subject_ratio * max(cov)
         return {i for i, c in enumerate(cov) if c >= floor}
 
-    def unsure_lead(self, question: str, top: list, rows, lang: str = "") -> list:
+    def unsure_lead(self, question: str, top: list, rows, lang: str = "", idf: Idf | None = None) -> list:
         """When the reader finds no sentence likely (its best logit below 0), lead with the sentence
         that, read with its article's title, holds most of the question's words, among those of
         ``rows`` within ``unsure_margin`` of the best: "What did Trump and Putin say
@@ -128,7 +128,7 @@ class ReadingAnswerer(ExtractiveAnswerer):
         near = [i for i, row in enumerate(rows) if row[2] >= rows[0][2] - self.unsure_margin]
         read = [Passage(chunk_id="", text=top[rows[i][0].passage_rank].text[rows[i][0].start:rows[i][0].end],
                         metadata=top[rows[i][0].passage_rank].metadata) for i in near]
-        cov = self.scorer.subject_coverage(question, read, lang)
+        cov = self.scorer.subject_coverage(question, read, lang, idf)
         best = max(range(len(near)), key=lambda j: (round(cov[j], 6), -near[j]))
         first = near[best] if near else 0
         return [rows[first]] + rows[:first] + rows[first + 1:]
@@ -163,9 +163,10 @@ class ReadingAnswerer(ExtractiveAnswerer):
             add(s)
         return chosen
 
-    def answer(self, question: str, passages: list, lang: str = "en", avoid: tuple[str, ...] = ()):
+    def answer(self, question: str, passages: list, lang: str = "en", avoid: tuple[str, ...] = (),
+               idf: Idf | None = None):
         top = passages[: self.top_passages]
-        rows = self.ranked(question, top, lang) if top else []
+        rows = self.ranked(question, top, lang, idf) if top else []
         confidence = self.confidence_of(top, rows, lang)
         if avoid and rows:
             # A follow-up without an LLM is searched as the earlier question's keywords ("Et avant ?
@@ -179,7 +180,7 @@ class ReadingAnswerer(ExtractiveAnswerer):
             fresh = [row for row in rows
                      if not any(top[row[0].passage_rank].text[row[0].start:row[0].end] in a for a in avoid)]
             rows = fresh or rows
-        rows = self.unsure_lead(question, top, rows, lang)
+        rows = self.unsure_lead(question, top, rows, lang, idf)
         best_s, best_r, best_key = rows[0]
         chosen = self.follow(top, rows, question)
         answer = compose_answer(question, top, chosen, confidence)
@@ -189,11 +190,11 @@ class ReadingAnswerer(ExtractiveAnswerer):
             answer.short_answer = short_of(first, best_r.span)
         return answer
 
-    def order_passages(self, question: str, passages: list, lang: str = "en") -> list:
+    def order_passages(self, question: str, passages: list, lang: str = "en", idf: Idf | None = None) -> list:
         """``passages`` with those holding the reader's best sentences first (for the LLM)."""
         top = passages[: self.top_passages]
         order = []
-        for s, _r, _k in self.ranked(question, top, lang) if top else []:
+        for s, _r, _k in self.ranked(question, top, lang, idf) if top else []:
             if s.passage_rank not in order:
                 order.append(s.passage_rank)
         order += [i for i in range(len(passages)) if i not in order]

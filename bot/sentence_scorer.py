@@ -16,6 +16,10 @@ from .answer_types import Passage
 from .news_time import asks_latest, newest_day
 from .questions import OTHER, WHEN, has_expected_answer, question_type
 
+# idf(stem): the rarity of a stemmed word in the BM25 index the passages were found in (0 when
+# unknown); the search hands it to the answerer with the passages (``bot.retriever.Retrieval``).
+Idf = Callable[[str], float]
+
 
 @dataclass(frozen=True)
 class ScoredSentence:
@@ -63,23 +67,21 @@ class SentenceScorer:
     A passage in another language than the question (``lang``) is matched with the question's
     words and their translations (:mod:`ingest.bilingual`).
 
-    ``idf_source()`` returns, once per question, ``idf(stem) -> float``: the rarity of a stemmed
-    word in the store (0 when unknown); words the store has never seen count as the rarest, so a
-    question about something absent from the articles gets low coverage.
+    Each question comes with ``idf`` (:data:`Idf`), the rarity of a stemmed word in the index
+    searched: words the index has never seen count as the rarest (``max_idf``), so a question about
+    something absent from the articles gets low coverage; without it every word weighs 1.
     """
 
-    def __init__(self, idf_source: Callable[[], Callable[[str], float]] | None = None, max_idf: float = 8.0,
-                 weights: dict[str, float] | None = None, cross_weights: dict[str, float] | None = None,
-                 translate: bool = True):
-        self.idf_source = idf_source
+    def __init__(self, max_idf: float = 8.0, weights: dict[str, float] | None = None,
+                 cross_weights: dict[str, float] | None = None, translate: bool = True):
         self.translate = translate
         self.max_idf = max_idf
         self.weights = dict(DEFAULT_WEIGHTS, **(weights or {}))
         self.cross_weights = dict(CROSS_LANGUAGE_WEIGHTS, **(cross_weights or {}))
 
-    def _weights(self, question: str, translate: bool = False) -> dict[str, tuple[set[str], float]]:
+    def _weights(self, question: str, translate: bool = False,
+                 idf: Idf | None = None) -> dict[str, tuple[set[str], float]]:
         forms = query_word_forms(question, ["fr", "en"], translate=translate)
-        idf = self.idf_source() if self.idf_source is not None else None
         out = {}
         for w, fs in forms.items():
             if idf is None:
@@ -89,18 +91,19 @@ class SentenceScorer:
             out[w] = (fs, weight)
         return out
 
-    def _question_terms(self, question: str, translate: bool) -> tuple[dict, float, set[str]]:
+    def _question_terms(self, question: str, translate: bool, idf: Idf | None) -> tuple[dict, float, set[str]]:
         """The question's weighted word forms, their total weight, and every form as a set."""
-        weights = self._weights(question, translate)
+        weights = self._weights(question, translate, idf)
         total = sum(w for _, w in weights.values()) or 1.0
         q_set = {w for w in words(question) if w not in QUESTION_WORDS} | {f for fs, _ in weights.values() for f in fs}
         return weights, total, q_set
 
-    def features(self, question: str, passages: list[Passage], lang: str = "") -> list[tuple[int, int, int, dict[str, float]]]:
+    def features(self, question: str, passages: list[Passage], lang: str = "",
+                 idf: Idf | None = None) -> list[tuple[int, int, int, dict[str, float]]]:
         """``(passage_rank, start, end, features)`` of every sentence of ``passages``. ``lang``: the
         question's language, when known; a passage in another language is matched with the
         question's words and their translations (:mod:`ingest.bilingual`)."""
-        terms = {False: self._question_terms(question, False)}
+        terms = {False: self._question_terms(question, False, idf)}
         kind = question_type(question)
         q_words = [w for w in words(question) if w not in QUESTION_WORDS]
         q_bigrams = _bigrams(q_words)
@@ -110,7 +113,7 @@ class SentenceScorer:
             lang_p = p.metadata.get("lang", "")
             translate = self.translate and bool(lang) and bool(lang_p) and lang_p != lang
             if translate not in terms:
-                terms[translate] = self._question_terms(question, translate)
+                terms[translate] = self._question_terms(question, translate, idf)
             weights, total, q_set = terms[translate]
             sims = {(a, b): x for a, b, x in p.sentences}
             spans = split_sentences(p.text)
@@ -140,7 +143,8 @@ class SentenceScorer:
             _mark_newest(out, passages)
         return out
 
-    def subject_coverage(self, question: str, passages: list[Passage], lang: str = "") -> list[float]:
+    def subject_coverage(self, question: str, passages: list[Passage], lang: str = "",
+                         idf: Idf | None = None) -> list[float]:
         """Per passage, the rarity-weighted share of the question's words (and, across languages,
         their translations) found anywhere in it or its article's title: how much the passage is
         about what the question is about, whichever sentence answers."""
@@ -150,17 +154,18 @@ class SentenceScorer:
             lang_p = p.metadata.get("lang", "")
             translate = self.translate and bool(lang) and bool(lang_p) and lang_p != lang
             if translate not in terms:
-                terms[translate] = self._question_terms(question, translate)
+                terms[translate] = self._question_terms(question, translate, idf)
             weights, total, _ = terms[translate]
             text = f"{p.metadata.get('title', '')}\n{p.text}"
             toks = set(tokenize(text, lang_p)) | set(words(text))
             out.append(sum(w for fs, w in weights.values() if fs & toks) / total)
         return out
 
-    def score(self, question: str, passages: list[Passage], lang: str = "") -> list[ScoredSentence]:
+    def score(self, question: str, passages: list[Passage], lang: str = "",
+              idf: Idf | None = None) -> list[ScoredSentence]:
         """Sentences by decreasing score; ``lang`` is the question's language when known."""
         out = []
-        for rank, a, b, f in self.features(question, passages, lang):
+        for rank, a, b, f in self.features(question, passages, lang, idf):
             plang = passages[rank].metadata.get("lang", "")
             w = self.cross_weights if lang and plang and plang != lang else self.weights
             score = sum(w[k] * f[k] for k in FEATURES)
@@ -183,10 +188,10 @@ def _mark_newest(rows: list[tuple[int, int, int, dict[str, float]]], passages: l
 
 
 def shortlist_sentences(scorer: SentenceScorer, question: str, passages, n: int,
-                        lang: str = "") -> list[ScoredSentence]:
+                        lang: str = "", idf: Idf | None = None) -> list[ScoredSentence]:
     """The ``n`` best sentences by ``scorer``, one per distinct text (overlapping chunks and
     copies of a story repeat sentences)."""
-    return first_distinct(scorer.score(question, passages, lang), passages, n)
+    return first_distinct(scorer.score(question, passages, lang, idf), passages, n)
 
 
 def first_distinct(scored: list[ScoredSentence], passages, n: int) -> list[ScoredSentence]:

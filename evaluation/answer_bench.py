@@ -116,7 +116,7 @@ def confidences(store: Path, items: Sequence[QAItem], configs: dict | None = Non
         ans = bot.ask(it.question, k=5)
         top = ans.passages[:5]
         lang = bot.answer_language(it.question, None)
-        scored = answerer.scorer.score(it.question, top, lang)
+        scored = answerer.scorer.score(it.question, top, lang, bot.store.lexical().idf)
         shift = default - answerer.threshold(top, lang)
         out.append(Confidence(ans.confidence + shift, answerable, {
             "dense": max((p.dense_score or 0.0 for p in top), default=0.0),

@@ -186,20 +186,20 @@ def build_systems(bot, settings, compare: bool, progress: bool | None = None, da
         yield NewsBotSystem.WITHOUT_AS_OF, plain(NewsBotSystem(bot, use_as_of=False))
 
     def reader():
-        from bot.newsbot import NewsBot, store_idf
+        from bot.newsbot import NewsBot
         from bot.reader import Reader
         from bot.reading_answerer import ReadingAnswerer
 
         if not Reader.available():
             raise RuntimeError("the reader's model is not installed")
-        answerer = ReadingAnswerer(idf_source=lambda: store_idf(bot.store))
+        answerer = ReadingAnswerer()
         return NewsBotSystem(NewsBot(bot.store, search=bot.search, answerer=answerer), name="newsbot-reader"), None
 
     def scorer():
         from bot.extractive import ExtractiveAnswerer
-        from bot.newsbot import NewsBot, store_idf
+        from bot.newsbot import NewsBot
 
-        answerer = ExtractiveAnswerer(idf_source=lambda: store_idf(bot.store))
+        answerer = ExtractiveAnswerer()
         return NewsBotSystem(NewsBot(bot.store, search=bot.search, answerer=answerer), name="newsbot-scorer"), None
 
     # The other answerer on the same retrieval: the hand-weighted scorer when the bot reads with

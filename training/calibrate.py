@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.newsbot import NewsBot, store_idf
+from bot.newsbot import NewsBot
 from bot.questions import question_language
 from bot.reader import MODEL_DIR, Reader
 from bot.reading_answerer import ReadingAnswerer
@@ -50,17 +50,17 @@ def split_store(src: Path, work: Path, split: str) -> Path:
 def observations(store_dir: Path, qa: list[dict], split: str, reader: Reader) -> list[tuple[float, float, bool]]:
     store = Store(store_dir, make_embedder("e5-small"))
     present = {a["id"] for a in store.articles()}
-    answerer = ReadingAnswerer(idf_source=lambda: store_idf(store), reader=reader)
+    answerer = ReadingAnswerer(reader=reader)
     bot = NewsBot(store, answerer=answerer)
     out = []
     for q in qa:
         n = article_number(q.get("article_id", ""))
         if n is None or not SPLITS[split](n):
             continue
-        passages = bot.search.search(q["question"], k=5)
-        top = passages[:answerer.top_passages]
+        retrieval = bot.search.retrieve(q["question"], k=5)
+        top = retrieval.passages[:answerer.top_passages]
         lang = question_language(q["question"]) or "fr"
-        rows = answerer.ranked(q["question"], top, lang)
+        rows = answerer.ranked(q["question"], top, lang, retrieval.idf)
         if not rows:
             out.append((-30.0, -30.0, q["article_id"] in present))
             continue

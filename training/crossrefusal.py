@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.extractive import ExtractiveAnswerer
-from bot.newsbot import NewsBot, store_idf
+from bot.newsbot import NewsBot
 from ingest.embedders import make_embedder
 from ingest.store import Store
 
@@ -37,14 +37,15 @@ def confidences(store_dir: Path, qa: list[dict]) -> list[dict]:
     """Per question: the evidence in English and in French (refusal off), whether answerable."""
     store = Store(store_dir, make_embedder("e5-small"))
     present = {a["id"] for a in store.articles()}
-    answerer = ExtractiveAnswerer(idf_source=lambda: store_idf(store), min_evidence=-math.inf)
+    answerer = ExtractiveAnswerer(min_evidence=-math.inf)
     bot = NewsBot(store, answerer=answerer)
     rows = []
     for q in qa:
         row = {"id": q["id"], "answerable": q["article_id"] in present}
         for lang, text in (("en", q["question"]), ("fr", q["question_fr"])):
-            passages = bot.search.search(text, k=5)
-            ans = answerer.answer(text, passages, lang=lang)
+            retrieval = bot.search.retrieve(text, k=5)
+            passages = retrieval.passages
+            ans = answerer.answer(text, passages, lang=lang, idf=retrieval.idf)
             row[lang] = ans.confidence
             row[lang + "_cross"] = any(p.metadata.get("lang", lang) != lang for p in passages[:1])
         rows.append(row)

@@ -60,9 +60,10 @@ def piaf_examples(bot, questions: list[dict], keep_article: Callable[[str], bool
     for q in questions:
         if not keep_article(q["article_id"]):
             continue
-        passages = [p for p in bot.search.search(q["question"], k=k) if keep_article(p.article_id)]
+        retrieval = bot.search.retrieve(q["question"], k=k)
+        passages = [p for p in retrieval.passages if keep_article(p.article_id)]
         picked = shortlist_sentences(bot.answerer.scorer, q["question"], passages, shortlist,
-                                     lang=q.get("lang", "fr"))
+                                     lang=q.get("lang", "fr"), idf=retrieval.idf)
         sentences = [passages[s.passage_rank].text[s.start:s.end] for s in picked]
         contexts = [context_parts(passages[s.passage_rank], s.start) for s in picked]
         cands = _labelled(sentences, q["answers"], contexts, [s.score for s in picked])
@@ -81,7 +82,7 @@ def rtqa_examples(questions_path: Path, articles_path: Path, shortlist: int, see
             a = json.loads(line)
             articles[a["id"]] = a
     rng = random.Random(seed)
-    scorer = SentenceScorer(None)
+    scorer = SentenceScorer()
     out = []
     with open(questions_path, encoding="utf-8") as f:
         questions = [json.loads(line) for line in f]

@@ -30,7 +30,7 @@ import numpy as np
 
 from bot.extractive import ExtractiveAnswerer
 from bot.news_time import parse_as_of, question_time
-from bot.newsbot import NewsBot, store_idf
+from bot.newsbot import NewsBot
 from bot.questions import question_language
 from bot.reader import MODEL_DIR, Reader
 from bot.reading_answerer import ReadingAnswerer
@@ -46,28 +46,27 @@ READER_SETTINGS = ("shortlist", "scorer_weight", "newest_bonus", "follow_margin"
                    "evidence_weight", "subject_ratio", "unsure_margin", "follow_new_words", "min_span_score")
 
 
-def answerers(store: Store, no_refusal: bool, names: tuple[str, ...] = ANSWERERS,
+def answerers(no_refusal: bool, names: tuple[str, ...] = ANSWERERS,
               cross_weights: tuple[dict, ...] = (), reader_dir: Path | None = None,
               reader_settings: tuple[dict, ...] = ()) -> dict:
     """The answerers compared: the scorer (with the English-French lexicon), the scorer without
     it, the reader alone and the reader with the scorer's rank."""
-    idf = lambda: store_idf(store)  # noqa: E731
     low = {"min_evidence": -math.inf} if no_refusal else {}
     rlow = {"min_confidence": -math.inf} if no_refusal else {}
     reader = (Reader(reader_dir or MODEL_DIR)
               if {"reader", "both"} & set(names) or reader_settings else None)
     make = {
-        "scorer": lambda: ExtractiveAnswerer(idf_source=idf, **low),
-        "scorer-untranslated": lambda: ExtractiveAnswerer(scorer=SentenceScorer(idf, translate=False), **low),
-        "reader": lambda: ReadingAnswerer(idf_source=idf, reader=reader, mode="reader", **rlow),
-        "both": lambda: ReadingAnswerer(idf_source=idf, reader=reader, mode="both", **rlow),
+        "scorer": lambda: ExtractiveAnswerer(**low),
+        "scorer-untranslated": lambda: ExtractiveAnswerer(scorer=SentenceScorer(translate=False), **low),
+        "reader": lambda: ReadingAnswerer(reader=reader, mode="reader", **rlow),
+        "both": lambda: ReadingAnswerer(reader=reader, mode="both", **rlow),
     }
     out = {name: make[name]() for name in names}
     for w in cross_weights:
-        out["scorer " + json.dumps(w, sort_keys=True)] = ExtractiveAnswerer(scorer=SentenceScorer(idf, cross_weights=w), **low)
+        out["scorer " + json.dumps(w, sort_keys=True)] = ExtractiveAnswerer(scorer=SentenceScorer(cross_weights=w), **low)
     for settings in reader_settings:
         name = f"both@{settings['shortlist']}" if set(settings) == {"shortlist"} else "both " + json.dumps(settings, sort_keys=True)
-        out[name] = ReadingAnswerer(idf_source=idf, reader=reader, mode="both", **{**rlow, **settings})
+        out[name] = ReadingAnswerer(reader=reader, mode="both", **{**rlow, **settings})
     return out
 
 
@@ -75,16 +74,16 @@ def run(store_dir: Path, qa: list[dict], no_refusal: bool = False, names: tuple[
         cross_weights: tuple[dict, ...] = (), reader_dir: Path | None = None,
         reader_settings: tuple[dict, ...] = (), as_of: bool = False) -> dict:
     store = Store(store_dir, make_embedder(""))
-    systems = answerers(store, no_refusal, names, cross_weights, reader_dir, reader_settings)
+    systems = answerers(no_refusal, names, cross_weights, reader_dir, reader_settings)
     bot = NewsBot(store, answerer=next(iter(systems.values())))
     rows = {name: [] for name in systems}
     for q in qa:
         scope = question_time(q["question"], parse_as_of(q["as_of"])) if as_of and q.get("as_of") else None
-        passages = bot.search.search(q["question"], k=5, time=scope)
+        retrieval = bot.search.retrieve(q["question"], k=5, time=scope)
         lang = question_language(q["question"]) or "en"
         for name, a in systems.items():
             t0 = time.perf_counter()
-            ans = a.answer(q["question"], passages, lang=lang)
+            ans = a.answer(q["question"], retrieval.passages, lang=lang, idf=retrieval.idf)
             ms = (time.perf_counter() - t0) * 1000
             text = "" if ans.refused else ans.answer
             answerable = bool(q.get("answers"))

@@ -82,7 +82,7 @@ def paragraph_examples(questions_path: Path, articles_path: Path, keep_article: 
             a = json.loads(line)
             if keep_article(a["id"]):
                 articles[a["id"]] = a
-    rng, scorer, out = random.Random(seed), SentenceScorer(None), []
+    rng, scorer, out = random.Random(seed), SentenceScorer(), []
     cuts: dict[str, list[tuple[int, int]]] = {}
     for q in _jsonl(questions_path, limit):
         art = articles.get(q.get("article_id", ""))
@@ -148,7 +148,7 @@ def xquad_examples(folder: Path, shortlist: int, seed: int = 0, per_question: in
     if "en" not in files:
         raise FileNotFoundError(f"{folder}: no xquad.en.json")
     ids = sorted(files["en"])[: limit or None]
-    rng, scorer, out = random.Random(seed), SentenceScorer(None), []
+    rng, scorer, out = random.Random(seed), SentenceScorer(), []
     for qid, q_lang, p_lang in xquad_pairings(ids, tuple(files), per_question, seed):
         if qid not in files[q_lang] or qid not in files[p_lang]:
             continue

@@ -33,9 +33,7 @@ ARTICLE = sample()["text"]
 @pytest.fixture(scope="module")
 def bot(seed_store) -> NewsBot:
     # The hand-weighted scorer (the reader's first pass, and the answerer with NEWSBOT_READER=false).
-    from bot.newsbot import store_idf
-
-    return NewsBot(seed_store, answerer=ExtractiveAnswerer(idf_source=lambda: store_idf(seed_store)))
+    return NewsBot(seed_store, answerer=ExtractiveAnswerer())
 
 
 @pytest.mark.parametrize("question, kind", [

@@ -10,7 +10,7 @@ import pytest
 
 from bot.answer_types import Passage
 from bot.extractive import ExtractiveAnswerer
-from bot.newsbot import NewsBot, store_idf
+from bot.newsbot import NewsBot
 from bot.sentence_scorer import SentenceScorer
 from evaluation.metrics import first_sentence
 from ingest.bilingual import LEXICON_PATH, translations
@@ -83,7 +83,7 @@ def test_when_did_they_last_meet_prefers_the_latest_dated_sentence():
 
 @pytest.fixture(scope="module")
 def seed_bot(seed_store) -> NewsBot:
-    return NewsBot(seed_store, answerer=ExtractiveAnswerer(idf_source=lambda: store_idf(seed_store)))
+    return NewsBot(seed_store, answerer=ExtractiveAnswerer())
 
 
 def test_the_example_question_opens_with_the_thursday_or_the_14_june_call(seed_bot):
@@ -98,7 +98,7 @@ def test_english_seed_questions_refusals(shared_seed_store):
     refused; of the 12 answerable ones, all but the two that docs/answers.md reports as still refused
     (se02, se11: evidence 1.55 under the bar of 1.58) are answered. The same on the sample article
     without ../shared: test_answerers.py's English questions of tests/data/call_qa.jsonl."""
-    seed_bot = NewsBot(shared_seed_store, answerer=ExtractiveAnswerer(idf_source=lambda: store_idf(shared_seed_store)))
+    seed_bot = NewsBot(shared_seed_store, answerer=ExtractiveAnswerer())
     refused = {q["id"] for q in SEED_EN if seed_bot.ask(q["question"]).refused}
     unanswerable = {q["id"] for q in SEED_EN if not q["answers"]}
     assert unanswerable <= refused

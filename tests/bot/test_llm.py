@@ -13,7 +13,7 @@ from bot.answer_types import Passage
 from bot.events import AnswerEvent, NoticeEvent, TokenEvent
 from bot.extractive import ExtractiveAnswerer
 from bot.llm import NO_ANSWER, CitationVerifier, LLMAnswerer, build_messages, verify_answer
-from bot.newsbot import NewsBot, Turn, store_idf
+from bot.newsbot import NewsBot, Turn
 from ingest.settings import Settings
 
 QUESTION = "When did Trump and Putin last speak?"
@@ -30,7 +30,7 @@ def passage_number(messages: list[dict], needle: str) -> int:
 
 def make_bot(store, stub: OpenAIStub, timeout: float = 10.0) -> NewsBot:
     settings = Settings(store=store.path, llm_base_url=stub.base_url, llm_model="stub-model", llm_timeout=timeout)
-    fallback = ExtractiveAnswerer(idf_source=lambda: store_idf(store))
+    fallback = ExtractiveAnswerer()
     return NewsBot(store, answerer=LLMAnswerer.from_settings(settings, fallback, embedder=store.embedder))
 
 

@@ -10,7 +10,7 @@ from openai_stub import OpenAIStub
 
 from bot.extractive import ExtractiveAnswerer
 from bot.llm import LLMAnswerer
-from bot.newsbot import NewsBot, store_idf
+from bot.newsbot import NewsBot
 from ingest.settings import Settings
 
 QUESTION = "When did Trump and Putin last speak?"
@@ -31,7 +31,7 @@ def test_uncited_and_unsupported_sentences_are_left_out(samples_store):
 
     with OpenAIStub(reply) as stub:
         settings = Settings(store=samples_store.path, llm_base_url=stub.base_url, llm_model="m", llm_timeout=10)
-        fallback = ExtractiveAnswerer(idf_source=lambda: store_idf(samples_store))
+        fallback = ExtractiveAnswerer()
         bot = NewsBot(samples_store, answerer=LLMAnswerer.from_settings(settings, fallback, embedder=samples_store.embedder))
         answer = bot.ask(QUESTION)
     assert answer.answerer == "llm"

@@ -34,7 +34,7 @@ def test_the_extractive_answer_never_quotes_an_injected_question_or_instruction(
     """A real store holding the seed article and an injected one: the example question is not
     answered by the article that repeats it or orders the bot around."""
     from bot.extractive import ExtractiveAnswerer
-    from bot.newsbot import NewsBot, store_idf
+    from bot.newsbot import NewsBot
     from ingest.pipeline import Ingester
     from ingest.settings import Settings
     from ingest.store import Store
@@ -49,7 +49,7 @@ def test_the_extractive_answer_never_quotes_an_injected_question_or_instruction(
     store = Store(tmp_path / "store", e5)
     report = Ingester(store, Settings(store=tmp_path / "store")).ingest([str(seed_dir), str(injected)], progress=False)
     assert report.articles == 2
-    bot = NewsBot(store, answerer=ExtractiveAnswerer(idf_source=lambda: store_idf(store)))
+    bot = NewsBot(store, answerer=ExtractiveAnswerer())
     for question in (Q, "Did Trump and Putin speak?", "Quand Trump et Poutine se sont-ils parlé ?"):
         answer = bot.ask(question)
         assert "HACKED" not in answer.answer, answer.answer

@@ -30,8 +30,8 @@ def bot(seed_store, reader) -> NewsBot:
 
 def test_the_reader_ships_inside_the_package_and_can_be_turned_off(seed_store):
     assert Reader.available()
-    assert isinstance(default_answerer(seed_store, reader=True), ReadingAnswerer)
-    assert not isinstance(default_answerer(seed_store, reader=False), ReadingAnswerer)
+    assert isinstance(default_answerer(reader=True), ReadingAnswerer)
+    assert not isinstance(default_answerer(reader=False), ReadingAnswerer)
 
 
 def test_the_reader_is_the_default_answerer(seed_store, monkeypatch):

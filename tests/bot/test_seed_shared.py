@@ -7,7 +7,7 @@ import pytest
 from newsbot_testdata import SHARED, read_jsonl
 
 from bot.extractive import ExtractiveAnswerer
-from bot.newsbot import NewsBot, store_idf
+from bot.newsbot import NewsBot
 
 pytestmark = pytest.mark.shared
 
@@ -24,6 +24,6 @@ def test_the_reader_answers_the_seed_questions_and_refuses_the_others(shared_see
 
 
 def test_the_scorer_answers_the_seed_questions_and_refuses_the_others(shared_seed_store, seed_questions):
-    bot = NewsBot(shared_seed_store, answerer=ExtractiveAnswerer(idf_source=lambda: store_idf(shared_seed_store)))
+    bot = NewsBot(shared_seed_store, answerer=ExtractiveAnswerer())
     refused = {i for i, q in seed_questions.items() if bot.ask(q["question"]).refused}
     assert refused == {i for i, q in seed_questions.items() if not q["answers"]}
