@@ -15,12 +15,13 @@ Steps, each cached in ``--work`` so that running the same command again goes on 
    - ``xquad``: XQuAD's questions, each paired (``--xquad-pairs`` times) with its paragraph in
      another language.
    Nothing of an odd-numbered PIAF article is read: docs/answers.md reports on those.
-2. **pack** (``work/packed``): :func:`training.cross.pack`.
-3. **train** (``work/run``): :func:`training.loop.train_resumable`, from the shipped model
+2. **pack** (``work/packed``): :func:`training.reader_pairs.pack`.
+3. **train** (``work/run``): :func:`training.resumable_run.train_resumable`, from the shipped model
    (``--init``, read back by :mod:`training.warmstart`) or from e5-small (``--init e5``), with a
    checkpoint every ``--every`` seconds; ``--max-hours`` stops it (checkpoint kept) and the next
    run goes on. Progress in ``work/run/train.log`` and ``progress.json``.
-4. **export** (``--out``): ``cross.onnx`` (int8) and ``reader.json``, when every step is done.
+4. **export** (``--out``): ``cross.onnx`` (int8) and ``reader.json``, when every step is done
+   (:func:`training.reader_export.export`).
 5. **calibrate**: the short answer's threshold (:mod:`training.shortfit`, precision 0.8 on the
    validation part of the training questions) and, with ``--piaf-store``, the refusal rule
    (:mod:`training.calibrate`).
@@ -98,17 +99,17 @@ def examples(args, work: Path, log) -> list[dict]:
 def pack(args, work: Path, rows: list[dict], log) -> tuple[Path, dict]:
     from ingest.e5file import E5File
 
-    from . import cross
+    from . import reader_pairs
 
     packed = work / "packed"
     info = packed / "packed.json"
     if info.exists():
         return packed, json.loads(info.read_text())
     t0 = time.time()
-    article_of = {} if args.smoke else cross._article_index()
+    article_of = {} if args.smoke else reader_pairs.article_index()
     if args.max_cands:
         rows = [dict(ex, cands=first_cands(ex["cands"], args.max_cands)) for ex in rows]
-    summary = cross.pack(rows, E5File.shared(), packed, article_of)
+    summary = reader_pairs.pack(rows, E5File.shared(), packed, article_of)
     summary["max_cands"] = args.max_cands
     summary["seconds"] = round(time.time() - t0, 1)
     info.write_text(json.dumps(summary, indent=2) + "\n")
@@ -143,8 +144,9 @@ def train(args, packed: Path, work: Path, log) -> Path | None:
     """Train (or go on training); the run folder once every step is done, else None."""
     import torch
 
-    from .cross_train import Pairs, load_weights, save_state
-    from .loop import make_net, train_resumable
+    from .reader_net import Pairs, load_weights
+    from .reader_training import save_state
+    from .resumable_run import make_net, train_resumable
 
     run = work / "run"
     if (run / "train.json").exists() and "files" in json.loads((run / "train.json").read_text()):
@@ -184,8 +186,9 @@ def checkpoint_run(args, packed: Path, work: Path, log) -> Path:
     their own (``work/checkpoint-run``), to measure them before the run ends; the run goes on."""
     import torch
 
-    from .cross_train import load_weights, save_state
-    from .loop import CHECKPOINT, make_net
+    from .reader_net import load_weights
+    from .reader_training import save_state
+    from .resumable_run import CHECKPOINT, make_net
 
     state = torch.load(work / "run" / CHECKPOINT, map_location="cpu", weights_only=False)
     cfg, sd, _words = load_weights(packed / "weights.npz")
@@ -207,18 +210,18 @@ def checkpoint_run(args, packed: Path, work: Path, log) -> Path:
 def export_and_calibrate(args, run: Path, summary: dict, rows: list[dict], log) -> dict:
     from ingest.e5file import E5File
 
-    from . import cross, shortfit
-    from .cross import validation_group
+    from . import reader_export, reader_pairs, shortfit
+    from .reader_pairs import validation_group
 
     out = Path(args.out or Path(args.work) / "model")
-    meta = cross.export(run, out, E5File.shared(), summary)
+    meta = reader_export.export(run, out, E5File.shared(), summary)
     log(f"exported {out / 'cross.onnx'} ({meta['onnx_bytes'] / 1e6:.1f} MB)")
     # Fitted on training questions the run left out when there are some (a span score on questions
     # trained on says too little: docs/answers.md), else on the validation part of the training data.
     trained = set(trained_groups(len(rows), args))
     fit_on = [ex for g, ex in enumerate(rows) if g not in trained]
     if not fit_on:
-        article_of = {} if args.smoke else cross._article_index()
+        article_of = {} if args.smoke else reader_pairs.article_index()
         fit_on = [ex for g, ex in enumerate(rows) if args.smoke or validation_group(ex, g, article_of)]
     rule = shortfit.fit_model(out, shortfit.spread(fit_on, args.short_limit), write=True,
                               min_shown=2 if args.smoke else 20)

@@ -14,7 +14,7 @@ import torch
 from bot.reader import Reader
 from training import train
 from training.extra import windows, xquad_pairings
-from training.loop import CHECKPOINT, epoch_order
+from training.resumable_run import CHECKPOINT, epoch_order
 from training.shortfit import fit
 
 

@@ -9,7 +9,7 @@ import torch
 from bot.reader import MODEL_DIR, Reader
 from bot.reader_encoding import encode_pair
 from ingest.e5file import E5File
-from training.loop import make_net
+from training.resumable_run import make_net
 from training.warmstart import state_from_onnx
 
 PAIRS = [("When did Trump and Putin last speak?", "Les présidents ont eu un entretien téléphonique le jeudi 3 juillet 2025."),

