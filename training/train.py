@@ -6,7 +6,7 @@
 Steps, each cached in ``--work`` so that running the same command again goes on where it stopped:
 
 1. **examples** (``work/examples/<source>.json``): each question with its labelled candidate
-   sentences (:mod:`training.data`, :mod:`training.extra`). Sources (``--sources``):
+   sentences (:mod:`training.reader_examples`, :mod:`training.paragraph_examples`). Sources (``--sources``):
    - ``piaf-fr``, ``piaf-en``: PIAF dev questions on even-numbered articles and the English
      versions of 420 of them (``evaldata/piaf_dev_en_train.jsonl``), candidates from the real
      search over ``--piaf-store`` (left out without one);
@@ -52,20 +52,20 @@ def even_article(article_id: str) -> bool:
 
 def build_source(name: str, args) -> list[dict]:
     """The examples of one source (see the module's docstring)."""
-    from . import data, extra
+    from . import paragraph_examples, reader_examples
 
     train = Path(args.shared) / "train"
     if name == "smoke":
-        return extra.paragraph_examples(SMOKE, ROOT / "samples" / "articles.jsonl", lambda a: True, 6, "piaf-fr")
+        return paragraph_examples.paragraph_examples(SMOKE, ROOT / "samples" / "articles.jsonl", lambda a: True, 6, "piaf-fr")
     if name == "rtqa":
         d = train / "rtqa-2022-2023"
-        return data.rtqa_examples(d / "questions.jsonl", d / "articles.jsonl", args.shortlist, seed=args.seed)
+        return reader_examples.rtqa_examples(d / "questions.jsonl", d / "articles.jsonl", args.shortlist, seed=args.seed)
     if name == "piaf-extra":
-        return extra.paragraph_examples(train / "piaf-extra" / "questions.jsonl",
+        return paragraph_examples.paragraph_examples(train / "piaf-extra" / "questions.jsonl",
                                         Path(args.shared) / "corpus" / "piaf" / "articles.jsonl", even_article,
                                         args.extra_shortlist, "piaf-extra", args.seed)
     if name == "xquad":
-        return extra.xquad_examples(train / "xquad", args.extra_shortlist, args.seed, args.xquad_pairs)
+        return paragraph_examples.xquad_examples(train / "xquad", args.extra_shortlist, args.seed, args.xquad_pairs)
     from bot.newsbot import NewsBot
     from ingest.embedders import make_embedder
     from ingest.store import Store
@@ -74,7 +74,7 @@ def build_source(name: str, args) -> list[dict]:
     lang = name.removeprefix("piaf-")
     path = Path(args.shared) / "eval" / "piaf_dev.jsonl" if lang == "fr" else ROOT / "evaldata" / "piaf_dev_en_train.jsonl"
     qs = [dict(json.loads(x), lang=lang) for x in open(path, encoding="utf-8") if x.strip()]
-    return data.piaf_examples(bot, qs, even_article, args.shortlist)
+    return reader_examples.piaf_examples(bot, qs, even_article, args.shortlist)
 
 
 def examples(args, work: Path, log) -> list[dict]:

@@ -13,7 +13,7 @@ import torch
 
 from bot.reader import Reader
 from training import train
-from training.extra import windows, xquad_pairings
+from training.paragraph_examples import windows, xquad_pairings
 from training.resumable_run import CHECKPOINT, epoch_order
 from training.shortfit import fit
 

@@ -9,7 +9,7 @@ as often as their French originals are at the French bar (the bot should not ans
 it is asked in English). Then it is tested on other questions and another store.
 
     # C: PIAF store without articles ≡ 2 (mod 4); T: without articles ≡ 3 (mod 4)
-    python -m training.crossrefusal --fit-store C --fit-qa evaldata/piaf_dev_en_train.jsonl \\
+    python -m training.cross_language_refusal --fit-store C --fit-qa evaldata/piaf_dev_en_train.jsonl \\
         --test-store T --test-qa evaldata/piaf_dev_en_heldout.jsonl
 
 Questions carry ``question`` (English) and ``question_fr``; a question is answerable when its

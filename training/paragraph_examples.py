@@ -9,7 +9,7 @@
   bot does when an English question finds a French article. The passages are the paragraph and
   two other paragraphs of the same Wikipedia article, in the paragraph's language.
 
-As for RealTimeQA (:func:`training.data.rtqa_examples`), no store is built: the hand-weighted
+As for RealTimeQA (:func:`training.reader_examples.rtqa_examples`), no store is built: the hand-weighted
 scorer shortlists the passages' sentences as it does at run time, and a positive sentence it
 left out is added at the shortlist's lowest score, so that every question teaches the span head.
 Only the files of ``../shared/train`` are read; nothing of them is written into the repository.
@@ -26,7 +26,7 @@ from bot.questions import question_language
 from bot.reader_encoding import context_parts
 from bot.sentence_scorer import SentenceScorer, first_distinct
 
-from .data import _labelled, answer_span
+from .reader_examples import _labelled, answer_span
 
 # Paragraph languages of XQuAD that the sentence splitter reads (Thai, Chinese, Hindi and Arabic
 # punctuate sentences in ways it does not split, so a "sentence" there is a whole paragraph).
@@ -37,7 +37,7 @@ PASSAGE_CHARS = 1500
 def candidates(question: str, answers: list[str], passages: list[Passage], lang: str, shortlist: int,
                scorer: SentenceScorer, rng: random.Random) -> list[dict]:
     """The scorer's ``shortlist`` over ``passages`` (best first), plus one positive sentence it
-    left out, labelled as :func:`training.data._labelled` does."""
+    left out, labelled as :func:`training.reader_examples._labelled` does."""
     from ingest.chunking import split_sentences
 
     ranked = scorer.score(question, passages, lang)
