@@ -25,6 +25,7 @@ from bot.questions import (
     question_language,
     question_type,
 )
+from bot.sentence_scorer import SentenceScorer
 
 SEED = call_qa()
 ARTICLE = sample()["text"]
@@ -149,3 +150,18 @@ def test_the_answerer_contract_defaults_and_the_recorded_config():
     assert events[0].answer.answer == answerer.answer("Quand s'est ouvert le sommet sur le climat ?", [p], "fr").answer
     with pytest.raises(TypeError):
         Answerer()  # answer() is the one method every answerer must write
+
+
+def test_the_scorer_weighs_the_question_words_by_the_idf_it_is_given():
+    p = Passage("c1", "Le sommet s'est ouvert à Paris. Le climat se réchauffe vite.", {"article_id": "a", "lang": "fr"})
+    question = "Quand s'est ouvert le sommet sur le climat ?"
+
+    def rare(prefix):
+        return lambda stem: 8.0 if stem.startswith(prefix) else 0.5
+
+    def coverage(idf):
+        return {p.text[s.start:s.end]: s.coverage for s in SentenceScorer().score(question, [p], "fr", idf)}
+
+    climate, summit = coverage(rare("clim")), coverage(rare("somm"))
+    assert climate["Le climat se réchauffe vite."] > summit["Le climat se réchauffe vite."]
+    assert summit["Le sommet s'est ouvert à Paris."] > climate["Le sommet s'est ouvert à Paris."]

@@ -7,7 +7,9 @@ import pytest
 
 from bot.answer_types import Filters
 from bot.events import AnswerEvent
+from bot.extractive import ExtractiveAnswerer
 from bot.newsbot import NewsBot, Turn
+from ingest.lexical import tokenize
 
 QUESTION = "When did Trump and Putin last speak?"
 
@@ -26,6 +28,23 @@ def test_ask_returns_a_cited_answer_with_passages_and_timings(bot):
     d = json.loads(json.dumps(answer.to_dict()))
     assert d["refused"] is False and d["citations"][0]["n"] == 1
 
+
+class RecordingAnswerer(ExtractiveAnswerer):
+    """The extractive answerer, keeping what it was handed."""
+
+    def answer(self, question, passages, lang="en", avoid=(), idf=None):
+        self.handed = (passages, idf)
+        return super().answer(question, passages, lang, avoid, idf)
+
+
+def test_the_answerer_is_handed_the_passages_and_the_idf_of_the_search(seed_store):
+    answerer = RecordingAnswerer()
+    answer = NewsBot(seed_store, answerer=answerer).ask(QUESTION)
+    passages, idf = answerer.handed
+    assert passages == answer.passages and idf is not None
+    (stem,) = tokenize("Poutine", "fr")
+    assert idf(stem) > 0 and idf("zzzunseenword") == 0  # the rarity of words of the store it searched
+    assert answer.answer == ExtractiveAnswerer().answer(QUESTION, passages, "en", (), idf).answer
 
 def test_k_bounds_the_passages(samples_store):
     assert len(NewsBot(samples_store).ask(QUESTION, k=2).passages) == 2  # six articles, one chunk each
