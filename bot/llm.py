@@ -15,13 +15,13 @@ from typing import Iterator
 
 from ingest.chunking import split_sentences
 from ingest.lexical import QUESTION_WORDS, query_word_forms, tokenize, words
-from ingest.settings import LLMSettings
 
 from .answer_types import MARKER_RE, Answer, Citation, Passage, strip_markers
 from .answerer import REFUSAL, Answerer, refusal
 from .events import AnswerEvent, NoticeEvent, StreamEvent, TokenEvent, answer_of
 from .extractive import ExtractiveAnswerer
 from .sentence_scorer import Idf
+from .settings import LLMSettings
 
 NO_ANSWER = "NO_ANSWER"
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian"}

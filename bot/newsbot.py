@@ -13,7 +13,6 @@ from datetime import date
 from typing import Iterator
 
 from ingest.questions_first import QuestionGate
-from ingest.settings import Settings
 from ingest.store import Store
 
 from .answer_types import Answer, Filters
@@ -24,6 +23,7 @@ from .followup import Turn, recent_turns, standalone_question
 from .news_time import date_citations, parse_as_of, question_time
 from .questions import question_language
 from .retriever import CrossEncoderReranker, HybridSearch, SearchConfig
+from .settings import BotSettings
 
 __all__ = ["NewsBot", "Turn"]
 
@@ -62,7 +62,7 @@ class NewsBot:
         self.questions = QuestionGate()
 
     @classmethod
-    def from_settings(cls, settings: Settings, search_config: SearchConfig | None = None,
+    def from_settings(cls, settings: BotSettings, search_config: SearchConfig | None = None,
                       answer_config: AnswerConfig | None = None) -> "NewsBot":
         """The bot ``settings`` describe; ``search_config``/``answer_config`` replace the defaults
         (tuning and benchmarks build bots this way instead of changing one in place)."""

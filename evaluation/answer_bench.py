@@ -29,9 +29,9 @@ from .qa import QAItem
 def build_bot(store: Path, search: SearchConfig | None = None, answer: AnswerConfig | None = None):
     """The bot of the store at ``store`` (settings from the environment) with these configs."""
     from bot.newsbot import NewsBot
-    from ingest.settings import Settings
+    from bot.settings import BotSettings
 
-    return NewsBot.from_settings(Settings(store=store), search_config=search, answer_config=answer)
+    return NewsBot.from_settings(BotSettings(store=store), search_config=search, answer_config=answer)
 
 
 @dataclass

@@ -240,12 +240,12 @@ def _rss_mb() -> float:
 def measure_tier(store_dir: Path, qa: Path, questions: int, k: int, embedder_name: str) -> dict:
     """In this process: open the tier's store, ask the questions, time the parts; peak RSS at the end."""
     from bot.newsbot import NewsBot
-    from ingest.settings import Settings
+    from bot.settings import BotSettings
 
     from .qa import load_qa
 
     items = load_qa(qa, questions)
-    settings = Settings(store=store_dir, embedder=embedder_name)
+    settings = BotSettings(store=store_dir, embedder=embedder_name)
     t0 = time.perf_counter()
     bot = NewsBot.from_settings(settings)
     rss_model_and_client = _rss_mb()

@@ -17,7 +17,7 @@ from .loaders import expand_inputs, load_input
 from .model import Article, Chunk
 from .questions_first import QuestionGate
 from .sentences import SentenceVectors, embedding_text, passage_inputs  # noqa: F401 (embedding_text: for callers)
-from .settings import Settings
+from .settings import IngestSettings
 from .store import Store
 
 
@@ -71,7 +71,7 @@ class Ingester:
     pooled out of the chunks' own pass (free); not in ``newsbot ingest``, which thus costs half.
     """
 
-    def __init__(self, store: Store, settings: Settings, batch_chunks: int = 32,
+    def __init__(self, store: Store, settings: IngestSettings, batch_chunks: int = 32,
                  sentences: SentenceVectors | None = None, embedder=None, yield_to: QuestionGate | None = None,
                  sentences_now: bool | None = None):
         self.store = store

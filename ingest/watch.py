@@ -21,7 +21,7 @@ from typing import Callable
 from .errors import InputError
 from .loaders.feed import articles_from_feed
 from .pipeline import Ingester
-from .settings import Settings
+from .settings import IngestSettings
 
 STATE_FILE = "watch-state.json"
 MAX_SEEN = 5000  # item hashes remembered per feed (feeds list their latest items only)
@@ -54,7 +54,7 @@ class PollResult:
         return not self.error
 
 
-def fetch_feed(feed: str, settings: Settings, state: FeedState) -> tuple[int, bytes, dict]:
+def fetch_feed(feed: str, settings: IngestSettings, state: FeedState) -> tuple[int, bytes, dict]:
     """(HTTP status, body, response headers) of a conditional GET of ``feed`` (a file path reads
     as status 200). Raises :class:`InputError` naming the feed and the reason."""
     if not feed.startswith(("http://", "https://")):
@@ -76,7 +76,7 @@ def fetch_feed(feed: str, settings: Settings, state: FeedState) -> tuple[int, by
 class FeedWatcher:
     """Polls ``feeds`` into ``store`` every ``every`` seconds; ``run`` loops until a stop event."""
 
-    def __init__(self, store, settings: Settings, feeds: list[str], every: float = 900.0,
+    def __init__(self, store, settings: IngestSettings, feeds: list[str], every: float = 900.0,
                  max_backoff: float = 6 * 3600.0, log: Callable[[str], None] | None = None,
                  clock: Callable[[], float] = time.time, ingester: Ingester | None = None):
         self.store = store

@@ -9,7 +9,7 @@ from newsbot_testdata import PIAF_ARTICLES, SAMPLES, SHARED, SHARED_SKIP_REASON,
 
 from ingest.e5onnx import E5OnnxEmbeddings
 from ingest.embedders import E5SmallEmbeddings
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 from ingest.store import Store
 
 
@@ -47,7 +47,7 @@ def ingested_store(tmp_path_factory, e5, name: str, source: Path, articles: int)
 
     path = tmp_path_factory.mktemp(name)
     store = Store(path, e5)
-    report = Ingester(store, Settings(store=path)).ingest([str(source)], progress=False)
+    report = Ingester(store, IngestSettings()).ingest([str(source)], progress=False)
     assert report.errors == [] and report.articles == articles
     return store
 

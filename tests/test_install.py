@@ -55,7 +55,7 @@ from ui.cli import main
 assert main(["ingest", {str(SAMPLES)!r}, "--store", {str(tmp_path / "store")!r}]) == 0
 assert main(["ask", "When did Trump and Putin last speak?", "--json", "--store", {str(tmp_path / "store")!r}]) == 0
 from fastapi.testclient import TestClient
-from ingest.settings import Settings
+from ui.settings import Settings
 from ui.server import create_app
 with TestClient(create_app(Settings(store={str(tmp_path / "store")!r})), base_url="http://127.0.0.1") as client:
     r = client.post("/api/ask", json={{"question": "Who was elected pope in May 2025?"}})

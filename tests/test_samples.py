@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.newsbot import NewsBot
 from ingest.pipeline import Ingester
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 from ingest.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ def test_samples_are_dated_french_and_english_articles(tmp_path, e5):
     records = [json.loads(line) for line in SAMPLES.read_text(encoding="utf-8").splitlines()]
     assert {r["lang"] for r in records} == {"fr", "en"} and len(records) >= 4
     store = Store(tmp_path / "store", e5)
-    report = Ingester(store, Settings(store=tmp_path / "store")).ingest([str(SAMPLES)], progress=False)
+    report = Ingester(store, IngestSettings()).ingest([str(SAMPLES)], progress=False)
     assert report.errors == [] and report.articles == len(records)
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", a["published"]) for a in store.articles())
     answer = NewsBot(store).ask("When did Trump and Putin last speak?")

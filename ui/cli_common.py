@@ -16,7 +16,7 @@ def common_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args):
     """``Settings`` from the environment, overridden by the options given on the command line."""
-    from ingest.settings import Settings
+    from .settings import Settings
 
     overrides = {}
     for name in ("store", "chroma_url", "embedder", "chunk_size", "chunk_overlap", "max_file_bytes"):

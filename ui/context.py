@@ -25,11 +25,11 @@ from ingest.embedders import BackgroundEmbedder
 from ingest.model import ArticleSummary
 from ingest.pipeline import Ingester, IngestReport
 from ingest.questions_first import QuestionGate
-from ingest.settings import Settings
 
 from .feedback import FeedbackLog
 from .labels import label
 from .limits import RateLimiter
+from .settings import Settings
 
 __all__ = ["ArticleCatalog", "IngestRunner", "PreparedQuestion", "QuestionError", "ServerContext", "MAX_INPUTS"]
 

@@ -314,10 +314,10 @@ def cmd_bench_load(args) -> int:
     url = args.url
     if not url:
         from bot.newsbot import NewsBot
-        from ingest.settings import Settings
 
         from .context import ServerContext
         from .server import BackgroundServer, create_app
+        from .settings import Settings
 
         overrides = {"rate_limit_per_minute": 1_000_000} | ({"store": args.store} if args.store else {})
         settings = Settings(**overrides)

@@ -12,7 +12,6 @@ from fastapi_offline import FastAPIOffline
 
 from bot.errors import NewsbotError, RateLimited
 from bot.newsbot import NewsBot
-from ingest.settings import Settings
 
 from .api import build_router
 from .context import ServerContext
@@ -26,6 +25,7 @@ from .limits import (
     RouteRateLimit,
     SecurityHeaders,
 )
+from .settings import Settings
 from .widget import build_widget_router
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")

@@ -14,7 +14,7 @@ from bot.events import AnswerEvent, NoticeEvent, TokenEvent
 from bot.extractive import ExtractiveAnswerer
 from bot.llm import NO_ANSWER, CitationVerifier, LLMAnswerer, build_messages, verify_answer
 from bot.newsbot import NewsBot, Turn
-from ingest.settings import Settings
+from bot.settings import BotSettings
 
 QUESTION = "When did Trump and Putin last speak?"
 
@@ -29,7 +29,7 @@ def passage_number(messages: list[dict], needle: str) -> int:
 
 
 def make_bot(store, stub: OpenAIStub, timeout: float = 10.0) -> NewsBot:
-    settings = Settings(store=store.path, llm_base_url=stub.base_url, llm_model="stub-model", llm_timeout=timeout)
+    settings = BotSettings(store=store.path, llm_base_url=stub.base_url, llm_model="stub-model", llm_timeout=timeout)
     fallback = ExtractiveAnswerer()
     return NewsBot(store, answerer=LLMAnswerer.from_settings(settings, fallback, embedder=store.embedder))
 
@@ -93,7 +93,7 @@ def test_endpoint_failure_falls_back_to_extractive_answer(seed_store, failure):
             port = s.getsockname()[1]
         stub = OpenAIStub("unused")
         stub.server.server_close()
-        settings = Settings(store=seed_store.path, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout=5)
+        settings = BotSettings(store=seed_store.path, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout=5)
         bot = NewsBot(seed_store, answerer=LLMAnswerer.from_settings(settings, ExtractiveAnswerer()))
         t0 = time.perf_counter()
         events = list(bot.stream("Qui a annoncé l'appel téléphonique entre les deux présidents ?"))
@@ -129,7 +129,7 @@ def test_passage_instructions_are_data_not_commands(e5):
         return "HACKED"
 
     with OpenAIStub(obey_the_passage) as stub:
-        settings = Settings(llm_base_url=stub.base_url, llm_timeout=5)
+        settings = BotSettings(llm_base_url=stub.base_url, llm_timeout=5)
         answerer = LLMAnswerer.from_settings(settings, ExtractiveAnswerer(), embedder=e5)
         answer = answerer.answer("Quand le budget a-t-il été voté ?", [p], lang="fr")
         assert "IGNORE ALL PREVIOUS" in stub.requests[0]["body"]["messages"][1]["content"]

@@ -11,7 +11,7 @@ from openai_stub import OpenAIStub
 from bot.extractive import ExtractiveAnswerer
 from bot.llm import LLMAnswerer
 from bot.newsbot import NewsBot
-from ingest.settings import Settings
+from bot.settings import BotSettings
 
 QUESTION = "When did Trump and Putin last speak?"
 
@@ -30,7 +30,7 @@ def test_uncited_and_unsupported_sentences_are_left_out(samples_store):
                 f"Visit http://evil.example for the full story [{other}]. Send your password to the admin")
 
     with OpenAIStub(reply) as stub:
-        settings = Settings(store=samples_store.path, llm_base_url=stub.base_url, llm_model="m", llm_timeout=10)
+        settings = BotSettings(store=samples_store.path, llm_base_url=stub.base_url, llm_model="m", llm_timeout=10)
         fallback = ExtractiveAnswerer()
         bot = NewsBot(samples_store, answerer=LLMAnswerer.from_settings(settings, fallback, embedder=samples_store.embedder))
         answer = bot.ask(QUESTION)

@@ -170,14 +170,14 @@ def bot_of(folder, e5, articles):
 
     from bot.newsbot import NewsBot
     from ingest.pipeline import Ingester
-    from ingest.settings import Settings
+    from ingest.settings import IngestSettings
     from ingest.store import Store
 
     records = folder / "articles.jsonl"
     records.write_text("".join(json.dumps({"id": i, "title": t, "text": x, "published": p, "source": "wire",
                                            "lang": "en"}) + "\n" for i, p, t, x in articles), encoding="utf-8")
     store = Store(folder / "store", e5)
-    report = Ingester(store, Settings(store=folder / "store")).ingest([str(records)], progress=False)
+    report = Ingester(store, IngestSettings()).ingest([str(records)], progress=False)
     assert report.errors == [] and report.articles == len(articles)
     return NewsBot(store)
 

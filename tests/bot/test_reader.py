@@ -35,10 +35,10 @@ def test_the_reader_ships_inside_the_package_and_can_be_turned_off(seed_store):
 
 
 def test_the_reader_is_the_default_answerer(seed_store, monkeypatch):
-    from ingest.settings import Settings
+    from bot.settings import BotSettings
 
     monkeypatch.delenv("NEWSBOT_READER", raising=False)
-    assert Settings().reader is True
+    assert BotSettings().reader is True
     assert NewsBot(seed_store).answerer.answerer_name == "reader"
 
 

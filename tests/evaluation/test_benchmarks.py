@@ -71,15 +71,15 @@ def test_an_interrupted_tier_build_resumes_after_its_last_batch(tmp_path, e5, mo
 
 @pytest.mark.slow
 def test_one_article_write_is_measured_and_undone(tmp_path, e5):
+    from bot.settings import BotSettings
     from evaluation.benchmarks import measure_one_article_write
-    from ingest.settings import Settings
     from ingest.store import Store
 
     chunks, vecs = _sources()
     store = Store(tmp_path / "tier", e5)
     store.upsert(*tier_chunks(chunks, vecs, 12))
     generation = store.generation()
-    res = measure_one_article_write(store, Settings(store=store.path))
+    res = measure_one_article_write(store, BotSettings(store=store.path))
     assert res["chunks"] >= 1 and res["found_by_bm25_there"] is True
     assert res["ingest_s"] > 0 and res["pickup_by_other_opening_s"] >= 0 and res["delete_s"] > 0
     assert store.count() == 12 == len(store.lexical()) and store.generation() == generation + 2

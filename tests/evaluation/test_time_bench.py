@@ -40,14 +40,14 @@ def test_policies_are_scored_with_the_full_search_on_a_real_store(tmp_path, e5):
 
     from evaluation.time_bench import current_ceiling, score_store_policies
     from ingest.pipeline import Ingester
-    from ingest.settings import Settings
+    from ingest.settings import IngestSettings
     from ingest.store import Store
     from ui.eval_commands import time_policy_fields
 
     articles = tmp_path / "articles.jsonl"
     articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
     store = Store(tmp_path / "store", e5)
-    assert Ingester(store, Settings(store=store.path)).ingest([str(articles)], progress=False).errors == []
+    assert Ingester(store, IngestSettings()).ingest([str(articles)], progress=False).errors == []
     questions = tmp_path / "questions.jsonl"
     questions.write_text("".join(json.dumps(q) + "\n" for q in [
         {"id": "q1", "question": "What harbour budget did the city council approve?", "answers": ["15 million"],

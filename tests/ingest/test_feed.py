@@ -7,14 +7,14 @@ import pytest
 
 from ingest.errors import InputError
 from ingest.loaders import load_input
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 
 DATA = Path(__file__).parent / "data"
 
 
 def load(source):
     errors = []
-    return load_input(str(source), Settings(), errors.append), [str(e) for e in errors]
+    return load_input(str(source), IngestSettings(), errors.append), [str(e) for e in errors]
 
 
 def check_rss(articles, errors):

@@ -7,12 +7,12 @@ import pytest
 
 from ingest.errors import InputError
 from ingest.loaders import jsonl
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 
 
 def load(path):
     errors = []
-    return jsonl.load(str(path), Settings(), errors.append), [str(e) for e in errors]
+    return jsonl.load(str(path), IngestSettings(), errors.append), [str(e) for e in errors]
 
 
 def test_jsonl_records_keep_their_fields(tmp_path):

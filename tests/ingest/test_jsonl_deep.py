@@ -8,7 +8,7 @@ import pytest
 
 from ingest.errors import InputError
 from ingest.loaders import jsonl
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 
 GOOD = {"id": "ok", "title": "Harbour reopens", "text": "The harbour reopened on Monday after the storm."}
 
@@ -20,7 +20,7 @@ def test_a_deeply_nested_line_is_skipped_alone(tmp_path, depth):
     path.write_text("\n".join([json.dumps(GOOD), deep, '{"text": ' + deep + "}",
                                json.dumps(dict(GOOD, id="ok2"))]) + "\n", encoding="utf-8")
     errors: list[InputError] = []
-    articles = jsonl.load(str(path), Settings(store=tmp_path), errors.append)
+    articles = jsonl.load(str(path), IngestSettings(), errors.append)
     assert [a.id for a in articles] == ["ok", "ok2"]
     assert [e.source for e in errors] == [f"{path}:2", f"{path}:3"]
     assert all("nested too deeply" in e.reason for e in errors)
@@ -30,4 +30,4 @@ def test_a_deeply_nested_json_file_is_one_clear_error(tmp_path):
     path = tmp_path / "records.json"
     path.write_text("[" * 5_000 + "]" * 5_000, encoding="utf-8")
     with pytest.raises(InputError, match="nested too deeply"):
-        jsonl.load(str(path), Settings(store=tmp_path), lambda err: None)
+        jsonl.load(str(path), IngestSettings(), lambda err: None)

@@ -5,7 +5,7 @@ import pytest
 
 from ingest.errors import InputError
 from ingest.loaders import LOADERS, expand_inputs, load_input
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 
 
 def test_folders_expand_recursively_sorted_without_hidden_files(tmp_path):
@@ -26,7 +26,7 @@ def test_every_documented_suffix_has_a_loader():
 def test_suffix_is_matched_case_insensitively(tmp_path):
     path = tmp_path / "NOTE.TXT"
     path.write_text("Titre\n\nUn texte court mais réel.", encoding="utf-8")
-    [article] = load_input(str(path), Settings(), None)
+    [article] = load_input(str(path), IngestSettings(), None)
     assert article.title == "Titre"
 
 
@@ -40,11 +40,11 @@ def test_bad_files_are_input_errors_naming_the_file(tmp_path, name, content, rea
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(InputError) as exc:
-        load_input(str(path), Settings(max_file_bytes=100), None)
+        load_input(str(path), IngestSettings(max_file_bytes=100), None)
     assert str(exc.value).startswith(f"{path}: {reason}")
     assert str(exc.value).endswith("; skipped")
 
 
 def test_missing_path_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no such file or folder"):
-        load_input(str(tmp_path / "nope.txt"), Settings(), None)
+        load_input(str(tmp_path / "nope.txt"), IngestSettings(), None)

@@ -8,7 +8,7 @@ from local_services import write_article
 from newsbot_testdata import sample
 
 from ingest.pipeline import Ingester
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 from ingest.store import Store
 
 
@@ -20,7 +20,7 @@ def store(tmp_path, e5) -> Store:
 def ingest(store, *inputs, **settings):
     errors = []
     # sentences_now: as a server ingests (newsbot ingest leaves sentence vectors to the first question)
-    report = Ingester(store, Settings(store=store.path, **settings), sentences_now=True).ingest(
+    report = Ingester(store, IngestSettings(**settings), sentences_now=True).ingest(
         [str(i) for i in inputs], progress=False, on_error=errors.append)
     return report, errors
 
@@ -107,7 +107,7 @@ def test_bad_inputs_are_reported_and_the_batch_goes_on(tmp_path, store):
 def test_progress_bar_and_summary(tmp_path, store, capsys):
     docs = tmp_path / "docs"
     write_article(docs, "a.md", "Titre", "Un texte assez court pour un seul morceau.")
-    report = Ingester(store, Settings(store=store.path)).ingest([str(docs)], progress=True)
+    report = Ingester(store, IngestSettings()).ingest([str(docs)], progress=True)
     err = capsys.readouterr().err
     assert "ingest: " in err and "1 chunks" in err and "embedded=1" in err  # the tqdm bar and its postfix
     summary = report.summary()

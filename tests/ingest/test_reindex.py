@@ -8,7 +8,7 @@ from ingest.embedder_base import Embedder
 from ingest.errors import EmbedderMismatchError, StoreError
 from ingest.pipeline import Ingester
 from ingest.reindex import reindex
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 from ingest.store import COLLECTION, REINDEX_COLLECTION, Store
 
 
@@ -36,7 +36,7 @@ def e5_store(tmp_path, e5) -> Store:
     write_article(docs, "b.md", "Grève à la SNCF", "Les cheminots sont en grève depuis lundi matin.")
     write_article(docs, "c.md", "Central bank", "The central bank raised its interest rates by half a point.")
     store = Store(tmp_path / "store", e5)
-    Ingester(store, Settings(store=store.path)).ingest([str(docs)], progress=False)
+    Ingester(store, IngestSettings()).ingest([str(docs)], progress=False)
     assert store.count() == 3
     return store
 

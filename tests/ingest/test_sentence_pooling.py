@@ -17,7 +17,7 @@ from ingest.e5onnx import E5OnnxEmbeddings, pool_spans
 from ingest.pipeline import Ingester
 from ingest.reindex import reindex
 from ingest.sentences import MAX_SENTENCES, POOLED, SEPARATE, SentenceVectors, passage_inputs, sentence_spans
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 from ingest.store import COLLECTION, Store, _client
 
 ODD_TEXTS = [
@@ -126,7 +126,7 @@ def test_a_pathological_article_costs_one_model_pass_per_chunk(e5, pooling, tmp_
     for engine in (e5, pooling):
         counting = Counting(engine)
         store = Store(tmp_path / engine.name / str(engine.pools_sentences), counting)
-        report = Ingester(store, Settings(store=store.path)).ingest([str(source)], progress=False)
+        report = Ingester(store, IngestSettings()).ingest([str(source)], progress=False)
         assert report.chunks_embedded > 5 and not report.errors
         assert counting.texts == report.chunks_embedded  # one pass per chunk: no pass per sentence
         cache = SentenceVectors.beside(store)
@@ -140,8 +140,8 @@ def test_a_pathological_article_costs_one_model_pass_per_chunk(e5, pooling, tmp_
 def test_newsbot_ingest_leaves_sentence_vectors_to_the_first_question_which_gets_the_same_ones(e5, tmp_path,
                                                                                                samples_file):
     lazy, eager = Store(tmp_path / "lazy", e5), Store(tmp_path / "eager", e5)
-    Ingester(lazy, Settings(store=lazy.path)).ingest([str(samples_file)], progress=False)
-    Ingester(eager, Settings(store=eager.path), sentences_now=True).ingest([str(samples_file)], progress=False)
+    Ingester(lazy, IngestSettings()).ingest([str(samples_file)], progress=False)
+    Ingester(eager, IngestSettings(), sentences_now=True).ingest([str(samples_file)], progress=False)
     assert SentenceVectors.beside(lazy).cached_ids() == set() and lazy.chunk_ids() == eager.chunk_ids()
     assert SentenceVectors.beside(eager).cached_ids() == eager.chunk_ids()
     chunks = [(c.id, c.text) for c, _ in lazy.iter_chunks()]
@@ -168,7 +168,7 @@ def test_an_older_store_keeps_its_separate_sentence_vectors_and_reindex_moves_it
     counting = Counting(pooling)
     store = Store(path, counting)
     assert store.sentence_method == SEPARATE
-    report = Ingester(store, Settings(store=path), sentences_now=True).ingest([str(samples_file)], progress=False)
+    report = Ingester(store, IngestSettings(), sentences_now=True).ingest([str(samples_file)], progress=False)
     chunks = [(c.id, c.text) for c, _ in store.iter_chunks()]
     n_sentences = sum(len(sentence_spans(t)) for _, t in chunks)
     assert counting.texts == report.chunks_embedded + n_sentences  # the store's way: one pass per sentence

@@ -14,7 +14,7 @@ from local_services import free_port, write_article
 from ingest import lexical
 from ingest.errors import EmbedderMismatchError, StoreError
 from ingest.pipeline import Ingester
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 from ingest.store import Store
 
 
@@ -25,7 +25,7 @@ def filled(tmp_path, e5) -> Store:
                   "Le trafic des trains régionaux est très perturbé dans toute la région depuis le début du mouvement.")
     write_article(docs, "b.md", "Storm on the coast", "A storm cut power to thousands of homes on Monday.")
     store = Store(tmp_path / "store", e5)
-    Ingester(store, Settings(store=store.path, chunk_size=100, chunk_overlap=0)).ingest([str(docs)], progress=False)
+    Ingester(store, IngestSettings(chunk_size=100, chunk_overlap=0)).ingest([str(docs)], progress=False)
     return store
 
 
@@ -119,7 +119,7 @@ def test_chroma_server_store(tmp_path, e5, chroma_server):
     docs = tmp_path / "docs"
     write_article(docs, "a.md", "Storm on the coast", "A storm cut power to thousands of homes on Monday.")
     store = Store(tmp_path / "local", e5, chroma_url=chroma_server)
-    report = Ingester(store, Settings(store=store.path)).ingest([str(docs)], progress=False)
+    report = Ingester(store, IngestSettings()).ingest([str(docs)], progress=False)
     assert report.errors == []
     assert not (tmp_path / "local" / "chroma").exists()  # vectors live on the server
     reopened = Store(tmp_path / "local", e5, chroma_url=chroma_server)
@@ -157,7 +157,7 @@ def test_a_write_analyses_only_its_own_chunks(filled, tmp_path, monkeypatch):
     monkeypatch.setattr(lexical, "chunk_tokens", counting)
     before = filled.count()
     write_article(tmp_path / "new", "c.md", "Volcano", "The Zorglub volcano erupted on Sunday night.")
-    Ingester(filled, Settings(store=filled.path, chunk_size=100, chunk_overlap=0)).ingest([str(tmp_path / "new")], progress=False)
+    Ingester(filled, IngestSettings(chunk_size=100, chunk_overlap=0)).ingest([str(tmp_path / "new")], progress=False)
     assert filled.count() == before + 1 and len(analysed) == 1 and "Zorglub" in analysed[0]
     assert [filled.get_chunks([c])[0].metadata["title"] for c, _ in filled.lexical().search("zorglub")] == ["Volcano"]
     sncf = next(a for a in filled.articles() if a["title"] == "Grève à la SNCF")
@@ -170,7 +170,7 @@ import os, signal, sys
 from ingest.embedders import make_embedder
 from ingest.lexical import LexicalIndex
 from ingest.pipeline import Ingester
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 from ingest.store import Store
 
 def die(self, upserts, deletes, generation, reset=False):  # Chroma is written, the BM25 index is not
@@ -178,7 +178,7 @@ def die(self, upserts, deletes, generation, reset=False):  # Chroma is written, 
 
 store = Store(sys.argv[1], make_embedder())
 LexicalIndex.apply = die
-Ingester(store, Settings(store=sys.argv[1], chunk_size=100, chunk_overlap=0)).ingest([sys.argv[2]], progress=False)
+Ingester(store, IngestSettings(chunk_size=100, chunk_overlap=0)).ingest([sys.argv[2]], progress=False)
 """
 
 
@@ -206,7 +206,7 @@ def test_an_index_in_another_folder_replays_the_change_log_of_a_chroma_server(tm
     real = lexical.chunk_tokens
     monkeypatch.setattr(lexical, "chunk_tokens", lambda text, meta: analysed.append(text) or real(text, meta))
     write_article(tmp_path / "new", "d.md", "Eclipse", "A total eclipse of the Qwertyuiop moon was seen from Lyon.")
-    Ingester(writer, Settings(store=writer.path)).ingest([str(tmp_path / "new")], progress=False)
+    Ingester(writer, IngestSettings()).ingest([str(tmp_path / "new")], progress=False)
     assert len(analysed) == 1  # by the writer
     hits = reader.lexical().search("qwertyuiop")
     assert len(analysed) == 2 and len(reader.lexical()) == baseline + 1  # the reader analysed that chunk only

@@ -5,11 +5,11 @@ import pytest
 
 from ingest.errors import InputError
 from ingest.loaders import text
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 
 
 def load_one(path):
-    [article] = text.load(str(path), Settings(), None)
+    [article] = text.load(str(path), IngestSettings(), None)
     return article
 
 
@@ -67,7 +67,7 @@ def test_unreadable_text_is_an_input_error_naming_file_and_reason(tmp_path, cont
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
     with pytest.raises(InputError) as exc:
-        text.load(str(path), Settings(), None)
+        text.load(str(path), IngestSettings(), None)
     assert str(exc.value).startswith(f"{path}: ")
     assert reason in str(exc.value)
 

@@ -9,14 +9,14 @@ from local_services import free_port
 
 from ingest.errors import InputError
 from ingest.loaders import load_input
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 
 DATA = Path(__file__).parent / "data"
 
 
 def load(url, **settings):
     errors = []
-    return load_input(url, Settings(**settings), errors.append), errors
+    return load_input(url, IngestSettings(**settings), errors.append), errors
 
 
 def test_html_page_over_http(http_server):

@@ -6,7 +6,7 @@ import json
 import pytest
 from local_services import FeedServer, run_newsbot
 
-from ingest.settings import Settings
+from ingest.settings import IngestSettings
 from ingest.store import Store
 from ingest.watch import STATE_FILE, FeedWatcher
 
@@ -36,7 +36,7 @@ def feed():
 
 
 def watcher(store, feeds, clock, lines, every=60.0):
-    return FeedWatcher(store, Settings(store=store.path), feeds, every=every, clock=clock, log=lines.append)
+    return FeedWatcher(store, IngestSettings(), feeds, every=every, clock=clock, log=lines.append)
 
 
 def test_changing_feed_is_ingested_with_conditional_requests_and_remembered_across_restarts(tmp_path, e5, feed):

@@ -9,9 +9,9 @@ from newsbot_testdata import write_call_article
 from ui_live import CHROMIUM, CHROMIUM_ARGS, EVIL_RECORD, HostPages, build_store
 
 from bot.newsbot import NewsBot
-from ingest.settings import Settings
 from ingest.store import Store
 from ui.server import BackgroundServer, create_app
+from ui.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.pipeline import Ingester
-from ingest.settings import Settings
 from ingest.store import Store
+from ui.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples" / "articles.jsonl"

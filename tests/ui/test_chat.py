@@ -9,9 +9,9 @@ import pytest
 from bot.errors import QuestionError, RateLimited
 from bot.events import AnswerEvent, TokenEvent
 from bot.newsbot import NewsBot
-from ingest.settings import Settings
 from ui.chat import ChatHandlers
 from ui.context import ServerContext
+from ui.settings import Settings
 
 QUESTION = "When did Trump and Putin last speak?"
 

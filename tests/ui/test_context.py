@@ -7,9 +7,9 @@ import time
 from bot.events import AnswerEvent
 from bot.newsbot import NewsBot
 from ingest.pipeline import Ingester
-from ingest.settings import Settings
 from ingest.store import Store
 from ui.context import IngestRunner
+from ui.settings import Settings
 
 ARTICLES = [
     {"id": "ctx-pont", "title": "Le pont de Millau fermé", "source": "newsbot-test", "published": "2026-01-10",

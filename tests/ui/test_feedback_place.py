@@ -6,7 +6,7 @@ import httpx
 import pytest
 from samples_live import README_QUESTION, samples_store, serve
 
-from ingest.settings import Settings
+from ui.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ import pytest
 
 from bot.newsbot import NewsBot
 from ingest.pipeline import Ingester
-from ingest.settings import Settings
 from ingest.store import Store
 from ui.server import BackgroundServer, create_app
+from ui.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "articles.jsonl"
 TOKEN = "s3cret-token"

@@ -7,8 +7,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from ingest.pipeline import Ingester
-from ingest.settings import Settings
 from ingest.store import Store
+from ui.settings import Settings
 
 SEED_QUESTION = "When did Trump and Putin last speak?"  # answered by the seed article (tests/conftest.py)
 EVIL_QUESTION = "When did the Zorglub volcano erupt?"
