@@ -63,7 +63,7 @@ class ExtractiveAnswerer(Answerer):
         """The evidence needed to answer. Embeddings of a question and a passage in different
         languages are less similar even when they match, so the bar is lower across languages:
         by the margin at which English questions on French articles are refused as often as their
-        French originals (``python -m training.crossrefusal``, docs/answers.md)."""
+        French originals (``python -m training.cross_language_refusal``, docs/answers.md)."""
         langs = {p.metadata.get("lang", "") for p in passages[:1]}
         cross = bool(lang) and bool(langs - {"", lang})
         return self.min_evidence - (self.cross_language_margin if cross else 0.0)

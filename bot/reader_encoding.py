@@ -2,7 +2,7 @@
 (question, sentence) pair as token ids (:func:`encode_pair`), the context before a sentence, the
 scorer's prior, the best answer span and the short answer it gives.
 
-Training (``training.cross``, ``training.shortfit``) and :mod:`bot.reader` both build their
+Training (``training.reader_pairs``, ``training.shortfit``) and :mod:`bot.reader` both build their
 inputs here, so the model reads at run time exactly what it was trained on.
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ def compose_context(title: str, prev: str, mode: str) -> str:
     """What the reader sees before a sentence: nothing (mode ``""``), the article's title
     (``"title"``), or the title and the sentence before (``"title+prev"``), for the names and
     references ("celle-ci", "the company") a sentence alone leaves open. Training
-    (``training.cross``) and reading both compose it here."""
+    (``training.reader_pairs``) and reading both compose it here."""
     if mode == "title":
         return title
     if mode == "title+prev":
@@ -58,7 +58,7 @@ def sentence_context(passage, start: int, mode: str) -> str:
 
 def score_prior(scores: list[float]) -> np.ndarray:
     """The scorer's judgement as the reader's extra input, one row per sentence: its score and
-    its distance to the best score among the sentences read. Training (``training.cross``)
+    its distance to the best score among the sentences read. Training (``training.reader_pairs``)
     and reading both make it here."""
     x = np.asarray(scores, dtype=np.float32).reshape(-1)
     if not len(x):
