@@ -63,10 +63,11 @@ class NewsBot:
 
     @classmethod
     def from_settings(cls, settings: BotSettings, search_config: SearchConfig | None = None,
-                      answer_config: AnswerConfig | None = None) -> "NewsBot":
+                      answer_config: AnswerConfig | None = None, store: Store | None = None) -> "NewsBot":
         """The bot ``settings`` describe; ``search_config``/``answer_config`` replace the defaults
-        (tuning and benchmarks build bots this way instead of changing one in place)."""
-        store = Store.open(settings)
+        (tuning and benchmarks build bots this way instead of changing one in place). ``store``:
+        the settings' store already opened (:class:`bot.runtime.Runtime`); else it is opened here."""
+        store = store if store is not None else Store.open(settings)
         reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
         search = HybridSearch(store, config=search_config, reranker=reranker)
         extractive = default_answerer(settings.reader, answer_config)

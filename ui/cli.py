@@ -167,7 +167,7 @@ def cmd_ask(args) -> int:
     from bot.events import AnswerEvent, TokenEvent
     from bot.followup import turns_from
     from bot.news_time import parse_as_of
-    from bot.newsbot import NewsBot
+    from bot.runtime import Runtime
 
     history = None
     if args.history:
@@ -178,7 +178,7 @@ def cmd_ask(args) -> int:
     as_of = parse_as_of(args.as_of)
     settings = settings_from_args(args)
     require_store(settings)
-    bot = NewsBot.from_settings(settings)
+    bot = Runtime.from_settings(settings).bot
     filters = Filters.from_dict({"source": args.source, "since": args.since, "until": args.until, "lang": args.lang})
     if args.json:
         print(json.dumps(bot.ask(args.question, history=history, filters=filters, k=args.k, as_of=as_of).to_dict(),
@@ -226,7 +226,7 @@ def _print_answer(answer, streamed: str) -> None:
 
 
 def cmd_serve(args) -> int:
-    from bot.newsbot import NewsBot
+    from bot.runtime import Runtime
     from ui.server import serve
 
     settings = settings_from_args(args)
@@ -236,20 +236,14 @@ def cmd_serve(args) -> int:
         return 0
     import threading
 
-    from ingest.embedders import BackgroundEmbedder
-    from ingest.pipeline import Ingester
-    from ingest.watch import FeedWatcher
-
-    bot = NewsBot.from_settings(settings)
+    runtime = Runtime.from_settings(settings)
     # The feeds are ingested in the background of the questions: they go first.
-    ingester = Ingester(bot.store, settings, yield_to=bot.questions,
-                        embedder=BackgroundEmbedder(bot.store.embedder, bot.questions, settings.ingest_niceness))
-    watcher = FeedWatcher(bot.store, settings, args.watch, every=args.every, ingester=ingester)
+    watcher = runtime.watcher(args.watch, every=args.every)
     stop = threading.Event()
     thread = threading.Thread(target=watcher.run, args=(stop,), name="newsbot-watch", daemon=True)
     thread.start()
     try:
-        serve(settings, host=args.host, port=args.port, bot=bot)
+        serve(settings, host=args.host, port=args.port, runtime=runtime)
     finally:
         stop.set()
         thread.join(30)
@@ -259,10 +253,11 @@ def cmd_serve(args) -> int:
 def cmd_watch(args) -> int:
     import threading
 
-    from ingest.watch import FeedWatcher
+    from bot.runtime import Runtime
 
     settings = settings_from_args(args)
-    watcher = FeedWatcher(_open_store(settings), settings, args.feeds, every=args.every)
+    # This process answers no question: the feeds are ingested at once, with no bot.
+    watcher = Runtime.from_settings(settings).watcher(args.feeds, every=args.every, in_background=False)
     if args.once:
         return 0 if all(r.ok for r in watcher.poll_due(force=True)) else 1
     print(f"newsbot watch: polling {len(args.feeds)} feed(s) every {args.every:g} s into {settings.store}; "

@@ -1,5 +1,6 @@
-"""What the chat, the REST API and the widget share: one bot, one store, one ingest at a time,
-and :meth:`ServerContext.prepare`, the one check of a question before it is answered.
+"""What the chat, the REST API and the widget share: the process's :class:`~bot.runtime.Runtime`
+(one bot, one store, the ingests in the background of the questions), one ingest at a time, and
+:meth:`ServerContext.prepare`, the one check of a question before it is answered.
 
 Built once per process and handed to each door, so tests can build it around a small real store.
 """
@@ -20,11 +21,9 @@ from bot.errors import QuestionError, RateLimited
 from bot.events import AnswerEvent, StreamEvent, TokenEvent
 from bot.followup import Turn, turns_from
 from bot.news_time import is_calendar_day
-from bot.newsbot import NewsBot
-from ingest.embedders import BackgroundEmbedder
+from bot.runtime import Runtime
 from ingest.model import ArticleSummary
 from ingest.pipeline import Ingester, IngestReport
-from ingest.questions_first import QuestionGate
 
 from .feedback import FeedbackLog
 from .labels import label
@@ -101,26 +100,21 @@ class IngestProgress:
 class IngestRunner:
     """Runs ingests in a worker thread, one at a time, while questions keep being answered.
 
-    Questions go first: an ingest waits while questions are in flight (``questions``, the bot's
-    :class:`~ingest.questions_first.QuestionGate`) before each article, passage and store write, and
-    embeds on a worker thread of lower CPU priority (:class:`~ingest.embedders.BackgroundEmbedder`,
-    niceness ``NEWSBOT_INGEST_NICENESS``).
+    Questions go first: each ingest is the runtime's :meth:`~bot.runtime.Runtime.ingester`, which
+    waits while questions are in flight before each article, passage and store write, and embeds
+    at a lower CPU priority (niceness ``NEWSBOT_INGEST_NICENESS``).
     """
 
-    def __init__(self, store, settings: Settings, questions: QuestionGate | None = None):
-        self.store = store
+    def __init__(self, runtime: Runtime, settings: Settings):
+        self.runtime = runtime
         # URLs come from visitors here: they must not make the server fetch from its own
         # loopback or private network (redirects included) unless the operator allows it.
         self.settings = settings.model_copy(update={"block_private_urls": not settings.allow_private_urls})
-        self.questions = questions
         self._lock = threading.Lock()
-        self._embedder: BackgroundEmbedder | None = None
 
     def ingester(self) -> Ingester:
-        """An ingester that lets the questions pass (the background embedder is made once)."""
-        if self._embedder is None:
-            self._embedder = BackgroundEmbedder(self.store.embedder, self.questions, self.settings.ingest_niceness)
-        return Ingester(self.store, self.settings, embedder=self._embedder, yield_to=self.questions)
+        """An ingester of visitors' inputs that lets the questions pass."""
+        return self.runtime.ingester(self.settings)
 
     @property
     def busy(self) -> bool:
@@ -207,13 +201,14 @@ def word_tokens(text: str) -> Iterator[TokenEvent]:
 
 
 class ServerContext:
-    """The one bot and its companions, shared by every door of the server."""
+    """The runtime's one bot and its companions, shared by every door of the server."""
 
-    def __init__(self, settings: Settings, bot: NewsBot):
+    def __init__(self, settings: Settings, runtime: Runtime):
         self.settings = settings
-        self.bot = bot
-        self.catalog = ArticleCatalog(bot.store)
-        self.ingests = IngestRunner(bot.store, settings, questions=bot.questions)
+        self.runtime = runtime
+        self.bot = runtime.bot
+        self.catalog = ArticleCatalog(runtime.store)
+        self.ingests = IngestRunner(runtime, settings)
         self.feedback = FeedbackLog(settings.feedback_path(), max_record_bytes=settings.feedback_max_record_bytes,
                                     max_bytes=settings.feedback_max_bytes)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)

@@ -313,7 +313,7 @@ def cmd_bench_load(args) -> int:
     server = ctx = None
     url = args.url
     if not url:
-        from bot.newsbot import NewsBot
+        from bot.runtime import Runtime
 
         from .context import ServerContext
         from .server import BackgroundServer, create_app
@@ -322,7 +322,7 @@ def cmd_bench_load(args) -> int:
         overrides = {"rate_limit_per_minute": 1_000_000} | ({"store": args.store} if args.store else {})
         settings = Settings(**overrides)
         require_store(settings)
-        ctx = ServerContext(settings, NewsBot.from_settings(settings))
+        ctx = ServerContext(settings, Runtime.from_settings(settings))
         server = BackgroundServer(create_app(settings, context=ctx)).start()
         url = server.url
     ingest = None

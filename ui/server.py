@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
 from bot.errors import NewsbotError, RateLimited
-from bot.newsbot import NewsBot
+from bot.runtime import Runtime
 
 from .api import build_router
 from .context import ServerContext
@@ -128,16 +128,16 @@ def _add_guards(app: FastAPI, settings: Settings, ctx: ServerContext, origins: l
     app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies)
 
 
-def create_app(settings: Settings, bot: NewsBot | None = None, host: str = "127.0.0.1",
+def create_app(settings: Settings, runtime: Runtime | None = None, host: str = "127.0.0.1",
                context: ServerContext | None = None) -> FastAPI:
-    """The whole server; ``bot`` is built from ``settings`` unless handed in (or a whole
-    ``context``, when the caller needs its ingest runner too); ``host`` is the address it listens
-    on (a trusted Host name unless it means every interface)."""
+    """The whole server; its ``runtime`` (bot, store, background ingests) is built from
+    ``settings`` unless handed in (or a whole ``context``, when the caller needs its ingest runner
+    too); ``host`` is the address it listens on (a trusted Host name unless it means every interface)."""
     import gradio as gr
 
     from .app import CSS, build_chat
 
-    ctx = context or ServerContext(settings, bot or NewsBot.from_settings(settings))
+    ctx = context or ServerContext(settings, runtime or Runtime.from_settings(settings))
     origins = allowed_origins(settings)
     # /docs and /redoc from files in the package (fastapi-offline), not a CDN: they work offline.
     app = FastAPIOffline(title="newsbot", version="0.1.0", static_url=DOCS_ASSETS,
@@ -185,14 +185,14 @@ def bind_socket(host: str, port: int):
     return sock
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, bot: NewsBot | None = None) -> None:
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, runtime: Runtime | None = None) -> None:
     """Serve until Ctrl-C. The port is taken first (a busy one fails before the models load), and
     the banner is printed only once it is listening."""
     import uvicorn
 
     sock = bind_socket(host, port)
     try:
-        app = create_app(settings, bot=bot, host=host)
+        app = create_app(settings, runtime, host=host)
         if host in _ALL_INTERFACES and not settings.trusted_hosts:
             print("newsbot: listening on every interface, but only loopback Host names are answered: "
                   "list the server's public names in NEWSBOT_TRUSTED_HOSTS", flush=True)

@@ -8,7 +8,7 @@ import pytest
 from newsbot_testdata import write_call_article
 from ui_live import CHROMIUM, CHROMIUM_ARGS, EVIL_RECORD, HostPages, build_store
 
-from bot.newsbot import NewsBot
+from bot.runtime import Runtime
 from ingest.store import Store
 from ui.server import BackgroundServer, create_app
 from ui.settings import Settings
@@ -42,7 +42,7 @@ def start_server(tmp_path_factory):
     def start(store: Store, **overrides) -> BackgroundServer:
         feedback = tmp_path_factory.mktemp("feedback") / "feedback.jsonl"
         settings = Settings(store=store.path, feedback_log=feedback, **({"rate_limit_per_minute": 100_000} | overrides))
-        server = BackgroundServer(create_app(settings, bot=NewsBot(store))).start()
+        server = BackgroundServer(create_app(settings, Runtime.from_store(store))).start()
         server.settings = settings
         servers.append(server)
         return server

@@ -23,10 +23,10 @@ def samples_store(path: Path, embedder) -> Store:
 
 def serve(store: Store, **settings):
     """A started :class:`BackgroundServer` on ``store``, its ``Settings`` as ``.settings``."""
-    from bot.newsbot import NewsBot
+    from bot.runtime import Runtime
     from ui.server import BackgroundServer, create_app
 
     config = Settings(store=store.path, **({"rate_limit_per_minute": 100_000} | settings))
-    server = BackgroundServer(create_app(config, bot=NewsBot(store))).start()
+    server = BackgroundServer(create_app(config, Runtime.from_store(store))).start()
     server.settings = config
     return server

@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import QuestionError, RateLimited
 from bot.events import AnswerEvent, TokenEvent
-from bot.newsbot import NewsBot
+from bot.runtime import Runtime
 from ui.chat import ChatHandlers
 from ui.context import ServerContext
 from ui.settings import Settings
@@ -19,7 +19,7 @@ QUESTION = "When did Trump and Putin last speak?"
 def _ctx(store, tmp_path, **overrides) -> ServerContext:
     settings = Settings(store=store.path, feedback_log=tmp_path / "feedback.jsonl",
                         **({"rate_limit_per_minute": 1000} | overrides))
-    return ServerContext(settings, NewsBot(store))
+    return ServerContext(settings, Runtime.from_store(store))
 
 
 def test_chat_streams_the_answer_word_by_word_then_adds_the_turn(seed_store, tmp_path):

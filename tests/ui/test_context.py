@@ -5,7 +5,7 @@ import json
 import time
 
 from bot.events import AnswerEvent
-from bot.newsbot import NewsBot
+from bot.runtime import Runtime
 from ingest.pipeline import Ingester
 from ingest.store import Store
 from ui.context import IngestRunner
@@ -35,9 +35,10 @@ def test_an_ingest_waits_while_a_question_is_in_flight(tmp_path, e5):
     settings = Settings(store=tmp_path / "store")
     store = Store(settings.store, e5)
     Ingester(store, settings).ingest([str(first)], progress=False)
-    bot = NewsBot(store)
+    runtime = Runtime.from_store(store)
+    bot = runtime.bot
     bot.questions.max_wait = 600  # the ingest waits as long as the question is answered
-    runner = IngestRunner(store, settings, questions=bot.questions)
+    runner = IngestRunner(runtime, settings)
     before = store.count()
 
     events = bot.stream("Pourquoi le pont de Millau a-t-il été fermé ?")

@@ -277,9 +277,9 @@ def test_only_trusted_host_names_are_answered(start_server, hard_store):
     for host in ("evil.example", f"evil.example:{port}", f"bot.example:{port}"):
         assert httpx.get(server.url + "/", headers={"Host": host}).status_code == 400
         assert httpx.get(server.url + "/api/health", headers={"Host": host}).status_code == 400
-    from bot.newsbot import NewsBot
+    from bot.runtime import Runtime
 
-    app = create_app(server.settings.model_copy(update={"trusted_hosts": "bot.example"}), bot=NewsBot(hard_store),
+    app = create_app(server.settings.model_copy(update={"trusted_hosts": "bot.example"}), Runtime.from_store(hard_store),
                      host="0.0.0.0")
     with BackgroundServer(app) as other:
         assert httpx.get(other.url + "/api/health", headers={"Host": "bot.example"}).status_code == 200

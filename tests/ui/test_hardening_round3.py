@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.newsbot import NewsBot
+from bot.runtime import Runtime
 from ingest.pipeline import Ingester
 from ingest.store import Store
 from ui.server import BackgroundServer, create_app
@@ -43,7 +43,7 @@ def store(tmp_path_factory, e5) -> Store:
 def _serve(store: Store, tmp_path_factory, **overrides) -> BackgroundServer:
     feedback = tmp_path_factory.mktemp("feedback") / "feedback.jsonl"
     settings = Settings(store=store.path, feedback_log=feedback, **({"rate_limit_per_minute": 100_000} | overrides))
-    return BackgroundServer(create_app(settings, bot=NewsBot(store))).start()
+    return BackgroundServer(create_app(settings, Runtime.from_store(store))).start()
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +175,7 @@ def test_the_chat_refuses_an_impossible_day_too(store, tmp_path):
     from bot.errors import QuestionError
     from ui.context import ServerContext
 
-    ctx = ServerContext(Settings(store=store.path, feedback_log=tmp_path / "f.jsonl"), NewsBot(store))
+    ctx = ServerContext(Settings(store=store.path, feedback_log=tmp_path / "f.jsonl"), Runtime.from_store(store))
     for since in ("2025-02-30", "0000-01-01", "9999-12-31"):
         with pytest.raises(QuestionError, match="since"):
             ctx.filters(since=since)

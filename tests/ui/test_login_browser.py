@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.newsbot import NewsBot
+from bot.runtime import Runtime
 from ingest.pipeline import Ingester
 from ingest.store import Store
 from ui.server import BackgroundServer, create_app
@@ -24,7 +24,7 @@ def server(tmp_path_factory, e5):
     store = Store(path, e5)
     assert Ingester(store, Settings(store=path)).ingest([str(SAMPLES)], progress=False).errors == []
     settings = Settings(store=store.path, feedback_log=tmp_path_factory.mktemp("fb") / "f.jsonl", api_token=TOKEN)
-    s = BackgroundServer(create_app(settings, bot=NewsBot(store))).start()
+    s = BackgroundServer(create_app(settings, Runtime.from_store(store))).start()
     yield s
     s.stop()
 

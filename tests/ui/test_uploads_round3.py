@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import ui.app
-from bot.newsbot import NewsBot
+from bot.runtime import Runtime
 from ingest.pipeline import Ingester
 from ingest.store import Store
 from ui.server import BackgroundServer, create_app
@@ -32,7 +32,7 @@ def store(tmp_path_factory, e5) -> Store:
 def _serve(store: Store, tmp_path_factory) -> BackgroundServer:
     settings = Settings(store=store.path, feedback_log=tmp_path_factory.mktemp("fb") / "f.jsonl",
                         rate_limit_per_minute=100_000)
-    return BackgroundServer(create_app(settings, bot=NewsBot(store))).start()
+    return BackgroundServer(create_app(settings, Runtime.from_store(store))).start()
 
 
 @pytest.fixture(scope="module")
