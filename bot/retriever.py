@@ -1,8 +1,9 @@
 """Hybrid retrieval: dense search in Chroma fused with BM25 by reciprocal rank fusion (RRF).
 
-Filters (source, date range, language) apply to both searches. The head of the fused list is
-ranked a third time by each passage's best single sentence (dense similarity, see
-``ingest/sentences.py``) and that ranking is fused in too; then copies of the same story from
+Filters (source, date range, language) apply to both searches (the store translates them once,
+``ingest/filters.py``). The head of the fused list is
+ranked a third time by each passage's best single sentence (dense similarity to the store's
+sentence vectors, see ``ingest/sentences.py``) and that ranking is fused in too; then copies of the same story from
 several outlets are collapsed, and an optional cross-encoder reorders the top. With a time scope
 (``bot/news_time.py``) articles after ``as_of`` are left out and the rankings of a publication
 window are fused in too.
@@ -16,9 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from ingest.chunking import published_timestamp
 from ingest.lexical import LexicalSnapshot, fold
-from ingest.sentences import SentenceVectors, sentence_spans
+from ingest.sentences import sentence_spans
 from ingest.store import Store
 
 from .answer_types import Filters, Passage
@@ -46,62 +46,6 @@ class Retrieval:
 
     passages: list[Passage]
     idf: Callable[[str], float]
-
-
-def chroma_where(filters: Filters) -> dict | None:
-    """The Chroma ``where`` clause of ``filters`` (None when there is nothing to filter)."""
-    clauses: list[dict] = []
-    if filters.source:
-        clauses.append({"source": {"$in": list(filters.source)}} if len(filters.source) > 1 else {"source": filters.source[0]})
-    if filters.lang:
-        clauses.append({"lang": filters.lang})
-    # published_ts 0 is an undated chunk (dates before 1970 are negative): never in a period, always before as_of
-    if filters.since:
-        clauses.append({"published_ts": {"$gte": published_timestamp(filters.since)}})
-    if filters.since or filters.until:
-        clauses.append({"published_ts": {"$ne": 0}})
-    if filters.until:
-        clauses.append({"published_ts": {"$lt": _end_of_day(filters.until)}})
-    if filters.as_of:
-        end = _end_of_day(filters.as_of)
-        clauses.append({"published_ts": {"$lt": end}} if end > 0 else
-                       {"$or": [{"published_ts": {"$lt": end}}, {"published_ts": 0}]})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def _end_of_day(date: str) -> int:
-    ts = published_timestamp(date)
-    return ts + 86400 if len(date) <= 10 else ts + 1
-
-
-def lexical_allowed(filters: Filters):
-    """Predicate on a chunk's metadata that matches :func:`chroma_where`."""
-    if filters.is_empty():
-        return None
-    since = published_timestamp(filters.since) if filters.since else None
-    until = _end_of_day(filters.until) if filters.until else None
-    as_of = _end_of_day(filters.as_of) if filters.as_of else None
-    sources = set(filters.source)
-
-    def allowed(meta: dict) -> bool:
-        if sources and meta.get("source") not in sources:
-            return False
-        if filters.lang and meta.get("lang") != filters.lang:
-            return False
-        ts = int(meta.get("published_ts") or 0)
-        if (since is not None or until is not None) and ts == 0:
-            return False
-        if since is not None and ts < since:
-            return False
-        if until is not None and ts >= until:
-            return False
-        if as_of is not None and ts != 0 and ts >= as_of:
-            return False
-        return True
-
-    return allowed
 
 
 def fuse_rrf(rankings: list[list[str]], weights: list[float] | None = None, k: int = 10) -> dict[str, float]:
@@ -174,13 +118,11 @@ class HybridSearch:
     """Dense + BM25 search over one :class:`Store`, fused by reciprocal rank."""
 
     def __init__(self, store: Store, config: SearchConfig | None = None,
-                 reranker: Reranker | None = None, sentences: SentenceVectors | None = None,
-                 time_policy: TimePolicy | None = None):
+                 reranker: Reranker | None = None, time_policy: TimePolicy | None = None):
         self.store = store
         self.config = config or SearchConfig()
         self.reranker = reranker
         self.time_policy = time_policy or TimePolicy()
-        self.sentences = sentences if sentences is not None else SentenceVectors.beside(store)
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None,
                time: TimeScope | None = None) -> list[Passage]:
@@ -194,7 +136,7 @@ class HybridSearch:
         (or of the days before ``as_of``) favoured."""
         cfg = self.config
         filters = filters or Filters()
-        lexical = self.store.lexical().snapshot()  # one BM25 snapshot for every search and the idf
+        lexical = self.store.lexical_snapshot()  # one BM25 snapshot for every search and the idf
         dated = time is not None and lexical.has_dates  # an undated store has nothing after as_of
         if dated:
             filters = self.time_policy.cutoff(filters, time)
@@ -223,12 +165,12 @@ class HybridSearch:
             ranked = head + ranked[cfg.rerank_candidates:]
         return Retrieval(ranked[:k], lexical.idf)
 
-    def _candidates(self, query: str, vec, depth: int, filters: Filters, lexical_index: LexicalSnapshot,
+    def _candidates(self, query: str, vec, depth: int, filters: Filters, snapshot: LexicalSnapshot,
                     passages: dict[str, Passage], first: bool) -> tuple[list[str], list[str]]:
-        """Dense and BM25 rankings (chunk ids) under ``filters``; new passages are added to
-        ``passages``, and the first search's ranks and scores are recorded on them."""
-        dense = self.store.dense_search(vec, depth, chroma_where(filters))
-        lexical = lexical_index.search(query, depth, lexical_allowed(filters))
+        """Dense and BM25 (in ``snapshot``) rankings of chunk ids under ``filters``; new passages are
+        added to ``passages``, and the first search's ranks and scores are recorded on them."""
+        dense = self.store.dense_search(vec, depth, filters)
+        lexical = self.store.lexical_search(query, depth, filters, snapshot)
         for rank, (ch, sim) in enumerate(dense, 1):
             p = passages.setdefault(ch.id, Passage(ch.id, ch.text, ch.metadata))
             p.dense_score = sim
@@ -248,7 +190,7 @@ class HybridSearch:
         query) and fuse that ranking in by RRF; passages keep their sentence similarities."""
         cfg = self.config
         head = ranked[: cfg.sentence_candidates]
-        sims = self.sentences.similarities(query_vector, [(p.chunk_id, p.text) for p in head])
+        sims = self.store.sentences.similarities(query_vector, [(p.chunk_id, p.text) for p in head])
         best: dict[str, float] = {}
         for p in head:
             sim = sims.get(p.chunk_id)

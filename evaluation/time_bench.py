@@ -20,8 +20,9 @@ from typing import Callable, Sequence
 
 from bot.answer_types import Filters
 from bot.news_time import TimePolicy, parse_as_of, question_time
-from bot.retriever import fuse_rrf, lexical_allowed
+from bot.retriever import fuse_rrf
 from ingest.chunking import chunk_article
+from ingest.filters import lexical_allowed
 from ingest.lexical import LexicalIndex
 from ingest.loaders.common import make_article
 

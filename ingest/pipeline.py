@@ -16,7 +16,7 @@ from .errors import InputError
 from .loaders import expand_inputs, load_input
 from .model import Article, Chunk
 from .questions_first import QuestionGate
-from .sentences import SentenceVectors, embedding_text, passage_inputs  # noqa: F401 (embedding_text: for callers)
+from .sentences import embedding_text, passage_inputs  # noqa: F401 (embedding_text: for callers)
 from .settings import IngestSettings
 from .store import Store
 
@@ -66,18 +66,16 @@ class Ingester:
 
     ``sentences_now``: give the new chunks' sentences their vectors during the ingest (they cost
     as much as the chunks: one model run per sentence) rather than when a question first
-    retrieves them (:meth:`SentenceVectors.vectors`; the same vectors either way). Default: in a
+    retrieves them (``Store.sentences``; the same vectors either way). Default: in a
     server (``yield_to`` given), whose new articles are asked about next, and whenever they are
     pooled out of the chunks' own pass (free); not in ``newsbot ingest``, which thus costs half.
     """
 
     def __init__(self, store: Store, settings: IngestSettings, batch_chunks: int = 32,
-                 sentences: SentenceVectors | None = None, embedder=None, yield_to: QuestionGate | None = None,
-                 sentences_now: bool | None = None):
+                 embedder=None, yield_to: QuestionGate | None = None, sentences_now: bool | None = None):
         self.store = store
         self.settings = settings
         self.batch_chunks = batch_chunks
-        self.sentences = sentences if sentences is not None else SentenceVectors.beside(store)
         self.embedder = embedder if embedder is not None else store.embedder
         self.yield_to = yield_to
         self.sentences_now = yield_to is not None if sentences_now is None else sentences_now
@@ -139,7 +137,7 @@ class Ingester:
             report.seconds = time.perf_counter() - t0
         # Each store write has updated the BM25 index with its own chunks: nothing to rebuild here.
         if report.chunks_removed:
-            self.sentences.prune(self.store.chunk_ids())
+            self.store.prune_sentences()
         report.seconds = time.perf_counter() - t0
         if on_progress:
             on_progress(report)
@@ -160,7 +158,7 @@ class Ingester:
             self._write(pending, report, None)
         # Each store write has updated the BM25 index with its own chunks: nothing to rebuild here.
         if report.chunks_removed:
-            self.sentences.prune(self.store.chunk_ids())
+            self.store.prune_sentences()
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -198,9 +196,9 @@ class Ingester:
             # now spares the first questions on new articles that wait.
             t = time.perf_counter()
             if pooled is not None:
-                self.sentences.put([c.id for c in to_embed], pooled)
+                self.store.sentences.put([c.id for c in to_embed], pooled)
             else:
-                self.sentences.add([(c.id, c.text) for c in to_embed], self.embedder)
+                self.store.sentences.add([(c.id, c.text) for c in to_embed], self.embedder)
             report.sentence_seconds += time.perf_counter() - t
         report.chunks_embedded += len(to_embed)
         report.chunks_relabelled += len(relabelled)
@@ -217,7 +215,7 @@ class Ingester:
         t = time.perf_counter()
         inputs = [passage_inputs(c.metadata.get("title", ""), c.text) for c in chunks]
         pooled = None
-        if self.sentences.pooled and self.embedder.pools_sentences:
+        if self.store.sentences.pooled and self.embedder.pools_sentences:
             vectors, pooled = self.embedder.embed_with_sentences([x for x, _ in inputs], [sp for _, sp in inputs])
         else:
             vectors = self.embedder.embed_documents([x for x, _ in inputs])

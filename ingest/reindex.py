@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .sentences import SentenceVectors, passage_inputs
-from .store import REINDEX_COLLECTION, Store, drop_reindex_collection, existing_collection
+from .chroma_client import REINDEX_COLLECTION, drop_reindex_collection, existing_collection
+from .sentences import passage_inputs
+from .store import Store
 
 
 def reindex(path: Path, embedder, chroma_url: str = "", batch: int = 64, progress=None) -> int:
@@ -22,7 +23,7 @@ def reindex(path: Path, embedder, chroma_url: str = "", batch: int = 64, progres
     old = existing_collection(path, chroma_url)
     drop_reindex_collection(path, chroma_url)
     new = Store(path, embedder, chroma_url=chroma_url, collection=REINDEX_COLLECTION)
-    sentences = SentenceVectors.beside(new)
+    sentences = new.sentences
     pooled = sentences.pooled and embedder.pools_sentences
     total = old.count()
     n = 0

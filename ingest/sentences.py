@@ -6,8 +6,8 @@ sentence that answers it). The cache is derived data keyed by chunk id (a conten
 embedder, so it never goes stale: a changed chunk has a new id. It lives beside the store in
 ``sentence-vectors-<embedder>/``, one ``.npz`` file per batch of newly embedded chunks. Chunks
 missing from it (an interrupted ingest, a store written by another program) are embedded when
-first retrieved. Vectors of deleted or replaced chunks are pruned by the ingester and by
-``newsbot delete``.
+first retrieved. The :class:`~ingest.store.Store` holds its cache (``Store.sentences``) and
+prunes the vectors of deleted or replaced chunks (after an ingest, and on ``newsbot delete``).
 
 How the vectors are made is recorded in the store (:func:`sentence_method`): ``pooled`` (stores
 made since 2026-12-02 with the default engine) means each sentence's vector is the mean of its
@@ -25,7 +25,7 @@ import re
 import threading
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Callable
 
 import numpy as np
 
@@ -34,8 +34,6 @@ from ingest.chunking import split_sentences
 _COMPACT_AFTER = 64  # batch files; then they are merged into one
 MAX_SENTENCES = 32  # sentence vectors per chunk, at most (see sentence_spans)
 POOLED, SEPARATE = "pooled", "separate"
-_SHARED: dict[Path, "SentenceVectors"] = {}
-_SHARED_LOCK = threading.Lock()
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -71,13 +69,16 @@ def sentence_method(embedder) -> str:
 
 
 class SentenceVectors:
-    """Per-chunk matrices of sentence embeddings (one row per :func:`sentence_spans` span)."""
+    """Per-chunk matrices of sentence embeddings (one row per :func:`sentence_spans` span), kept in
+    ``folder`` (none: in memory only). ``titles(ids)`` gives the article titles of chunks that
+    pooled vectors are computed for lazily (their embedding text starts with the title)."""
 
-    def __init__(self, embedder, folder: Path | str | None = None, method: str = SEPARATE):
+    def __init__(self, embedder, folder: Path | str | None = None, method: str = SEPARATE,
+                 titles: Callable[[list[str]], dict[str, str]] | None = None):
         self.embedder = embedder
         self.folder = Path(folder) if folder else None
         self.method = method
-        self.store: Any = None  # where the titles of chunks embedded lazily are read (pooled vectors)
+        self._titles_of = titles
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
         self._loaded = False
@@ -86,20 +87,12 @@ class SentenceVectors:
     def pooled(self) -> bool:
         return self.method == POOLED
 
-    @classmethod
-    def beside(cls, store) -> "SentenceVectors":
-        """The cache of ``store``, in the folder of its embedder and of its sentence method (the
-        store records which); one shared instance per folder in a process, so what the ingester
-        embeds is what the retriever finds."""
-        method = getattr(store, "sentence_method", SEPARATE)
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", store.embedder.name)
-        folder = (store.path / f"sentence-vectors-{slug}{'-pooled' if method == POOLED else ''}").resolve()
-        with _SHARED_LOCK:
-            found = _SHARED.get(folder)
-            if found is None or found.embedder is not store.embedder:
-                found = _SHARED[folder] = cls(store.embedder, folder, method)
-            found.store = store
-            return found
+    @staticmethod
+    def folder_beside(store_path: Path, embedder_name: str, method: str) -> Path:
+        """Where the cache of a store in ``store_path`` lives: a folder per embedder and per
+        sentence method (the store records which)."""
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder_name)
+        return (Path(store_path) / f"sentence-vectors-{slug}{'-pooled' if method == POOLED else ''}").resolve()
 
     def _load(self) -> None:
         if self._loaded:
@@ -150,9 +143,11 @@ class SentenceVectors:
             self._save(list(ids), counts, matrix)
 
     def _titles(self, ids: list[str]) -> dict[str, str]:
+        if self._titles_of is None:
+            return {}
         try:
-            return {ch.id: str(ch.metadata.get("title", "")) for ch in self.store.get_chunks(ids)}
-        except Exception:  # no store, or it is closed: the text alone
+            return self._titles_of(ids)
+        except Exception:  # the store is closed: the text alone
             return {}
 
     def _embed(self, chunks: list[tuple[str, str]], embedder=None) -> None:

@@ -1,4 +1,7 @@
-"""The chunk store: a Chroma collection (embedded on disk, or a Chroma server) plus a BM25 index.
+"""The chunk store: a Chroma collection (embedded on disk, or a Chroma server) plus a BM25 index,
+and the sentence vectors of its chunks (:mod:`ingest.sentences`). Searches take the same
+:class:`~ingest.model.Filters` for both indexes (:mod:`ingest.filters` translates them); the Chroma
+client and collections are :mod:`ingest.chroma_client`'s, the log of writes :mod:`ingest.change_log`'s.
 
 Chunk ids are content hashes, so Chroma itself is the record of what has been embedded: an
 unchanged chunk is never embedded twice and a changed article's stale chunks are found by
@@ -10,8 +13,8 @@ process that opens the same folder. It carries the collection's *generation*, a 
 the collection's metadata before every write. A write, under the store's write lock (a file lock
 beside the index, released by the system if the writer is killed):
 
-1. records the ids it touches in a change log (the ``<collection>-changes`` Chroma collection,
-   entry ``generation + 1``), then bumps the generation;
+1. records the ids it touches in the change log (:mod:`ingest.change_log`, entry
+   ``generation + 1``), then bumps the generation;
 2. writes Chroma (upsert, relabel, delete);
 3. applies the same chunks to the BM25 index and records the new generation, in one commit;
 4. marks its change-log entry done.
@@ -25,31 +28,26 @@ reloading the shared index, without a rebuild.
 from __future__ import annotations
 
 import fcntl
-import json
 import shutil
 import socket
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 from urllib.parse import urlparse
 
-from .errors import EmbedderMismatchError, StoreError
-from .lexical import LexicalIndex
-from .model import ArticleSummary, Chunk
-from .sentences import SEPARATE, sentence_method
+from .change_log import ChangeLog
+from .chroma_client import COLLECTION, built_with, connect, recover_reindex, retire
+from .errors import EmbedderMismatchError
+from .filters import chroma_where, lexical_allowed
+from .lexical import LexicalIndex, LexicalSnapshot
+from .model import ArticleSummary, Chunk, Filters
+from .sentences import SEPARATE, SentenceVectors, sentence_method
 from .settings import StoreSettings
 
-COLLECTION = "newsbot"
-REINDEX_COLLECTION = COLLECTION + "-reindex"
 _BATCH = 2000
-_LOG_KEEP = 1000  # change-log entries kept (older generations are pruned)
-_LOG_MAX_IDS = 5000  # a larger write is logged without its ids: an index behind it is rebuilt
-_WRITE_PATIENCE_S = 60  # an unfinished write logged by another folder's writer is awaited this long
 LEXICAL_DIR = "lexical-tantivy"  # beside chroma/ in an embedded store's folder
-_RETIRE_S = 120  # a Chroma system replaced by a reopening is stopped this long after (calls under way finish)
 _EPOCHS: dict[str, int] = {}  # per embedded Chroma folder: how many times this process reopened it
 
 
@@ -62,97 +60,6 @@ class StoredChunk:
     metadata: dict
 
 
-def _client(path: Path, chroma_url: str, timeout: float = 10.0):
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    settings = ChromaSettings(anonymized_telemetry=False)
-    if chroma_url:
-        u = urlparse(chroma_url)
-        if u.scheme not in ("http", "https") or not u.hostname:
-            raise StoreError(f"Chroma URL '{chroma_url}' is not an http(s) URL such as http://127.0.0.1:8000")
-        _check_heartbeat(chroma_url, timeout)
-        try:
-            return chromadb.HttpClient(host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000),
-                                       ssl=u.scheme == "https", settings=settings)
-        except Exception as exc:
-            raise StoreError(f"Chroma server at {chroma_url} cannot be reached ({exc}); is 'chroma run' started?") from exc
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path / "chroma"), settings=settings)
-
-
-def recorded_embedder(path: Path | str, chroma_url: str = "") -> str:
-    """The canonical name of the embedder the store at ``path`` was built with ("" for no store yet)."""
-    if not chroma_url and not (Path(path) / "chroma").exists():
-        return ""
-    return _built_with(_client(Path(path), chroma_url))
-
-
-def _built_with(client) -> str:
-    """The embedder recorded in the chunk collection of ``client`` ("" when there is none yet)."""
-    try:
-        collection = client.get_collection(COLLECTION)
-    except Exception:  # no collection yet
-        return ""
-    return str((collection.metadata or {}).get("embedder") or "")
-
-
-def embedder_name_for(configured: str, path: Path | str, chroma_url: str = "") -> str:
-    """What to pass to :func:`~ingest.embedders.make_embedder` for the store at ``path``: the
-    configured embedder, or else the one the store was built with (a store made by an earlier
-    default keeps working), or else the default for a new store."""
-    from .embedders import DEFAULT_EMBEDDER, config_name
-
-    if configured:
-        return configured
-    built_with = recorded_embedder(path, chroma_url)
-    return config_name(built_with) if built_with else DEFAULT_EMBEDDER
-
-
-def _check_heartbeat(chroma_url: str, timeout: float) -> None:
-    """Fail in seconds when the Chroma server is down or hung (chromadb's client has no timeout)."""
-    import httpx
-
-    try:
-        resp = httpx.get(chroma_url.rstrip("/") + "/api/v2/heartbeat", timeout=timeout)
-        resp.raise_for_status()
-    except httpx.TimeoutException:
-        raise StoreError(f"Chroma server at {chroma_url} did not answer within {timeout:g} s; "
-                         "is 'chroma run' started and reachable?") from None
-    except httpx.HTTPError as exc:
-        raise StoreError(f"Chroma server at {chroma_url} cannot be reached ({type(exc).__name__}: {exc}); "
-                         "is 'chroma run' started?") from None
-
-
-def _recover_reindex(client) -> None:
-    """Finish a ``reindex`` killed between dropping the old collection and renaming the new one."""
-    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-    if COLLECTION in names or REINDEX_COLLECTION not in names:
-        return
-    new = client.get_collection(REINDEX_COLLECTION, embedding_function=None)
-    if (new.metadata or {}).get("reindex_complete"):
-        new.modify(name=COLLECTION)
-
-
-def existing_collection(path: Path | str, chroma_url: str = ""):
-    """The chunk collection of the store at ``path`` as it is, whatever embedder built it (what a
-    re-index reads); a :class:`StoreError` when there is no store there."""
-    try:
-        return _client(Path(path), chroma_url).get_collection(COLLECTION, embedding_function=None)
-    except StoreError:
-        raise
-    except Exception:
-        raise StoreError(f"no store at {chroma_url or path}: nothing to re-index (run 'newsbot ingest' first)") from None
-
-
-def drop_reindex_collection(path: Path | str, chroma_url: str = "") -> None:
-    """Remove what an unfinished re-index of the store at ``path`` left, if anything."""
-    try:
-        _client(Path(path), chroma_url).delete_collection(REINDEX_COLLECTION)
-    except Exception:  # none left by an earlier run
-        pass
-
-
 class Store:
     """Chunks with their vectors (Chroma) and their BM25 index, kept in step."""
 
@@ -161,12 +68,12 @@ class Store:
         self.path = Path(path)
         self.embedder = embedder
         self.chroma_url = chroma_url
-        self._client = client or _client(self.path, chroma_url)
+        self._client = client or connect(self.path, chroma_url)
         self._name = collection
         self._lock = threading.RLock()
         self._write_lock_held = False
         if collection == COLLECTION:
-            _recover_reindex(self._client)
+            recover_reindex(self._client)
         self._collection = self._client.get_or_create_collection(
             collection,
             metadata={"embedder": embedder.name, "dim": int(embedder.dim), "generation": 0,
@@ -183,8 +90,9 @@ class Store:
                 f"run 'newsbot reindex --embedder {config_name(embedder.name)}' to re-embed it with "
                 f"{embedder.name}, or use --embedder {config_name(built_with)} (NEWSBOT_EMBEDDER)"
             )
-        self._change_log = None
+        self._change_log: ChangeLog | None = None
         self._lexical: LexicalIndex | None = None
+        self._sentences: SentenceVectors | None = None
         self._seen_generation = self.generation()
         self._epoch = _EPOCHS.get(str(self.path / "chroma"), 0)
 
@@ -194,6 +102,21 @@ class Store:
         a store from before the record has ``separate`` ones."""
         return str((self.collection.metadata or {}).get("sentences") or SEPARATE)
 
+    @property
+    def sentences(self) -> SentenceVectors:
+        """The sentence vectors of this store's chunks, kept on disk beside it (see
+        :mod:`ingest.sentences`): written by the ingester, computed for the chunks still missing
+        when a search first reads them, pruned with the chunks."""
+        with self._lock:
+            if self._sentences is None:
+                self._sentences = SentenceVectors(self.embedder, SentenceVectors.folder_beside(
+                    self.path, self.embedder.name, self.sentence_method), self.sentence_method, titles=self.chunk_titles)
+            return self._sentences
+
+    def prune_sentences(self) -> int:
+        """Forget the sentence vectors of chunks no longer in the store; returns how many."""
+        return self.sentences.prune(self.chunk_ids())
+
     @classmethod
     def open(cls, settings: StoreSettings, embedder=None) -> "Store":
         """The store ``settings`` name (its folder, or its Chroma server), with ``embedder``, else the
@@ -202,9 +125,9 @@ class Store:
         from .embedders import DEFAULT_EMBEDDER, config_name, make_embedder
 
         path, url = Path(settings.store), settings.chroma_url
-        client = _client(path, url) if url or (path / "chroma").exists() else None
+        client = connect(path, url) if url or (path / "chroma").exists() else None
         if embedder is None:
-            name = settings.embedder or config_name(_built_with(client) if client else "") or DEFAULT_EMBEDDER
+            name = settings.embedder or config_name(built_with(client) if client else "") or DEFAULT_EMBEDDER
             embedder = make_embedder(name, settings.model_load_timeout)
         return cls(path, embedder, chroma_url=url, client=client)
 
@@ -244,22 +167,16 @@ class Store:
 
     def _reopen(self, rebind: bool = False) -> None:
         """A new Chroma client on this folder with a system of its own (Chroma shares one per
-        path and process); the old system is stopped once the calls under way on it are over."""
-        from chromadb.api.shared_system_client import SharedSystemClient as Shared
-
+        path and process); the old system is stopped once the calls under way on it are over
+        (:func:`~ingest.chroma_client.retire`)."""
         with self._lock:
             old = self._client
             key = str(self.path / "chroma")
             if not rebind:
-                system = Shared._identifier_to_system.pop(old._identifier, None)
-                Shared._identifier_to_refcount.pop(old._identifier, None)
+                retire(old)
                 _EPOCHS[key] = _EPOCHS.get(key, 0) + 1
-                if system is not None:
-                    timer = threading.Timer(_RETIRE_S, system.stop)
-                    timer.daemon = True
-                    timer.start()
-            old._closed = True  # its system is stopped above, not by a later close()
-            self._client = _client(self.path, "")
+            old._closed = True  # its system is stopped by retire(), not by a later close()
+            self._client = connect(self.path, "")
             self._collection = self._client.get_collection(self._name, embedding_function=None)
             self._change_log = None
             self._epoch = _EPOCHS.get(key, 0)
@@ -283,10 +200,10 @@ class Store:
         return "" if not self.chroma_url else "-" + urlparse(self.chroma_url).netloc.replace(":", "_")
 
     @property
-    def _changes(self):
+    def _changes(self) -> ChangeLog:
         """The change log: one record per generation, with the chunk ids that write touched."""
         if self._change_log is None:
-            self._change_log = self._client.get_or_create_collection(self._name + "-changes", embedding_function=None)
+            self._change_log = ChangeLog(self._client, self._name, self._writer_id)
         return self._change_log
 
     @property
@@ -327,20 +244,10 @@ class Store:
         (read afresh: another process may have bumped it since we opened)."""
         meta = dict(self._client.get_collection(self._name, embedding_function=None).metadata or {})
         gen = int(meta.get("generation", 0)) + 1
-        self._log_change(gen, ids, done=False)
+        self._changes.begin(gen, ids)
         meta["generation"] = gen
         self.collection.modify(metadata=meta)
         return gen
-
-    def _log_change(self, gen: int, ids: list[str], done: bool) -> None:
-        logged = json.dumps(sorted(set(ids))) if len(ids) <= _LOG_MAX_IDS else "*"
-        self._changes.upsert(ids=[str(gen)], embeddings=[[1.0]], metadatas=[{
-            "generation": gen, "ids": logged, "writer": self._writer_id, "time": time.time(), "done": done}])
-
-    def _end_write(self, gen: int, ids: list[str]) -> None:
-        self._log_change(gen, ids, done=True)
-        if gen % 100 == 0:
-            self._changes.delete(where={"generation": {"$lte": gen - _LOG_KEEP}})
 
     @contextmanager
     def _writing(self, ids: list[str]):
@@ -351,7 +258,7 @@ class Store:
             index = self._current_lexical()
             gen = self._begin_write(ids)
             yield gen, index
-            self._end_write(gen, ids)
+            self._changes.end(gen, ids)
             self._seen_generation = gen
 
     # ---- reads --------------------------------------------------------------------------------
@@ -447,8 +354,13 @@ class Store:
             "store": self.location,
         }
 
-    def dense_search(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
-        """Top ``k`` chunks by cosine similarity to ``vector`` (similarity = 1 - distance)."""
+    def chunk_titles(self, ids: list[str]) -> dict[str, str]:
+        """The article title of each of the chunks ``ids`` found in the store."""
+        return {ch.id: str(ch.metadata.get("title", "")) for ch in self.get_chunks(ids)}
+
+    def dense_search(self, vector: list[float], k: int, filters: Filters | None = None) -> list[tuple[StoredChunk, float]]:
+        """Top ``k`` chunks under ``filters`` by cosine similarity to ``vector`` (similarity = 1 - distance)."""
+        where = chroma_where(filters)
         n = self.count()
         if n == 0 or k <= 0:
             return []
@@ -494,16 +406,13 @@ class Store:
             index.apply([(c.id, c.text, _clean_meta(c.metadata)) for c in chunks + relabelled], stale, gen)
 
     def delete_article(self, article_id: str) -> int:
-        """Remove an article's chunks, and the sentence vectors kept beside the store for them;
-        returns how many chunks were removed."""
-        from .sentences import SentenceVectors
-
+        """Remove an article's chunks, and their sentence vectors; returns how many chunks were removed."""
         ids = list(self.article_chunk_ids(article_id))
         if ids:
             with self._writing(ids) as (gen, index):
                 self.collection.delete(ids=ids)
                 index.apply([], ids, gen)
-            SentenceVectors.beside(self).prune(set(self.lexical().ids))
+            self.prune_sentences()
         return len(ids)
 
     def write_embedded(self, ids: list[str], vectors: list, documents: list[str], metadatas: list[dict]) -> None:
@@ -548,9 +457,21 @@ class Store:
                 index.reload()
             if index.generation != gen:
                 with self._write_lock(wait=False) as held:
-                    if held and self._gap_is_abandoned(index.generation, gen):
+                    if held and self._changes.gap_is_abandoned(index.generation, gen):
                         self._catch_up(index, gen)
             return index
+
+    def lexical_snapshot(self) -> LexicalSnapshot:
+        """The BM25 index as :meth:`lexical` brings it up to date, frozen: what the searches and
+        the idf of one question read."""
+        return self.lexical().snapshot()
+
+    def lexical_search(self, query: str, k: int, filters: Filters | None = None,
+                       snapshot: LexicalSnapshot | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` (chunk id, BM25 score) pairs under ``filters``, in ``snapshot`` (default: the
+        index now)."""
+        snapshot = snapshot if snapshot is not None else self.lexical_snapshot()
+        return snapshot.search(query, k, lexical_allowed(filters))
 
     def refresh_lexical(self) -> LexicalIndex:
         """Rebuild the BM25 index from every chunk in Chroma (after a re-index, or to repair it)."""
@@ -585,30 +506,14 @@ class Store:
             self._catch_up(index, gen)
         return index
 
-    def _gap_is_abandoned(self, have: int, want: int) -> bool:
-        """With this folder's write lock held: whether the writes between generations ``have`` and
-        ``want`` are finished or abandoned (a writer of this folder that let go of the lock is gone;
-        another folder's writer is given :data:`_WRITE_PATIENCE_S` to finish)."""
-        if want < have:
-            return True
-        res = self._changes.get(ids=[str(want)], include=["metadatas"])
-        if not res["ids"]:
-            return True
-        entry = res["metadatas"][0] or {}
-        return bool(entry.get("done")) or entry.get("writer") == self._writer_id \
-            or time.time() - float(entry.get("time", 0)) > _WRITE_PATIENCE_S
-
     def _catch_up(self, index: LexicalIndex, gen: int) -> None:
         """Under the write lock: apply the logged changes from the index's generation to ``gen``
         (re-reading those chunks from Chroma), or rebuild when the log does not cover the gap."""
         if gen < index.generation:
             return self._rebuild_lexical(index, gen)
-        res = self._changes.get(where={"generation": {"$gt": index.generation}}, include=["metadatas"])
-        logged = {int(m["generation"]): m.get("ids", "*") for m in res["metadatas"] if m}
-        wanted = range(index.generation + 1, gen + 1)
-        if any(logged.get(g, "*") == "*" for g in wanted):
+        ids = self._changes.changed_ids(index.generation, gen)
+        if ids is None:
             return self._rebuild_lexical(index, gen)
-        ids = sorted({cid for g in wanted for cid in json.loads(logged[g])})
         present: list = []
         for i in range(0, len(ids), _BATCH):
             got = self.collection.get(ids=ids[i:i + _BATCH], include=["documents", "metadatas"])

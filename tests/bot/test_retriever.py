@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 
 from bot.answer_types import Filters, Passage
 from bot.langchain_retriever import HybridRetriever
-from bot.retriever import HybridSearch, SearchConfig, chroma_where, collapse_duplicates, fuse_rrf, lexical_allowed
+from bot.retriever import HybridSearch, SearchConfig, collapse_duplicates, fuse_rrf
 from ingest.pipeline import Ingester
 from ingest.sentences import SentenceVectors
 from ingest.settings import IngestSettings
@@ -68,9 +68,8 @@ def test_search_fuses_dense_and_lexical_ranks(tiny_store):
     assert all(p.sentences == [] for p in passages)
 
 
-def test_best_sentence_ranking_is_fused_in_and_cached(tiny_store, tmp_path):
-    sentences = SentenceVectors(tiny_store.embedder, tmp_path / "vectors")
-    passages = HybridSearch(tiny_store, sentences=sentences).search("Combien ont coûté les travaux du terminal ?", k=4)
+def test_best_sentence_ranking_is_fused_in_and_cached(tiny_store):
+    passages = HybridSearch(tiny_store).search("Combien ont coûté les travaux du terminal ?", k=4)
     extra = {}
     for p in passages:
         assert p.sentences and all(0 <= a < b <= len(p.text) for a, b, _ in p.sentences)
@@ -83,14 +82,14 @@ def test_best_sentence_ranking_is_fused_in_and_cached(tiny_store, tmp_path):
     top = passages[0]
     a, b, _ = max(top.sentences, key=lambda s: s[2])
     assert "120 millions" in top.text[a:b]
-    # The vectors were saved; a new cache on the same folder reads them instead of embedding again.
-    assert list((tmp_path / "vectors").glob("*.npz"))
+    # The vectors were saved beside the store; a new cache on that folder reads them instead of embedding again.
+    assert list(tiny_store.sentences.folder.glob("*.npz"))
 
     class NoEmbedder:
         def embed_documents(self, texts):
             raise AssertionError("should have come from the cache")
 
-    again = SentenceVectors(NoEmbedder(), tmp_path / "vectors").vectors([(p.chunk_id, p.text) for p in passages])
+    again = SentenceVectors(NoEmbedder(), tiny_store.sentences.folder).vectors([(p.chunk_id, p.text) for p in passages])
     assert set(again) == {p.chunk_id for p in passages}
 
 
@@ -111,9 +110,9 @@ def test_retrieve_hands_over_the_idf_of_the_index_its_search_read(tiny_store):
 ])
 def test_filters_apply_to_dense_and_lexical_search(tiny_store, filters, allowed_ids):
     query = "grève des contrôleurs aériens air traffic strike"
-    dense = tiny_store.dense_search(tiny_store.embedder.embed_query(query), 10, chroma_where(filters))
+    dense = tiny_store.dense_search(tiny_store.embedder.embed_query(query), 10, filters)
     assert dense and {ch.metadata["article_id"] for ch, _ in dense} <= allowed_ids
-    lexical = tiny_store.lexical().search(query, 10, lexical_allowed(filters))
+    lexical = tiny_store.lexical_search(query, 10, filters)
     by_id = {ch.id: ch.metadata["article_id"] for ch in tiny_store.get_chunks([cid for cid, _ in lexical])}
     assert lexical and set(by_id.values()) <= allowed_ids
     fused = HybridSearch(tiny_store).search(query, k=10, filters=filters)

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 from local_services import run_newsbot, write_article
 
+from ingest.chroma_client import embedder_name_for, recorded_embedder
 from ingest.e5onnx import GRAPH_PATH, INT8_GRAPH_PATH, E5OnnxEmbeddings, quantize_per_channel
 from ingest.embedders import DEFAULT_EMBEDDER, E5WorkerProcess, background_form, embedder_name, make_embedder
 from ingest.errors import ModelUnavailableError
 from ingest.pipeline import Ingester
 from ingest.settings import IngestSettings, StoreSettings
-from ingest.store import Store, embedder_name_for, recorded_embedder
+from ingest.store import Store
 
 TEXTS = [
     "Donald Trump et Vladimir Poutine se sont entretenus par téléphone jeudi, pour la sixième fois.",

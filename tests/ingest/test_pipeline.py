@@ -69,7 +69,7 @@ def test_changed_article_replaces_its_old_chunks_and_bm25_follows(tmp_path, stor
     # The replaced chunk's sentence vectors are dropped too, on disk, not only in memory.
     from ingest.sentences import SentenceVectors
 
-    assert SentenceVectors(_NoEmbedder(), SentenceVectors.beside(store).folder).cached_ids() == chroma_ids(store)
+    assert SentenceVectors(_NoEmbedder(), store.sentences.folder).cached_ids() == chroma_ids(store)
 
 
 def test_metadata_only_change_relabels_without_embedding(tmp_path, store):
@@ -146,7 +146,7 @@ def test_ingest_embeds_the_sentences_of_new_chunks_once(tmp_path, store):
     report, errors = ingest(store, tmp_path / "in")
     assert errors == [] and report.chunks_embedded >= 1
     chunks = [(ch.id, ch.text) for ch, _ in store.iter_chunks()]
-    folder = SentenceVectors.beside(store).folder
+    folder = store.sentences.folder
     cached = SentenceVectors(_NoEmbedder(), folder).vectors(chunks)
     assert set(cached) == {cid for cid, _ in chunks}
     assert all(len(cached[cid]) == len(sentence_spans(text)) for cid, text in chunks)

@@ -4,12 +4,13 @@ from __future__ import annotations
 import pytest
 from local_services import run_newsbot, write_article
 
+from ingest.chroma_client import COLLECTION, REINDEX_COLLECTION
 from ingest.embedder_base import Embedder
 from ingest.errors import EmbedderMismatchError, StoreError
 from ingest.pipeline import Ingester
 from ingest.reindex import reindex
 from ingest.settings import IngestSettings
-from ingest.store import COLLECTION, REINDEX_COLLECTION, Store
+from ingest.store import Store
 
 
 class FailingAfter(Embedder):

@@ -12,13 +12,14 @@ import json
 import numpy as np
 import pytest
 
+from ingest.chroma_client import COLLECTION, connect
 from ingest.e5file import E5File
 from ingest.e5onnx import E5OnnxEmbeddings, pool_spans
 from ingest.pipeline import Ingester
 from ingest.reindex import reindex
 from ingest.sentences import MAX_SENTENCES, POOLED, SEPARATE, SentenceVectors, passage_inputs, sentence_spans
 from ingest.settings import IngestSettings
-from ingest.store import COLLECTION, Store, _client
+from ingest.store import Store
 
 ODD_TEXTS = [
     "Les présidents américain et russe ont eu un entretien jeudi. Leur précédente conversation datait du 14 juin.",
@@ -129,7 +130,7 @@ def test_a_pathological_article_costs_one_model_pass_per_chunk(e5, pooling, tmp_
         report = Ingester(store, IngestSettings()).ingest([str(source)], progress=False)
         assert report.chunks_embedded > 5 and not report.errors
         assert counting.texts == report.chunks_embedded  # one pass per chunk: no pass per sentence
-        cache = SentenceVectors.beside(store)
+        cache = store.sentences
         assert cache.pooled == engine.pools_sentences
         chunks = [(c.id, c.text) for c, _ in store.iter_chunks()]
         rows = [len(m) for m in cache.vectors(chunks).values()]  # the first question's work, if not done
@@ -142,28 +143,28 @@ def test_newsbot_ingest_leaves_sentence_vectors_to_the_first_question_which_gets
     lazy, eager = Store(tmp_path / "lazy", e5), Store(tmp_path / "eager", e5)
     Ingester(lazy, IngestSettings()).ingest([str(samples_file)], progress=False)
     Ingester(eager, IngestSettings(), sentences_now=True).ingest([str(samples_file)], progress=False)
-    assert SentenceVectors.beside(lazy).cached_ids() == set() and lazy.chunk_ids() == eager.chunk_ids()
-    assert SentenceVectors.beside(eager).cached_ids() == eager.chunk_ids()
+    assert lazy.sentences.cached_ids() == set() and lazy.chunk_ids() == eager.chunk_ids()
+    assert eager.sentences.cached_ids() == eager.chunk_ids()
     chunks = [(c.id, c.text) for c, _ in lazy.iter_chunks()]
-    first = SentenceVectors.beside(lazy).vectors(chunks)  # what the retriever does on a first question
-    ingested = SentenceVectors.beside(eager).vectors(chunks)
+    first = lazy.sentences.vectors(chunks)  # what the retriever does on a first question
+    ingested = eager.sentences.vectors(chunks)
     for cid, _ in chunks:
         np.testing.assert_allclose(first[cid], ingested[cid], atol=1e-6)
-    assert SentenceVectors(e5, SentenceVectors.beside(lazy).folder).cached_ids() == lazy.chunk_ids()  # kept on disk
+    assert SentenceVectors(e5, lazy.sentences.folder).cached_ids() == lazy.chunk_ids()  # kept on disk
 
 
 def test_a_new_store_records_how_its_sentence_vectors_are_made(e5, pooling, tmp_path):
     assert Store(tmp_path / "s", e5).sentence_method == SEPARATE
     store = Store(tmp_path / "p", pooling)
     assert store.sentence_method == POOLED == store.collection.metadata["sentences"]
-    assert SentenceVectors.beside(store).folder.name.endswith("-pooled")
+    assert store.sentences.folder.name.endswith("-pooled")
 
 
 def test_an_older_store_keeps_its_separate_sentence_vectors_and_reindex_moves_it_over(e5, pooling, tmp_path,
                                                                                       samples_file):
     path = tmp_path / "old"
     # A store as the code before the record made it: no "sentences" key in the collection.
-    _client(path, "").get_or_create_collection(COLLECTION, metadata={"embedder": e5.name, "dim": e5.dim, "generation": 0},
+    connect(path, "").get_or_create_collection(COLLECTION, metadata={"embedder": e5.name, "dim": e5.dim, "generation": 0},
                                                configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
     counting = Counting(pooling)
     store = Store(path, counting)
@@ -172,14 +173,14 @@ def test_an_older_store_keeps_its_separate_sentence_vectors_and_reindex_moves_it
     chunks = [(c.id, c.text) for c, _ in store.iter_chunks()]
     n_sentences = sum(len(sentence_spans(t)) for _, t in chunks)
     assert counting.texts == report.chunks_embedded + n_sentences  # the store's way: one pass per sentence
-    old_cache = SentenceVectors.beside(store)
+    old_cache = store.sentences
     assert not old_cache.pooled and old_cache.cached_ids() == store.chunk_ids()
     old = old_cache.vectors(chunks)
 
     assert reindex(path, pooling) == len(chunks)
     moved = Store(path, pooling)
     assert moved.sentence_method == POOLED
-    cache = SentenceVectors(pooling, SentenceVectors.beside(moved).folder, POOLED)  # read back from disk
+    cache = SentenceVectors(pooling, moved.sentences.folder, POOLED)  # read back from disk
     assert cache.cached_ids() == moved.chunk_ids()
     new = cache.vectors(chunks)
     assert all(new[cid].shape == old[cid].shape for cid, _ in chunks)

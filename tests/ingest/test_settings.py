@@ -35,8 +35,8 @@ def test_store_open_reads_the_recorded_embedder_and_serves_with_one_chroma_clien
     built = Store(tmp_path / "s", e5_int8)
     built.close()
     opened = []
-    real_client = ingest.store._client
-    monkeypatch.setattr(ingest.store, "_client", lambda *a, **kw: opened.append(a) or real_client(*a, **kw))
+    real_client = ingest.store.connect
+    monkeypatch.setattr(ingest.store, "connect", lambda *a, **kw: opened.append(a) or real_client(*a, **kw))
     store = Store.open(StoreSettings(store=tmp_path / "s", chroma_url="", embedder=""))
     assert store.embedder.name == "multilingual-e5-small-int8"  # the store's own, not the default
     assert len(opened) == 1

@@ -13,6 +13,7 @@ from local_services import free_port, write_article
 
 from ingest import lexical
 from ingest.errors import EmbedderMismatchError, StoreError
+from ingest.model import Filters
 from ingest.pipeline import Ingester
 from ingest.settings import IngestSettings
 from ingest.store import Store
@@ -55,9 +56,7 @@ def test_delete_article_removes_its_chunks_from_chroma_and_bm25(filled):
 
 
 def test_delete_article_forgets_the_sentence_vectors_of_its_chunks(filled):
-    from ingest.sentences import SentenceVectors
-
-    cache = SentenceVectors.beside(filled)
+    cache = filled.sentences
     every = sorted(filled.chunk_ids())
     cache.vectors([(c.id, c.text) for c in filled.get_chunks(every)])
     assert set(every) <= cache.cached_ids()
@@ -125,7 +124,9 @@ def test_chroma_server_store(tmp_path, e5, chroma_server):
     reopened = Store(tmp_path / "local", e5, chroma_url=chroma_server)
     assert reopened.stats()["store"] == chroma_server
     assert reopened.stats()["chunks"] >= 1 and reopened.lexical().search("storm")
-    [(hit, _)] = reopened.dense_search(e5.embed_query("power cut"), k=1, where={"title": "Storm on the coast"})
+    [(storm, _), *_] = reopened.lexical_search("storm", 10)
+    source = reopened.get_chunks([storm])[0].metadata["source"]
+    [(hit, _)] = reopened.dense_search(e5.embed_query("power cut"), k=1, filters=Filters(source=(source,)))
     assert hit.text.startswith("A storm cut power")
 
 
