@@ -136,6 +136,7 @@ class LexicalIndex:
 
     Open with :meth:`open` (None when the folder holds no index of this format) or :meth:`create`;
     write with :meth:`apply` (one atomic commit); :meth:`reload` picks up other processes' commits.
+    Reads go to the :class:`LexicalSnapshot` of the last reload (:meth:`snapshot`).
     """
 
     def __init__(self, folder: Path, index):

@@ -55,7 +55,8 @@ class ArticleSummary(TypedDict):
 
 @dataclass(frozen=True)
 class Filters:
-    """Metadata filters of a search, applied to both dense and lexical search."""
+    """Metadata filters of a search, applied to both dense and lexical search (the store
+    translates them for each, :mod:`ingest.filters`)."""
 
     source: tuple[str, ...] = ()
     since: str = ""  # ISO date, inclusive
