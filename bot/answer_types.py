@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import Field
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
+from ingest.model import ChunkMetadata
 from ingest.model import Filters as Filters  # re-exported: the store applies it, the answering side passes it on
 
 # A citation marker in an answer: "[n]" refers to citation n. The one pattern of the answerers,
@@ -43,7 +44,7 @@ class Passage:
 
     chunk_id: str
     text: str
-    metadata: dict
+    metadata: ChunkMetadata
     score: float = 0.0
     dense_rank: int | None = None
     lexical_rank: int | None = None

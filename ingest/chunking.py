@@ -10,7 +10,7 @@ import hashlib
 import re
 from typing import Iterable
 
-from .model import Article, Chunk
+from .model import Article, Chunk, ChunkMetadata
 
 # Lower-cased abbreviations (without the final dot) after which a dot does not end a sentence.
 ABBREVIATIONS = frozenset(
@@ -200,23 +200,23 @@ def chunk_id(article_id: str, text: str, start: int) -> str:
 
 def chunk_article(article: Article, size: int = 900, overlap: int = 150) -> list[Chunk]:
     """Chunks of one article; each carries its offsets and the article's metadata."""
-    meta = {
-        "article_id": article.id,
-        "title": article.title,
-        "source": article.source,
-        "url": article.url,
-        "published": article.published,
-        "published_ts": published_timestamp(article.published),
-        "lang": article.lang,
-        "author": article.author,
-        "article_hash": article.content_hash,
-    }
+    meta = ChunkMetadata(
+        article_id=article.id,
+        title=article.title,
+        source=article.source,
+        url=article.url,
+        published=article.published,
+        published_ts=published_timestamp(article.published),
+        lang=article.lang,
+        author=article.author,
+        article_hash=article.content_hash,
+    )
     spans = plan_chunks(article.text, size, overlap)
     meta["article_chunks"] = len(spans)  # lets the store tell a complete article from a partial one
     out = []
     for n, (a, b) in enumerate(spans):
         text = article.text[a:b]
-        out.append(Chunk(chunk_id(article.id, text, a), article.id, n, text, a, b, dict(meta, start=a, end=b, index=n)))
+        out.append(Chunk(chunk_id(article.id, text, a), article.id, n, text, a, b, ChunkMetadata(**meta, start=a, end=b, index=n)))
     return out
 
 

@@ -18,7 +18,7 @@ import shutil
 import unicodedata
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from .bilingual import translations
 
@@ -120,12 +120,12 @@ def _schema():
     return sb.build()
 
 
-def filter_group(meta: dict) -> str:
+def filter_group(meta: Mapping[str, Any]) -> str:
     """The filterable metadata of a chunk as one term (JSON with sorted keys)."""
     return json.dumps({k: meta.get(k, "") for k in FILTER_KEYS}, sort_keys=True, ensure_ascii=False)
 
 
-def chunk_tokens(text: str, meta: dict) -> list[str]:
+def chunk_tokens(text: str, meta: Mapping[str, Any]) -> list[str]:
     """What BM25 indexes of a chunk: its text and its article's title, in the chunk's language."""
     return tokenize(text + " " + meta.get("title", ""), meta.get("lang", "")) or ["\u2205"]
 
@@ -185,7 +185,7 @@ class LexicalIndex:
         return len(self._snapshot)
 
     # ---- writes -------------------------------------------------------------------------------
-    def apply(self, upserts: Iterable[tuple[str, str, dict]], deletes: Iterable[str], generation: int,
+    def apply(self, upserts: Iterable[tuple[str, str, Mapping[str, Any]]], deletes: Iterable[str], generation: int,
               reset: bool = False) -> None:
         """In one commit: remove ``deletes`` (chunk ids), add or replace ``upserts`` ((id, text,
         metadata) triples), and record ``generation``; ``reset`` first empties the index.
@@ -193,7 +193,7 @@ class LexicalIndex:
         rows = ((cid, chunk_tokens(text, meta), meta) for cid, text, meta in upserts)
         self.apply_tokens(rows, deletes, generation, reset=reset, bulk=reset)
 
-    def apply_tokens(self, upserts: Iterable[tuple[str, list[str], dict]], deletes: Iterable[str], generation: int,
+    def apply_tokens(self, upserts: Iterable[tuple[str, list[str], Mapping[str, Any]]], deletes: Iterable[str], generation: int,
                      reset: bool = False, bulk: bool = False) -> None:
         """:meth:`apply` with chunks already analysed: (id, tokens, metadata) triples."""
         import tantivy

@@ -25,6 +25,25 @@ class Article:
         return asdict(self)
 
 
+class ChunkMetadata(TypedDict, total=False):
+    """What a chunk carries beside its text, as stored in Chroma (values are str, int, float or bool)
+    and read back with every search result (``Passage.metadata``)."""
+
+    article_id: str
+    title: str
+    source: str  # outlet or origin
+    url: str
+    published: str  # ISO date or datetime, "" when unknown
+    published_ts: int  # seconds since the epoch (UTC); 0 when undated
+    lang: str
+    author: str
+    article_hash: str  # the article's content hash: a changed article is re-chunked
+    article_chunks: int  # how many chunks the whole article has
+    start: int  # character offsets into the article's text
+    end: int
+    index: int  # the chunk's place in its article
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A passage of an article; ``start``/``end`` are character offsets into ``Article.text``."""
@@ -35,7 +54,7 @@ class Chunk:
     text: str
     start: int
     end: int
-    metadata: dict = field(default_factory=dict, compare=False)
+    metadata: ChunkMetadata = field(default_factory=lambda: ChunkMetadata(), compare=False)
 
     def to_dict(self) -> dict:
         return asdict(self)

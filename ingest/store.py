@@ -34,7 +34,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping, cast
 from urllib.parse import urlparse
 
 from .change_log import ChangeLog
@@ -42,7 +42,7 @@ from .chroma_client import COLLECTION, built_with, connect, recover_reindex, ret
 from .errors import EmbedderMismatchError
 from .filters import chroma_where, lexical_allowed
 from .lexical import LexicalIndex, LexicalSnapshot
-from .model import ArticleSummary, Chunk, Filters
+from .model import ArticleSummary, Chunk, ChunkMetadata, Filters
 from .sentences import SEPARATE, SentenceVectors, sentence_method
 from .settings import StoreSettings
 
@@ -57,7 +57,7 @@ class StoredChunk:
 
     id: str
     text: str
-    metadata: dict
+    metadata: ChunkMetadata
 
 
 class Store:
@@ -287,7 +287,7 @@ class Store:
         if not ids:
             return []
         res = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
-        by_id = {i: StoredChunk(i, d, m or {}) for i, d, m in zip(res["ids"], res["documents"], res["metadatas"])}
+        by_id = {i: StoredChunk(i, d, _read_meta(m)) for i, d, m in zip(res["ids"], res["documents"], res["metadatas"])}
         return [by_id[i] for i in ids if i in by_id]
 
     def iter_chunks(self, include_embeddings: bool = False) -> Iterator[tuple[StoredChunk, list | None]]:
@@ -299,7 +299,7 @@ class Store:
                 return
             embs = res.get("embeddings") if include_embeddings else None
             for n, (i, d, m) in enumerate(zip(res["ids"], res["documents"], res["metadatas"])):
-                yield StoredChunk(i, d, m or {}), (list(embs[n]) if embs is not None else None)
+                yield StoredChunk(i, d, _read_meta(m)), (list(embs[n]) if embs is not None else None)
             offset += len(res["ids"])
 
     def _iter_metadatas(self) -> Iterator[dict]:
@@ -371,7 +371,7 @@ class Store:
                 raise
             self._reopen()  # what a fresh process would see: the store as last committed
             res = self._query(vector, min(k, self.count()), where)
-        return [(StoredChunk(i, d, m or {}), 1.0 - float(dist))
+        return [(StoredChunk(i, d, _read_meta(m)), 1.0 - float(dist))
                 for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
 
     def _query(self, vector: list[float], n: int, where: dict | None) -> dict:
@@ -527,7 +527,12 @@ class Store:
         index.apply(rows, [], gen, reset=True)
 
 
-def _clean_meta(meta: dict) -> dict:
+def _read_meta(meta: Mapping[str, Any] | None) -> ChunkMetadata:
+    """A chunk's metadata as Chroma returns it (what :func:`_clean_meta` wrote)."""
+    return cast(ChunkMetadata, dict(meta or {}))
+
+
+def _clean_meta(meta: Mapping[str, Any]) -> dict:
     """Chroma metadata values must be str, int, float or bool (no None)."""
     out = {}
     for k, v in meta.items():
