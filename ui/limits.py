@@ -227,7 +227,7 @@ class JsonBodyCheck:
         body = await self._read(receive)
         if body is None:
             return
-        if body == 413:
+        if isinstance(body, int):  # 413: past max_bytes
             return await send_json(send, 413, self._too_large(f"more than {self.max_bytes} bytes"))
         problem = await anyio.to_thread.run_sync(self._problem, scope["path"], body)
         if problem:
