@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-import time
+
+from waiting import wait_until
 
 from bot.events import AnswerEvent
 from bot.runtime import Runtime
@@ -27,13 +28,6 @@ def write_article(folder, article) -> str:
     path = folder / f"{article['id']}.jsonl"
     path.write_text(json.dumps(article) + "\n", encoding="utf-8")
     return str(path)
-
-
-def wait_until(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
 
 
 def test_the_runtimes_ingests_wait_for_the_questions_of_its_bot(tmp_path, e5):

@@ -6,14 +6,9 @@ import os
 import threading
 import time
 
+from waiting import wait_until
+
 from ingest.questions_first import PriorityLock, lower_thread_priority
-
-
-def wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
 
 
 def process_gone(pid: int) -> bool:
@@ -44,13 +39,13 @@ def test_a_waiting_query_goes_before_a_waiting_batch():
 
     threads = [threading.Thread(target=holder)]
     threads[0].start()
-    wait_until(lambda: lock._held)
+    wait_until(lambda: lock._held, timeout=10)
     threads.append(threading.Thread(target=batch))  # the batch starts waiting first
     threads[-1].start()
     time.sleep(0.1)
     threads.append(threading.Thread(target=query))
     threads[-1].start()
-    wait_until(lambda: lock._queries_waiting == 1)
+    wait_until(lambda: lock._queries_waiting == 1, timeout=10)
     release.set()
     for t in threads:
         t.join(10)
@@ -92,13 +87,13 @@ def test_the_embedder_serves_a_query_before_the_next_passage_batch(e5):
 
     h = threading.Thread(target=holder)
     h.start()
-    wait_until(lambda: e5._lock._held)
+    wait_until(lambda: e5._lock._held, timeout=10)
     passages = threading.Thread(target=lambda: (e5.embed_documents(["passage: un texte"] * 2), order.append("passages")))
     passages.start()
     time.sleep(0.1)
     query = threading.Thread(target=lambda: (e5.embed_query("une question ?"), order.append("query")))
     query.start()
-    wait_until(lambda: e5._lock._queries_waiting == 1)
+    wait_until(lambda: e5._lock._queries_waiting == 1, timeout=10)
     release.set()
     for t in (h, passages, query):
         t.join(30)
@@ -173,7 +168,7 @@ def test_the_gate_holds_background_work_while_a_question_is_in_flight():
     with gate.question():
         step = threading.Thread(target=background_step)
         step.start()
-        wait_until(lambda: gate.waiting == 1)
+        wait_until(lambda: gate.waiting == 1, timeout=10)
         assert gate.in_flight == 1 and not passed.is_set()
     step.join(10)
     assert passed.is_set() and gate.waiting == 0 and gate.in_flight == 0
@@ -213,7 +208,7 @@ def test_a_killed_background_worker_is_replaced(e5):
     try:
         first = worker.worker_pid()
         os.kill(first, signal.SIGKILL)
-        wait_until(lambda: process_gone(first))
+        wait_until(lambda: process_gone(first), timeout=10)
         [vector] = worker.embed_documents(["Un passage après la perte du processus."])
         assert len(vector) == e5.dim and worker.worker_pid() != first
     finally:

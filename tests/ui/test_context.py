@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-import time
+
+from waiting import wait_until
 
 from bot.events import AnswerEvent
 from bot.runtime import Runtime
@@ -19,13 +20,6 @@ ARTICLES = [
      "lang": "fr", "text": "Les dockers du port de Brest ont cessé le travail mercredi. "
                            "Trois navires attendent au large d'être déchargés."},
 ]
-
-
-def wait_until(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
 
 
 def test_an_ingest_waits_while_a_question_is_in_flight(tmp_path, e5):
