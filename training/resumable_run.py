@@ -39,7 +39,7 @@ def make_net(cfg: dict, sd: dict, setting: dict, prior_features: int = 0,
     model's, :func:`training.warmstart.state_from_onnx`)."""
     torch.manual_seed(0)
     net = CrossNet(cfg, sd, setting.get("dropout", 0.0), prior_features)
-    if init:
+    if init is not None:
         own = net.state_dict()
         net.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)).reshape(own[k].shape)
                              for k, v in init.items()})

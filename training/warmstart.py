@@ -6,7 +6,8 @@ which this module undoes; the float products (the feed-forward outputs), the bia
 positions and the rank weight are stored as they were. What comes back differs from the
 trained weights by the int8 rounding of the weights alone (half a step per weight), so training
 can go on from the shipped model instead of from e5-small (``python -m training.train --init
-bot/models/reader/cross.onnx``).
+bot/models/reader/cross.onnx``). The shipped file was exported with the network wrapped
+(names ``net.…`` and ``/net/…``); ``training.reader_export`` now exports it bare: both read back.
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-_QUANT = re.compile(r"^/net/(?P<path>.+?)/(?:Gemm_)?MatMul_quant$")
-_FLOAT = re.compile(r"^/net/(?P<path>.+?)/MatMul$")
+_QUANT = re.compile(r"^(?:/net)?/(?P<path>.+?)/(?:Gemm_)?MatMul_quant$")
+_FLOAT = re.compile(r"^(?:/net)?/(?P<path>.+?)/MatMul$")
+_PARAM = re.compile(r"^(?:net\.)?(?P<name>[A-Za-z_][\w.]*)$")  # not the exporter's ``onnx::…`` constants
 
 
 def _param(path: str) -> str:
@@ -38,8 +40,8 @@ def state_from_onnx(path: Path | str) -> dict[str, np.ndarray]:
     for node in model.graph.node:
         if node.op_type == "Mul" and node.name.endswith("_quant_scales_mul"):
             scales[node.name.removesuffix("_scales_mul")] = init[node.input[1]]
-    out = {k.removeprefix("net."): v.astype(np.float32) for k, v in init.items()
-           if k.startswith("net.") and not re.search(r"_(quantized|zero_point|scale)$", k)}
+    out = {m["name"]: v.astype(np.float32) for k, v in init.items()
+           if (m := _PARAM.match(k)) and not re.search(r"_(quantized|zero_point|scale)$", k)}
     for node in model.graph.node:
         m = _QUANT.match(node.name)
         if node.op_type == "MatMulInteger" and m:
@@ -51,6 +53,7 @@ def state_from_onnx(path: Path | str) -> dict[str, np.ndarray]:
         m = _FLOAT.match(node.name)
         if node.op_type == "MatMul" and m and node.input[1] in init:
             out[_param(m["path"])] = np.ascontiguousarray(init[node.input[1]].astype(np.float32).T)
-    if "rank_weight" in out:
-        out["rank_weight"] = out["rank_weight"].reshape(())
+    if "rank_weight" not in out or not any(k.endswith(".q.weight") for k in out):
+        raise ValueError(f"{path}: no reader weights found (not a cross.onnx exported by training.reader_export?)")
+    out["rank_weight"] = out["rank_weight"].reshape(())
     return out

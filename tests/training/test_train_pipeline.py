@@ -16,6 +16,7 @@ from training import train
 from training.paragraph_examples import windows, xquad_pairings
 from training.resumable_run import CHECKPOINT, epoch_order
 from training.shortfit import fit
+from training.warmstart import state_from_onnx
 
 
 def test_smoke_run_stops_resumes_exports_and_calibrates(tmp_path):
@@ -40,6 +41,23 @@ def test_smoke_run_stops_resumes_exports_and_calibrates(tmp_path):
     one = reader.read("Where did Trump announce the call?", [sentence])[0]
     again = reader.read("Where did Trump announce the call?", ["Autre chose.", sentence])[1]
     assert one == again and math.isfinite(one.score)      # one pair per call: the same reading beside another
+    # what today's export writes reads back for a run to go on from (--init), every weight of it
+    state = state_from_onnx(model / "cross.onnx")
+    trained = torch.load(work / "run" / CHECKPOINT, weights_only=False)["net"]
+    assert set(state) == set(trained)
+    assert all(np.allclose(state[k], trained[k].numpy(), atol=0.05) for k in state)   # int8 rounding of weights
+
+
+def test_a_file_without_reader_weights_is_refused_as_a_starting_point(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])
+    onnx.save(helper.make_model(helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y])),
+              tmp_path / "other.onnx")
+    with pytest.raises(ValueError, match="no reader weights found"):      # not silently e5-small
+        state_from_onnx(tmp_path / "other.onnx")
 
 
 def test_a_checkpoint_of_another_run_is_refused(tmp_path):
