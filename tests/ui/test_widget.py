@@ -1,7 +1,10 @@
 """ui/widget.py and ui/static/widget*.js in Chromium: a page on another origin embeds the widget."""
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 from ui_live import EVIL_QUESTION, SEED_QUESTION
 
 pytestmark = pytest.mark.browser
@@ -36,7 +39,8 @@ def click_and_see_the_card_flash(frame, button) -> None:
 def test_widget_on_another_origin_answers_with_highlighted_sources(page, server, host_pages):
     frame = open_widget(page, host_pages, server, "plain.html", 'data-color="#b91c1c" data-language="fr"')
     assert page.locator("button.newsbot-widget-button").evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(185, 28, 28)"
-    assert frame.locator("#nbw-input").get_attribute("placeholder").startswith("Une question")
+    # the frame's script sets the placeholder once it has read the language: wait for it, not for the element
+    expect(frame.locator("#nbw-input")).to_have_attribute("placeholder", re.compile(r"^Une question"), timeout=30_000)
     bubble = ask(frame, SEED_QUESTION)
     assert len(bubble.locator(".nbw-answer").inner_text()) > 20
     card = bubble.locator("li.nbw-card").first
