@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .reader_encoding import CONTEXT_MODES, best_span, encode_pair, score_prior
+from .reader_encoding import CONTEXT_MODES, MAX_SENTENCE_TOKENS, best_span, encode_pair, score_prior
 
 MODEL_DIR = Path(__file__).parent / "models" / "reader"
 
@@ -50,6 +50,9 @@ class Reader:
         self.context = self.info.get("inputs", {}).get("context", "")
         if self.context not in CONTEXT_MODES:
             raise ValueError(f"{model_dir}: unknown reader context {self.context!r}")
+        # How much of each text the model was trained to read: a sentence, or a whole passage
+        # for a passage-level reader (``training.passage_reader``).
+        self.max_tokens = int(self.info.get("inputs", {}).get("max_tokens", MAX_SENTENCE_TOKENS))
         self.e5 = E5File.shared()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
@@ -76,7 +79,7 @@ class Reader:
             return []
         tok = self.e5.tokenizer
         contexts = contexts if contexts is not None and self.context else [""] * len(sentences)
-        pairs = [encode_pair(tok, question, s, c, self.context) for s, c in zip(sentences, contexts)]
+        pairs = [encode_pair(tok, question, s, c, self.context, self.max_tokens) for s, c in zip(sentences, contexts)]
         ranks = ranks if ranks is not None else [0] * len(pairs)
         prior = score_prior(scores if scores is not None else [0.0] * len(pairs))
         out = []

@@ -17,6 +17,8 @@ from ingest.lexical import words
 
 MAX_QUESTION_TOKENS = 48
 MAX_SENTENCE_TOKENS = 96
+# What a passage-level reader reads of a passage (question and passage within e5's 512 positions).
+PASSAGE_TOKENS = 400
 MAX_SPAN_WORDS = 12
 MAX_CONTEXT_TOKENS = {"": 0, "title": 16, "title+prev": 48}
 CONTEXT_MODES = tuple(MAX_CONTEXT_TOKENS)
@@ -70,12 +72,13 @@ def encode_question(tok, question: str) -> list[int]:
     return [tok.bos] + tok.encode("query: " + question)[: MAX_QUESTION_TOKENS - 2] + [tok.eos]
 
 
-def encode_sentence(tok, sentence: str, context: str = "",
-                    max_context: int = 0) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+def encode_sentence(tok, sentence: str, context: str = "", max_context: int = 0,
+                    max_tokens: int = MAX_SENTENCE_TOKENS) -> tuple[list[int], list[int], list[tuple[int, int]]]:
     """``(ids, word_of_token, word_spans)``: token ids of ``passage: [<context> |] <sentence>``,
     for each token the index of the sentence word it belongs to (-1 for the prefix, the context
     and special tokens), and each word's character span in ``sentence``. The context keeps its
-    first ``max_context`` tokens. Words are independent in the unigram model, so tokenising word
+    first ``max_context`` tokens; the text is cut after whole words at ``max_tokens`` in all (a
+    passage-level reader reads a whole passage: ``PASSAGE_TOKENS``). Words are independent in the unigram model, so tokenising word
     by word gives the same ids as tokenising the whole sentence."""
     ids = [tok.bos] + tok.encode("passage:")
     if context and max_context:
@@ -84,7 +87,7 @@ def encode_sentence(tok, sentence: str, context: str = "",
     spans: list[tuple[int, int]] = []
     for m in _WORD.finditer(sentence):
         piece = tok.encode(m.group())
-        if len(ids) + len(piece) > MAX_SENTENCE_TOKENS - 1:
+        if len(ids) + len(piece) > max_tokens - 1:
             break
         owner += [len(spans)] * len(piece)
         ids += piece
@@ -118,9 +121,10 @@ class Pair:
         return toks[0], toks[-1]
 
 
-def encode_pair(tok, question: str, sentence: str, context: str = "", mode: str = "") -> Pair:
+def encode_pair(tok, question: str, sentence: str, context: str = "", mode: str = "",
+                max_tokens: int = MAX_SENTENCE_TOKENS) -> Pair:
     q = encode_question(tok, question)
-    ids, owner, spans = encode_sentence(tok, sentence, context, MAX_CONTEXT_TOKENS[mode])
+    ids, owner, spans = encode_sentence(tok, sentence, context, MAX_CONTEXT_TOKENS[mode], max_tokens)
     return Pair(q + ids, [-1] * len(q) + owner, spans)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.reader_encoding import CONTEXT_MODES, compose_context, encode_pair, score_prior
+from bot.reader_encoding import CONTEXT_MODES, MAX_SENTENCE_TOKENS, compose_context, encode_pair, score_prior
 from ingest.e5file import E5File
 
 from .splits import article_number
@@ -46,7 +46,7 @@ def pairs_file(context: str) -> str:
     return "pairs.npz" if not context else f"pairs-{context.replace('+', '-')}.npz"
 
 
-def _tokenise(examples: list[dict], tok, context: str) -> dict:
+def _tokenise(examples: list[dict], tok, context: str, max_tokens: int = MAX_SENTENCE_TOKENS) -> dict:
     ids, seg, offsets = [], [], [0]
     label, rank, start, end, group, prior = [], [], [], [], [], []
     for g, ex in enumerate(examples):
@@ -56,7 +56,7 @@ def _tokenise(examples: list[dict], tok, context: str) -> dict:
                 raise ValueError(f"question {ex.get('id')}: its candidates carry no title and previous sentence "
                                  "(examples cached before contexts were recorded: build them again)")
             ctx = compose_context(c["title"], c["prev"], context) if context else ""
-            pair = encode_pair(tok, ex["question"], c["text"], ctx, context)
+            pair = encode_pair(tok, ex["question"], c["text"], ctx, context, max_tokens)
             ids.extend(pair.ids)
             seg.extend(pair.seg)
             offsets.append(len(ids))
@@ -74,16 +74,17 @@ def _tokenise(examples: list[dict], tok, context: str) -> dict:
 
 
 def pack(examples: list[dict], e5: E5File, out: Path, article_of: dict[str, str],
-         contexts: tuple[str, ...] = ("",)) -> dict:
+         contexts: tuple[str, ...] = ("",), max_tokens: int = MAX_SENTENCE_TOKENS) -> dict:
     """Tokenise the pairs once per context mode (one ``pairs*.npz`` each, :func:`pairs_file`)
-    over one shared pruned vocabulary, and write ``weights.npz``."""
+    over one shared pruned vocabulary, and write ``weights.npz``; each text is read up to
+    ``max_tokens`` (a sentence; a passage for ``training.passage_reader``)."""
     for context in contexts:
         if context not in CONTEXT_MODES:
             raise ValueError(f"unknown context {context!r} (one of {', '.join(map(repr, CONTEXT_MODES))})")
     tok = e5.tokenizer
     sources = [ex["source"] for ex in examples]
     val = [validation_group(ex, g, article_of) for g, ex in enumerate(examples)]
-    packed = {context: _tokenise(examples, tok, context) for context in contexts}
+    packed = {context: _tokenise(examples, tok, context, max_tokens) for context in contexts}
     vocab = np.unique(np.concatenate([p["ids"] for p in packed.values()]))
     out.mkdir(parents=True, exist_ok=True)
     for context, p in packed.items():
