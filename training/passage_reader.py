@@ -144,7 +144,9 @@ def rtqa_examples(folder: Path, seed: int = 0) -> list[dict]:
 
 
 def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(x) for x in open(path, encoding="utf-8") if x.strip()]
+    from .paragraph_examples import _jsonl as rows
+
+    return list(rows(path))
 
 
 def build_examples(args) -> None:
@@ -356,7 +358,9 @@ def main(argv=None) -> None:
     if args.command == "examples":
         build_examples(args)
     elif args.command == "train":
-        if args.sources == ",".join(__import__("training.train", fromlist=["SOURCES"]).SOURCES):
+        from .train import SOURCES
+
+        if args.sources == ",".join(SOURCES):        # the sentence reader's default: this one's instead
             args.sources = "piaf-fr,piaf-extra,xquad"
         if args.work == "reader-work":
             args.work = "reader-work/passage"
