@@ -104,14 +104,12 @@ class E5File:
         o += 8
         norm = self._read_norm(bytes(raw[o:o + norm_bytes]), n_norm)
         o += norm_bytes
-        # Decode the piece blob once; byte offsets become character offsets by discounting the
-        # UTF-8 continuation bytes before each (faster than 250k separate decodes).
-        raw_blob = np.frombuffer(blob, np.uint8)
-        cont = np.concatenate([[0], np.cumsum((raw_blob & 0xC0) == 0x80)])
-        chars = offs.astype(np.int64) - cont[offs]
+        # Decode the piece blob once; a byte offset becomes a character offset by counting the
+        # characters that start before it (faster than 250k separate decodes).
+        char_starts = np.flatnonzero((np.frombuffer(blob, np.uint8) & 0xC0) != 0x80)
+        c = np.searchsorted(char_starts, offs, "left").tolist()
         text = blob.decode("utf-8")
-        c = chars.tolist()
-        pieces = [text[c[i]:c[i + 1]] for i in range(n)]
+        pieces = [text[a:b] for a, b in zip(c, c[1:])]
         self.tokenizer = Tokenizer(pieces, scores.astype(np.float32), norm, bos, eos, pad, unk)
         self._dir = self._read_directory(raw, o)
 
@@ -204,7 +202,12 @@ class Tokenizer:
     def __init__(self, pieces: list[str], scores: np.ndarray, norm: dict[int, str],
                  bos: int, eos: int, pad: int, unk: int):
         self.bos, self.eos, self.pad, self.unk = bos, eos, pad, unk
-        self._ids = {p: i for i, p in enumerate(pieces) if p and i != unk}
+        self._ids = dict(zip(pieces, range(len(pieces))))  # a piece listed twice: its last id
+        self._ids.pop("", None)
+        if self._ids.get(pieces[unk]) == unk:  # <unk> is no piece of text
+            del self._ids[pieces[unk]]
+            if pieces.count(pieces[unk]) > 1:
+                self._ids |= {p: i for i, p in enumerate(pieces) if p == pieces[unk] and i != unk}
         self._scores = scores.tolist()
         self._unk_score = float(scores.min()) - 10.0
         self._max_len = max(map(len, pieces))

@@ -20,6 +20,11 @@ from .sentences import embedding_text, passage_inputs  # noqa: F401 (embedding_t
 from .settings import IngestSettings
 from .store import Store
 
+# An ingest that embeds no more chunks than this (a few articles) gives their sentences their
+# vectors before it ends: the next question is most likely about them, and it would otherwise
+# embed them itself (about 0.5 s for one article on 2 cores). A bulk ingest leaves them to the questions.
+SMALL_INGEST_CHUNKS = 32
+
 
 @dataclass
 class IngestReport:
@@ -68,7 +73,9 @@ class Ingester:
     as much as the chunks: one model run per sentence) rather than when a question first
     retrieves them (``Store.sentences``; the same vectors either way). Default: in a
     server (``yield_to`` given), whose new articles are asked about next, and whenever they are
-    pooled out of the chunks' own pass (free); not in ``newsbot ingest``, which thus costs half.
+    pooled out of the chunks' own pass (free). ``newsbot ingest`` (None without a server) computes
+    them only when the whole ingest embeds at most :data:`SMALL_INGEST_CHUNKS` chunks, at its end;
+    a bulk ingest thus costs half. ``False``: never.
     """
 
     def __init__(self, store: Store, settings: IngestSettings, batch_chunks: int = 32,
@@ -79,6 +86,8 @@ class Ingester:
         self.embedder = embedder if embedder is not None else store.embedder
         self.yield_to = yield_to
         self.sentences_now = yield_to is not None if sentences_now is None else sentences_now
+        self._small_ingest = sentences_now is None and not self.sentences_now
+        self._held: list[tuple[str, str]] | None = None  # this ingest's chunks, while it stays small
 
     def _let_questions_pass(self) -> None:
         if self.yield_to is not None:
@@ -104,6 +113,7 @@ class Ingester:
                        file=sys.stderr, dynamic_ncols=True)
         pending: list[tuple[Article, list[Chunk]]] = []
         seen: set[str] = set()
+        self._held = [] if self._small_ingest else None
         try:
             for source in expand_inputs(inputs):
                 report.inputs += 1
@@ -131,6 +141,7 @@ class Ingester:
                     on_progress(report)
             if pending:
                 self._write(pending, report, bar)
+            self._small_ingest_sentences(report)
         finally:
             if bar is not None:
                 bar.close()
@@ -200,12 +211,25 @@ class Ingester:
             else:
                 self.store.sentences.add([(c.id, c.text) for c in to_embed], self.embedder)
             report.sentence_seconds += time.perf_counter() - t
+        elif to_embed and self._held is not None:
+            self._held.extend((c.id, c.text) for c in to_embed)
+            if len(self._held) > SMALL_INGEST_CHUNKS:
+                self._held = None  # a bulk ingest: the questions embed the sentences they read
         report.chunks_embedded += len(to_embed)
         report.chunks_relabelled += len(relabelled)
         report.chunks_removed += len(stale)
         if bar is not None:
             bar.update(sum(len(c) for _, c in batch))
             bar.set_postfix(articles=report.articles, embedded=report.chunks_embedded)
+
+    def _small_ingest_sentences(self, report: IngestReport) -> None:
+        """The sentence vectors of a small ingest's chunks (see :data:`SMALL_INGEST_CHUNKS`)."""
+        held, self._held = self._held, None
+        if held:
+            t = time.perf_counter()
+            self._let_questions_pass()
+            self.store.sentences.add(held, self.embedder)
+            report.sentence_seconds += time.perf_counter() - t
 
     def _embed(self, chunks: list[Chunk], report: IngestReport) -> tuple[list[list[float]], list | None]:
         """The chunks' vectors, and their sentence matrices when the store's sentence vectors are

@@ -162,9 +162,7 @@ def cmd_reindex(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from bot.answer_types import Filters
     from bot.errors import QuestionError
-    from bot.events import AnswerEvent, TokenEvent
     from bot.followup import turns_from
     from bot.news_time import parse_as_of
     from bot.runtime import Runtime
@@ -178,12 +176,25 @@ def cmd_ask(args) -> int:
     as_of = parse_as_of(args.as_of)
     settings = settings_from_args(args)
     require_store(settings)
-    bot = Runtime.from_settings(settings).bot
+    runtime = Runtime.from_settings(settings)
+    try:
+        _ask(runtime.bot, args, history, as_of)
+    finally:
+        runtime.store.close()
+    return 0
+
+
+def _ask(bot, args, history, as_of) -> None:
+    """Answer ``args.question`` on stdout: one JSON object (``--json``), else the words as they
+    come and then the rest of the answer."""
+    from bot.answer_types import Filters
+    from bot.events import AnswerEvent, TokenEvent
+
     filters = Filters.from_dict({"source": args.source, "since": args.since, "until": args.until, "lang": args.lang})
     if args.json:
         print(json.dumps(bot.ask(args.question, history=history, filters=filters, k=args.k, as_of=as_of).to_dict(),
                          ensure_ascii=False))
-        return 0
+        return
     answer = None
     streamed = ""
     for event in bot.stream(args.question, history=history, filters=filters, k=args.k, as_of=as_of):
@@ -196,7 +207,6 @@ def cmd_ask(args) -> int:
     if answer is None:
         raise RuntimeError("the answer stream ended without its answer")
     _print_answer(answer, streamed)
-    return 0
 
 
 def _print_answer(answer, streamed: str) -> None:
@@ -280,7 +290,7 @@ def parse_interval(text: str) -> float:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
-_CLOSE_THEIR_STORE = {"ingest", "delete"}  # one-shot writes, timed from the shell
+_CLOSE_THEIR_STORE = {"ingest", "delete", "ask"}  # one-shot commands, timed from the shell
 
 
 # What ``pip install 'newsbot[eval]'`` adds (pyproject.toml), by top-level module name.

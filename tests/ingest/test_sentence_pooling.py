@@ -1,8 +1,8 @@
 """Ingest cost (issue 26) and a bound on the work per article whatever its text (issue 23, M3).
 
-``newsbot ingest`` runs the model once per chunk and leaves the sentence vectors to the first
-question that retrieves the chunk (the same vectors as an ingest-time embedding); a chunk has at
-most MAX_SENTENCES of them. Sentence vectors pooled out of the chunk's own pass are an opt-in
+A bulk ``newsbot ingest`` runs the model once per chunk and leaves the sentence vectors to the first
+question that retrieves the chunk (the same vectors as an ingest-time embedding); a small one (a few
+articles) computes them before it ends; a chunk has at most MAX_SENTENCES of them. Sentence vectors pooled out of the chunk's own pass are an opt-in
 engine form (they cost retrieval quality): the store records which kind it holds, an older store
 keeps its separately embedded ones, and ``reindex`` moves a store to its engine's kind."""
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pytest
 
+from ingest import pipeline
 from ingest.chroma_client import COLLECTION, connect
 from ingest.e5file import E5File
 from ingest.e5onnx import E5OnnxEmbeddings, pool_spans
@@ -127,7 +128,7 @@ def test_a_pathological_article_costs_one_model_pass_per_chunk(e5, pooling, tmp_
     for engine in (e5, pooling):
         counting = Counting(engine)
         store = Store(tmp_path / engine.name / str(engine.pools_sentences), counting)
-        report = Ingester(store, IngestSettings()).ingest([str(source)], progress=False)
+        report = Ingester(store, IngestSettings(), sentences_now=False).ingest([str(source)], progress=False)
         assert report.chunks_embedded > 5 and not report.errors
         assert counting.texts == report.chunks_embedded  # one pass per chunk: no pass per sentence
         cache = store.sentences
@@ -138,10 +139,12 @@ def test_a_pathological_article_costs_one_model_pass_per_chunk(e5, pooling, tmp_
         assert counting.texts <= report.chunks_embedded * (1 + MAX_SENTENCES)
 
 
-def test_newsbot_ingest_leaves_sentence_vectors_to_the_first_question_which_gets_the_same_ones(e5, tmp_path,
-                                                                                               samples_file):
+def test_a_bulk_ingest_leaves_sentence_vectors_to_the_first_question_which_gets_the_same_ones(e5, tmp_path,
+                                                                                             samples_file, monkeypatch):
+    monkeypatch.setattr(pipeline, "SMALL_INGEST_CHUNKS", 1)  # the samples make a bulk ingest
     lazy, eager = Store(tmp_path / "lazy", e5), Store(tmp_path / "eager", e5)
-    Ingester(lazy, IngestSettings()).ingest([str(samples_file)], progress=False)
+    report = Ingester(lazy, IngestSettings()).ingest([str(samples_file)], progress=False)
+    assert report.chunks_embedded > 1 and report.sentence_seconds == 0
     Ingester(eager, IngestSettings(), sentences_now=True).ingest([str(samples_file)], progress=False)
     assert lazy.sentences.cached_ids() == set() and lazy.chunk_ids() == eager.chunk_ids()
     assert eager.sentences.cached_ids() == eager.chunk_ids()
@@ -151,6 +154,21 @@ def test_newsbot_ingest_leaves_sentence_vectors_to_the_first_question_which_gets
     for cid, _ in chunks:
         np.testing.assert_allclose(first[cid], ingested[cid], atol=1e-6)
     assert SentenceVectors(e5, lazy.sentences.folder).cached_ids() == lazy.chunk_ids()  # kept on disk
+
+
+def test_a_small_ingest_gives_its_sentences_their_vectors_before_it_ends(e5, tmp_path, samples_file):
+    small, lazy = Store(tmp_path / "small", e5), Store(tmp_path / "lazy", e5)
+    report = Ingester(small, IngestSettings()).ingest([str(samples_file)], progress=False)
+    assert 0 < report.chunks_embedded <= pipeline.SMALL_INGEST_CHUNKS and report.sentence_seconds > 0
+    assert SentenceVectors(e5, small.sentences.folder).cached_ids() == small.chunk_ids()  # on disk
+    Ingester(lazy, IngestSettings(), sentences_now=False).ingest([str(samples_file)], progress=False)
+    assert lazy.sentences.cached_ids() == set()
+    chunks = [(c.id, c.text) for c, _ in lazy.iter_chunks()]
+    first, ingested = lazy.sentences.vectors(chunks), small.sentences.vectors(chunks)
+    for cid, _ in chunks:
+        np.testing.assert_allclose(first[cid], ingested[cid], atol=1e-6)
+    again = Ingester(small, IngestSettings()).ingest([str(samples_file)], progress=False)
+    assert again.chunks_embedded == 0 and again.sentence_seconds == 0  # nothing new, nothing embedded
 
 
 def test_a_new_store_records_how_its_sentence_vectors_are_made(e5, pooling, tmp_path):
