@@ -3,6 +3,8 @@
     python -m training.passage_reader examples --piaf-store STORE --work reader-work/passage
     python -m training.passage_reader train --work reader-work/passage [--questions N] [--max-hours H]
     python -m training.passage_reader eval --store STORE --qa QA.jsonl [--reader-dir DIR] [--as-of] [--out FILE]
+    python -m training.passage_reader left-out --work reader-work/passage --source piaf-extra --out QA.jsonl
+    python -m training.passage_reader switch --fit EVAL.json --apply EVAL.json [EVAL.json ...]
 
 The same network as the sentence reader (:class:`training.reader_net.CrossNet`, warm-started from
 the shipped ``cross.onnx``) reads the question with a whole passage, up to
@@ -25,6 +27,13 @@ read beside it.
   five passages and the shipped sentence answerer answers from the same five; per question the
   record of both (first sentence, answer_hit, short answer and whether it is right), and a summary
   with how many short answers a threshold on the span score would show at each precision.
+- ``left-out``: the questions of one source that a ``train --questions N`` run drew none of (its
+  seed and count are in ``WORK/run/train.json``), for fitting what sits on top of both readers.
+- ``switch``: which reader to lead with, learned. A logistic regression on the disagreements of the
+  ``--fit`` evaluation (the sentence answerer's confidence, the passage reader's relevance and span
+  score) and a decision threshold fitted there too; then the first sentence on each ``--apply``
+  evaluation with the sentence reader alone, the passage reader alone, the switch, a switch on the
+  sentence answerer's confidence alone (the passage reader then runs only below it), and the oracle.
 """
 from __future__ import annotations
 
@@ -259,8 +268,10 @@ def evaluate(store_dir: Path, qa: list[dict], reader_dir: Path | None, as_of: bo
         t0 = time.perf_counter()
         reads = read_passages(passage_reader, q["question"], retrieval.passages)
         ms = (time.perf_counter() - t0) * 1000
+        lead = m.first_sentence(ans.answer)
         rec = {"id": q["id"], "ms": ms,
-               "sentence": {"first": m.answer_hit_first_sentence(ans.answer, q["answers"]),
+               "sentence": {"confidence": ans.confidence,
+                            "first": m.answer_hit_first_sentence(ans.answer, q["answers"]),
                             "hit": m.answer_hit(ans.answer, q["answers"]),
                             "short": bool(ans.short_answer),
                             "short_right": m.short_answer_right(ans.short_answer, q["answers"])}}
@@ -272,9 +283,10 @@ def evaluate(store_dir: Path, qa: list[dict], reader_dir: Path | None, as_of: bo
             rec[name] = {"first": m.answer_hit(best["sentence"], q["answers"]),
                          "short_right": m.short_answer_right(best["short"], q["answers"]),
                          "span_score": best["span_score"], "rel": best["rel"],
+                         "same_lead": bool(best["sentence"]) and best["sentence"].strip() in lead,
                          # the passage reader's sentence first, then the sentence answerer's quotes
                          "with_sentence": m.answer_hit(best["sentence"] + " " + ans.answer, q["answers"])}
-        rec["agree"] = agreeing_short(m.first_sentence(ans.answer), retrieval.passages, reads, q["answers"])
+        rec["agree"] = agreeing_short(lead, retrieval.passages, reads, q["answers"])
         records.append(rec)
     return {"records": records, "summary": summarize(records)}
 
@@ -331,6 +343,75 @@ def summarize(records: list[dict]) -> dict:
     return out
 
 
+def left_out(work: Path, source: str) -> list[dict]:
+    """The questions of ``source`` (an ``examples`` file) that the run in ``work`` did not train on."""
+    import numpy as np
+
+    from .train import trained_groups
+
+    run = json.loads((work / "run" / "train.json").read_text())
+    sources = np.load(work / "packed" / "pairs.npz")["group_source"]
+    rows = json.loads((work / "examples" / f"{source}.json").read_text(encoding="utf-8"))
+    at = [g for g, name in enumerate(sources) if name == source]
+    if len(at) != len(rows) or at != list(range(at[0], at[0] + len(at))):
+        raise SystemExit(f"{source}: the packed questions are not the examples file's, in order")
+    trained = set(trained_groups(len(sources), argparse.Namespace(questions=run["questions"], seed=run["seed"])))
+    return [{"id": r["id"], "question": r["question"], "answers": r["answers"]}
+            for g, r in zip(at, rows) if g not in trained]
+
+
+SWITCH_FEATURES = ("confidence", "rel", "span_score")
+
+
+def _switch_rows(records: list[dict]):
+    import numpy as np
+
+    x = np.array([[r["sentence"]["confidence"], r["relevance"]["rel"], r["relevance"]["span_score"]]
+                  for r in records], dtype=np.float64)
+    sent = np.array([r["sentence"]["first"] for r in records], dtype=bool)
+    pas = np.array([r["relevance"]["first"] for r in records], dtype=bool)
+    return np.nan_to_num(x, neginf=-20.0), sent, pas
+
+
+def _best_threshold(score, sent, pas) -> float:
+    """The cut on ``score`` (above it: the passage reader leads) with the most first sentences right."""
+    import numpy as np
+
+    cuts = np.concatenate([[np.inf], np.unique(score)])
+    right = [np.where(score >= c, pas, sent).sum() for c in cuts]
+    return float(cuts[int(np.argmax(right))])
+
+
+def fit_switch(records: list[dict]) -> dict:
+    """The learned switch, fitted on ``records`` (an evaluation of questions no reader trained on)."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, sent, pas = _switch_rows(records)
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    differ = sent != pas
+    model = LogisticRegression().fit((x[differ] - mean) / std, pas[differ])
+    score = model.decision_function((x - mean) / std)
+    conf_cut = _best_threshold(-x[:, 0], sent, pas)  # the passage reader leads below a confidence
+    return {"mean": mean.tolist(), "std": std.tolist(), "coef": model.coef_[0].tolist(),
+            "intercept": float(model.intercept_[0]), "cut": _best_threshold(score, sent, pas),
+            "confidence_below": -conf_cut, "fitted_on": len(records), "disagreements": int(differ.sum())}
+
+
+def apply_switch(switch: dict, records: list[dict]) -> dict:
+    import numpy as np
+
+    x, sent, pas = _switch_rows(records)
+    score = ((x - np.array(switch["mean"])) / np.array(switch["std"])) @ np.array(switch["coef"]) + switch["intercept"]
+    learned = np.where(score >= switch["cut"], pas, sent)
+    low = x[:, 0] < switch["confidence_below"]
+    n = max(1, len(records))
+    return {"questions": len(records), "sentence_reader": round(sent.sum() / n, 4),
+            "passage_reader": round(pas.sum() / n, 4), "switch": round(learned.sum() / n, 4),
+            "passage_leads": round(float((score >= switch["cut"]).mean()), 4),
+            "switch_on_confidence": round(np.where(low, pas, sent).sum() / n, 4),
+            "passage_reader_runs": round(float(low.mean()), 4), "oracle": round((sent | pas).sum() / n, 4)}
+
+
 def parser() -> argparse.ArgumentParser:
     from .train import parser as train_parser
 
@@ -350,6 +431,13 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--as-of", action="store_true")
     ev.add_argument("--limit", type=int, default=0)
     ev.add_argument("--out")
+    lo = sub.add_parser("left-out")
+    lo.add_argument("--work", default="reader-work/passage")
+    lo.add_argument("--source", default="piaf-extra")
+    lo.add_argument("--out", required=True)
+    sw = sub.add_parser("switch")
+    sw.add_argument("--fit", required=True)
+    sw.add_argument("--apply", nargs="+", required=True)
     return ap
 
 
@@ -365,6 +453,14 @@ def main(argv=None) -> None:
         if args.work == "reader-work":
             args.work = "reader-work/passage"
         train(args)
+    elif args.command == "left-out":
+        rows = left_out(Path(args.work), args.source)
+        Path(args.out).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        print(f"{len(rows)} {args.source} questions the run did not train on: {args.out}")
+    elif args.command == "switch":
+        switch = fit_switch(json.loads(Path(args.fit).read_text())["records"])
+        print(json.dumps({"switch": switch, **{f: apply_switch(switch, json.loads(Path(f).read_text())["records"])
+                                               for f in args.apply}}, indent=2))
     else:
         qa = _jsonl(Path(args.qa))[: args.limit or None]
         t0 = time.time()

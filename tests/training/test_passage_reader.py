@@ -1,7 +1,7 @@
 """``python -m training.passage_reader``: the passage-level reader measured against the sentence
 reader (docs/answers.md). Here: its labelling, its packing at passage length, a one-layer run
-end to end on passages of the sample articles, and what its reading gives. Quality is measured
-in docs/answers.md, not here."""
+end to end on passages of the sample articles, what its reading gives, the questions a run left
+out, and the switch between the two readers. Quality is measured in docs/answers.md, not here."""
 from __future__ import annotations
 
 import json
@@ -89,3 +89,49 @@ def test_a_one_layer_run_packs_trains_and_exports_a_reader_of_passages(tmp_path)
     assert reads[0] == alone[0]                                          # one passage per call
     for r, p in zip(reads, passages):
         assert math.isfinite(r["rel"]) and r["sentence"] in p.text and r["short"] in p.text
+
+
+def test_left_out_questions_are_those_of_the_source_the_run_drew_none_of(tmp_path):
+    import random
+
+    work = tmp_path / "work"
+    for d in ("examples", "packed", "run"):
+        (work / d).mkdir(parents=True)
+    sources = ["piaf-fr"] * 3 + ["piaf-extra"] * 5 + ["xquad"] * 4
+    np.savez(work / "packed" / "pairs.npz", group_source=np.array(sources))
+    rows = [{"id": f"x{i}", "question": f"q{i} ?", "answers": [f"a{i}"], "cands": []} for i in range(5)]
+    (work / "examples" / "piaf-extra.json").write_text(json.dumps(rows))
+    (work / "run" / "train.json").write_text(json.dumps({"questions": 6, "seed": 13}))
+    trained = set(random.Random(13).sample(range(len(sources)), 6))
+    out = pr.left_out(work, "piaf-extra")
+    assert [r["id"] for r in out] == [f"x{g - 3}" for g in range(3, 8) if g not in trained]
+    assert out and all(set(r) == {"id", "question", "answers"} for r in out)
+    (work / "examples" / "piaf-extra.json").write_text(json.dumps(rows[:4]))  # not the packed questions
+    try:
+        pr.left_out(work, "piaf-extra")
+        raise AssertionError("a misaligned examples file was read")
+    except SystemExit as err:
+        assert "not the examples file's" in str(err)
+
+
+def _record(confidence: float, sentence_right: bool, passage_right: bool, rel: float) -> dict:
+    return {"sentence": {"confidence": confidence, "first": sentence_right},
+            "relevance": {"rel": rel, "span_score": 5.0, "first": passage_right}}
+
+
+def test_the_switch_learns_to_lead_with_the_passage_reader_where_the_sentence_reader_is_unsure():
+    rng = np.random.default_rng(0)
+
+    def records(n: int) -> list[dict]:
+        out = []
+        for _ in range(n):
+            c = float(rng.uniform(0, 10))
+            out.append(_record(c, sentence_right=c > 4, passage_right=c <= 4 or c > 8, rel=float(rng.normal())))
+        return out
+
+    switch = pr.fit_switch(records(300))
+    assert 3 < switch["confidence_below"] <= 4.5 and switch["disagreements"] > 0
+    result = pr.apply_switch(switch, records(300))
+    assert result["oracle"] == 1.0 and result["switch"] >= 0.97 and result["switch_on_confidence"] >= 0.97
+    assert result["sentence_reader"] < 0.7 and result["passage_reader"] < 0.7
+    assert 0.3 < result["passage_reader_runs"] < 0.5
