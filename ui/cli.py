@@ -325,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsbot: interrupted; run the same command again to finish", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # whatever read stdout has closed it (`newsbot ask … | head`): no traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's flush goes nowhere
+        return 141
 
 
 if __name__ == "__main__":

@@ -32,6 +32,14 @@ def test_json_output_has_citations_with_offsets_and_highlights(seed_store):
     assert any("propres stocks" in c["passage"][s:e] for c in out["citations"] for s, e in c["highlight"])
 
 
+def test_a_reader_that_stops_reading_gets_no_traceback(seed_store):
+    cmd = [sys.executable, "-m", "ui.cli", "ask", QUESTION, "--json", "--store", str(seed_store.path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # as `| head -c 0` would
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 141 and b"Traceback" not in err, err.decode()
+
+
 def test_readable_output_quotes_the_highlight(seed_store):
     proc = run_ask(seed_store, QUESTION)
     assert proc.returncode == 0, proc.stderr
