@@ -70,6 +70,13 @@ def answerers(no_refusal: bool, names: tuple[str, ...] = ANSWERERS,
     return out
 
 
+def searched(bot: NewsBot, qa: list[dict], as_of: bool = False):
+    """Each question with its search (k = 5; as of its ``as_of`` date when ``as_of``)."""
+    for q in qa:
+        scope = question_time(q["question"], parse_as_of(q["as_of"])) if as_of and q.get("as_of") else None
+        yield q, bot.search.retrieve(q["question"], k=5, time=scope)
+
+
 def run(store_dir: Path, qa: list[dict], no_refusal: bool = False, names: tuple[str, ...] = ANSWERERS,
         cross_weights: tuple[dict, ...] = (), reader_dir: Path | None = None,
         reader_settings: tuple[dict, ...] = (), as_of: bool = False) -> dict:
@@ -77,9 +84,7 @@ def run(store_dir: Path, qa: list[dict], no_refusal: bool = False, names: tuple[
     systems = answerers(no_refusal, names, cross_weights, reader_dir, reader_settings)
     bot = NewsBot(store, answerer=next(iter(systems.values())))
     rows = {name: [] for name in systems}
-    for q in qa:
-        scope = question_time(q["question"], parse_as_of(q["as_of"])) if as_of and q.get("as_of") else None
-        retrieval = bot.search.retrieve(q["question"], k=5, time=scope)
+    for q, retrieval in searched(bot, qa, as_of):
         lang = question_language(q["question"]) or "en"
         for name, a in systems.items():
             t0 = time.perf_counter()

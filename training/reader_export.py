@@ -19,7 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def load_run(run: Path, e5: E5File):
     """The network a training run saved (``train.json`` and its state files), in eval mode, and that run's record."""
-    import torch
 
     from .reader_net import CrossNet
 
@@ -27,11 +26,19 @@ def load_run(run: Path, e5: E5File):
     info = json.loads((run / "train.json").read_text())
     cfg = {"hidden": c.hidden, "layers": info.get("layers") or c.layers, "heads": c.heads, "ffn": c.ffn, "eps": c.eps}
     net = CrossNet(cfg, e5.state_dict(), prior_features=info.get("prior_features", 0))
-    state = {}
+    net.load_state_dict(run_state(run, info))
+    return net.eval(), info
+
+
+def run_state(run: Path, info: dict | None = None) -> dict:
+    """The float32 weights a training run saved (its ``train.json`` names the files)."""
+    import torch
+
+    info = info or json.loads((run / "train.json").read_text())
+    state: dict = {}
     for name in info["files"]:
         state.update(torch.load(run / name, map_location="cpu"))
-    net.load_state_dict({k: v.float() for k, v in state.items()})
-    return net.eval(), info
+    return {k: v.float() for k, v in state.items()}
 
 
 def export(run: Path, model_dir: Path, e5: E5File, packed_info: dict | None = None) -> dict:

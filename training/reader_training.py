@@ -134,7 +134,12 @@ def average(nets: list[CrossNet]) -> CrossNet:
 
 def save_state(net: CrossNet, out: Path, parts: int = 4) -> list[str]:
     """The trained weights as float16, in ``parts`` files (each small enough to move alone)."""
-    sd = {k: v.detach().to("cpu", torch.float16) for k, v in net.state_dict().items()}
+    return save_tensors(net.state_dict(), out, parts)
+
+
+def save_tensors(state: dict[str, torch.Tensor], out: Path, parts: int = 4) -> list[str]:
+    """A state dict as float16, in ``parts`` files ``cross-<i>.pt``; their names."""
+    sd = {k: v.detach().to("cpu", torch.float16) for k, v in state.items()}
     bins: list[dict] = [{} for _ in range(parts)]
     sizes = [0] * parts
     for k in sorted(sd, key=lambda k: -sd[k].numel()):     # largest first, into the lightest file
