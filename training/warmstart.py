@@ -57,3 +57,16 @@ def state_from_onnx(path: Path | str) -> dict[str, np.ndarray]:
         raise ValueError(f"{path}: no reader weights found (not a cross.onnx exported by training.reader_export?)")
     out["rank_weight"] = out["rank_weight"].reshape(())
     return out
+
+
+def e5_names(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The embedding and block weights of a ``CrossNet`` state under e5's names (``pos``, ``type``,
+    ``emb_ln.w``, ``l0.q.w`` …), what ``CrossNet`` is built from: a run that goes on from an
+    exported model needs no e5 weights beside it (the word table apart)."""
+    out = {"pos": state["pos"], "type": state["type_vec"], "emb_ln.w": state["emb_ln.weight"],
+           "emb_ln.b": state["emb_ln.bias"]}
+    for key, value in state.items():
+        m = re.match(r"^blocks\.(\d+)\.(\w+)\.(weight|bias)$", key)
+        if m:
+            out[f"l{m[1]}.{m[2]}.{m[3][0]}"] = value
+    return out
