@@ -198,9 +198,12 @@ class LexicalIndex:
         """:meth:`apply` with chunks already analysed: (id, tokens, metadata) triples."""
         import tantivy
 
+        # A writer killed during its commit (a CLI ingest sent SIGKILL) leaves files its meta.json never
+        # listed; this commit would reuse their names (same opstamp) and fail with FileAlreadyExists.
+        # Tantivy reads its list of the files it may remove (managed.json) when the index is opened,
+        # so an index opened before that writer's files does not know them: reopen it, then remove them.
+        self._index = tantivy.Index.open(str(self.folder))
         writer = self._index.writer(heap_size=_BULK_WRITE_HEAP if bulk else _SMALL_WRITE_HEAP, num_threads=1)
-        # A writer killed during its commit leaves files its meta.json never listed; this commit
-        # would reuse their names (same opstamp) and fail with FileAlreadyExists. Remove them first.
         writer.garbage_collect_files()
         try:
             if reset:

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from ingest.lexical import FORMAT, LexicalIndex, tokenize, tokenize_query
 
 FR = {"lang": "fr", "title": "Grève à la SNCF", "source": "Le Monde", "published": "2024-03-04", "published_ts": 1709510400}
+ROOT = Path(__file__).resolve().parents[2]
 EN = {"lang": "en", "title": "Storm on the coast", "source": "The Guardian", "published": "2024-03-05", "published_ts": 1709596800}
 
 
@@ -99,3 +103,24 @@ def test_a_commit_cut_short_by_a_killed_writer_does_not_block_the_next_one(tmp_p
     reopened.apply([("c1", "texte changé", meta)], ["c2"], 2)
     assert (reopened.generation, len(reopened)) == (2, 4)
     assert [cid for cid, _ in reopened.search("changé")] == ["c1"]
+
+
+def test_an_index_opened_before_a_killed_writer_clears_its_files_too(tmp_path):
+    """The server's case: its index was opened before another process (a CLI ingest) wrote and was
+    killed before its meta.json. Tantivy's list of the files it may remove is read at the open, so
+    the server's writer must reopen the index to see them, or its next commit fails with
+    FileAlreadyExists and every question catching up becomes a 500 (seen in a CI run)."""
+    folder = tmp_path / "lex"
+    meta = {"lang": "fr", "source": "s", "published": "", "published_ts": 0}
+    LexicalIndex.create(folder).apply([(f"c{i}", f"texte numéro {i} sur la réforme", meta) for i in range(5)], [], 1)
+    server = LexicalIndex.open(folder)                       # opened before the other writer's files
+    before = (folder / "meta.json").read_bytes()
+    other = ("import sys; from ingest.lexical import LexicalIndex; "
+             "LexicalIndex.open(sys.argv[1]).apply([], ['c2'], 2)")
+    subprocess.run([sys.executable, "-c", other, str(folder)], check=True, cwd=ROOT, timeout=120)
+    (folder / "meta.json").write_bytes(before)               # the kill: its files stay, meta.json is the old one
+    assert list(folder.glob("*.del"))                        # what the next commit names again
+    server.apply([], ["c2"], 2)
+    assert (server.generation, len(server)) == (2, 4)
+    assert (LexicalIndex.open(folder).generation, len(LexicalIndex.open(folder))) == (2, 4)    # on disk too
+    assert [cid for cid, _ in server.search("numéro 3")][:1] == ["c3"]
